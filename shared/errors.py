@@ -51,3 +51,11 @@ class UndoWindowPassed(PickupError):
 
 class RosterInvalid(PickupError):
     """A roster file has rows with errors; nothing was imported."""
+
+
+class VoucherRefused(PickupError):
+    """The voucher is not good for this action now; ``verdict`` says why."""
+
+    def __init__(self, verdict: object, message: str = "") -> None:
+        super().__init__(message or f"voucher refused: {getattr(verdict, 'reason', verdict)}")
+        self.verdict = verdict

@@ -1,0 +1,73 @@
+"""``/v/<code>``: the voucher, its QR code, slot, place and allotment."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request
+
+from kiosk import bp
+from shared import messages, storage
+from shared.db import get_db
+from shared.verification import Reason, verify_voucher
+from shared.vouchers import format_code, qr_content, qr_png, qr_svg
+
+NOT_SHOWN = {Reason.UNKNOWN, Reason.MISTYPED}
+
+
+def _verdict(code: str):
+    return verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], storage.now_utc())
+
+
+@bp.get("/v/<code>")
+def voucher_page(code: str):
+    verdict = _verdict(code)
+    voucher = verdict.voucher
+    language = messages.pick_language(
+        request.args.get("lang"),
+        voucher["language"] if voucher else None,
+        request.accept_languages.best_match(messages.LANGUAGES),
+    )
+    if verdict.reason in NOT_SHOWN:
+        body = render_template(
+            "voucher_missing.html",
+            lang=language,
+            t=messages.text,
+            message=messages.verdict_message(verdict, language),
+        )
+        return body, 404
+    start, end = (
+        verdict.local(storage.from_db_time(voucher["starts_at"])),
+        verdict.local(storage.from_db_time(voucher["ends_at"])),
+    )
+    return render_template(
+        "voucher.html",
+        lang=language,
+        t=messages.text,
+        v=voucher,
+        verdict=verdict,
+        status=messages.verdict_message(verdict, language),
+        code_groups=format_code(voucher["code"]),
+        qr=qr_svg(qr_content(voucher["code"])),
+        slot_text=f"{messages.day_and_clock(start, language)}–{messages.clock(end)}",
+        amount=voucher["units"] * voucher["unit_size"],
+    )
+
+
+def _known_code(code: str) -> str:
+    verdict = _verdict(code)
+    if verdict.reason in NOT_SHOWN:
+        abort(404)
+    return verdict.voucher["code"]
+
+
+@bp.get("/v/<code>/qr.svg")
+def voucher_qr_svg(code: str):
+    svg = qr_svg(qr_content(_known_code(code)))
+    return Response(
+        svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@bp.get("/v/<code>/qr.png")
+def voucher_qr_png(code: str):
+    png = qr_png(qr_content(_known_code(code)))
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -1,0 +1,143 @@
+"""Book, change and cancel a pickup slot: the operations every channel offers.
+
+Each is one transaction. A slot offered to someone who is choosing (by SMS, on the
+phone) is held for a few minutes so that it is still free when they answer; holds count
+against capacity until they expire, and nobody has to clean them up for that to hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared import storage
+from shared.errors import BookingClosed, HoldExpired, InvalidInput, NotFound, SlotFull
+
+
+def slot_fits(slot: dict[str, Any], load: tuple[int, int], units: int) -> bool:
+    """Whether one more recipient carrying ``units`` fits in ``slot`` given its ``load``."""
+    people, taken_units = load
+    if people + 1 > slot["capacity_people"]:
+        return False
+    return slot["capacity_units"] is None or taken_units + units <= slot["capacity_units"]
+
+
+def _recipient_window_allows(recipient: dict[str, Any], slot: dict[str, Any]) -> bool:
+    if recipient["earliest"] and slot["starts_at"] < recipient["earliest"]:
+        return False
+    return not (recipient["latest"] and slot["ends_at"] > recipient["latest"])
+
+
+def _units_for(db: Database, recipient: dict[str, Any]) -> int:
+    units = storage.allotment_units(db, recipient["id"])
+    if not units:
+        raise BookingClosed(f"{recipient['name']} has no allotment in this distribution")
+    return units
+
+
+def _guard_changeable(db: Database, booking: dict[str, Any] | None) -> None:
+    if booking is None:
+        return
+    if booking["checked_in_at"]:
+        raise BookingClosed("already checked in at the pickup point; ask staff to change it")
+    if storage.handed_units(db, booking["id"]):
+        raise BookingClosed("goods have already been handed over for this booking")
+
+
+def free_slots(
+    db: Database, recipient_id: int, now: datetime, limit: int = 3
+) -> list[dict[str, Any]]:
+    """The next slots that still have room for this recipient, earliest first."""
+    recipient = storage.get_recipient(db, recipient_id)
+    units = _units_for(db, recipient)
+    booking = storage.live_booking_for(db, recipient_id)
+    loads = storage.slot_loads(db, recipient["distribution_id"], now, recipient_id)
+    stamp = storage.to_db_time(now)
+    found = []
+    for slot in storage.list_slots(db, recipient["distribution_id"]):
+        if slot["starts_at"] <= stamp or (booking and booking["slot_id"] == slot["id"]):
+            continue
+        if not _recipient_window_allows(recipient, slot):
+            continue
+        if slot_fits(slot, loads.get(slot["id"], (0, 0)), units):
+            found.append(slot)
+            if len(found) == limit:
+                break
+    return found
+
+
+def offer_slots(
+    db: Database, recipient_id: int, now: datetime, hold_minutes: int, limit: int = 3
+) -> list[dict[str, Any]]:
+    """Find up to ``limit`` free slots and hold them for the recipient while they choose."""
+    with storage.transaction(db):
+        _guard_changeable(db, storage.live_booking_for(db, recipient_id))
+        slots = free_slots(db, recipient_id, now, limit)
+        storage.replace_holds(
+            db, recipient_id, [s["id"] for s in slots], now + timedelta(minutes=hold_minutes)
+        )
+    return slots
+
+
+def book_slot(
+    db: Database,
+    recipient_id: int,
+    slot_id: int,
+    now: datetime,
+    actor: str,
+    make_code: Callable[[int], str],
+) -> dict[str, Any]:
+    """Book ``slot_id`` for the recipient, or move their booking there; returns the voucher view.
+
+    A move keeps the voucher: the code the representative already has stays good.
+    """
+    with storage.transaction(db):
+        recipient = storage.get_recipient(db, recipient_id)
+        slot = storage.lock_slot(db, slot_id)
+        if slot["distribution_id"] != recipient["distribution_id"]:
+            raise InvalidInput("that slot belongs to another distribution")
+        if slot["starts_at"] <= storage.to_db_time(now):
+            raise BookingClosed("that slot has already started")
+        units = _units_for(db, recipient)
+        booking = storage.live_booking_for(db, recipient_id)
+        _guard_changeable(db, booking)
+        if booking and booking["slot_id"] == slot_id:
+            storage.release_holds(db, recipient_id)
+            return storage.voucher_view_by_booking(db, booking["id"])
+        # Expired holds count here: they tell "your offer lapsed" from "someone was faster".
+        had_hold = slot_id in storage.held_slot_ids(db, recipient_id, since=None)
+        load = storage.slot_load(db, slot_id, now, recipient_id)
+        if not slot_fits(slot, load, units):
+            if had_hold and slot_id not in storage.held_slot_ids(db, recipient_id, since=now):
+                raise HoldExpired("the slot you were offered was released and is now full")
+            raise SlotFull("that slot is full")
+        storage.release_holds(db, recipient_id)
+        if booking:
+            storage.move_booking(db, booking["id"], slot_id, now)
+            booking_id = booking["id"]
+            action, detail = "change", {"from_slot": booking["slot_id"], "to_slot": slot_id}
+        else:
+            booking_id = storage.insert_booking(
+                db, recipient["distribution_id"], recipient_id, slot_id, units, now
+            )
+            storage.insert_voucher(db, booking_id, make_code, now)
+            action, detail = "book", {"slot": slot_id}
+        storage.audit(db, actor, action, f"booking:{booking_id}", now, detail)
+        return storage.voucher_view_by_booking(db, booking_id)
+
+
+def cancel_booking(db: Database, recipient_id: int, now: datetime, actor: str) -> dict[str, Any]:
+    """Cancel the recipient's live booking; the voucher stops being valid at once."""
+    with storage.transaction(db):
+        booking = storage.live_booking_for(db, recipient_id)
+        if booking is None:
+            raise NotFound("there is no booking to cancel")
+        _guard_changeable(db, booking)
+        storage.lock_slot(db, booking["slot_id"])
+        storage.cancel_booking_row(db, booking["id"], now)
+        storage.release_holds(db, recipient_id)
+        storage.audit(db, actor, "cancel", f"booking:{booking['id']}", now, {})
+        return storage.voucher_view_by_booking(db, booking["id"])

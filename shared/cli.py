@@ -1,0 +1,327 @@
+"""``flask --app wsgi <command>``: the operator's commands. Domain errors become clear messages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from flask import Flask, current_app
+
+from shared import demo, exports, planning, roster, storage
+from shared.allocation import METHODS
+from shared.db import get_db
+from shared.errors import PickupError, RosterInvalid
+from shared.handover import reconcile
+from shared.vouchers import voucher_code
+
+ACTOR = "cli"
+
+
+def make_code(serial: int) -> str:
+    return voucher_code(serial, current_app.config["VOUCHER_SECRET"])
+
+
+def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a domain error into ``Error: <message>`` and exit status 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RosterInvalid as exc:
+            for error in getattr(exc, "errors", []):
+                click.echo(str(error), err=True)
+            raise click.ClickException(str(exc)) from exc
+        except PickupError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def ready_db():
+    """The database with every migration applied (commands work on a fresh file)."""
+    db = get_db()
+    storage.migrate(db)
+    return db
+
+
+def pick_distribution(db, distribution_id: int | None) -> int:
+    """The distribution named, or the only one; with several, the user must say which."""
+    if distribution_id is not None:
+        return storage.get_distribution(db, distribution_id)["id"]
+    found = storage.list_distributions(db)
+    if len(found) == 1:
+        return found[0]["id"]
+    if not found:
+        raise click.ClickException(
+            "There is no distribution yet: run `create-distribution` or `demo` first."
+        )
+    listing = "; ".join(f"{d['id']}: {d['name']}" for d in found)
+    raise click.ClickException(
+        f"There are {len(found)} distributions; choose one with --distribution ({listing})."
+    )
+
+
+distribution_option = click.option(
+    "--distribution",
+    "distribution_id",
+    type=int,
+    help="Distribution id (needed when there is more than one).",
+)
+
+
+def parse_local_time(text: str, timezone: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not a date and time like 2020-02-04T12:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+@click.command("demo")
+@click.option(
+    "--start",
+    help="Start of the pickup window, e.g. 2020-02-04T12:00 to replay the article's day "
+    "(Asia/Shanghai). Default: the current hour.",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing."
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where the service runs, for the links printed at the end.",
+)
+@domain_errors
+def demo_command(start: str | None, if_empty: bool, base_url: str) -> None:
+    """Load the source article's scenario: 112 enterprises, 12,280 kg, and masks for towns."""
+    db = ready_db()
+    if storage.list_distributions(db):
+        if if_empty:
+            click.echo("The database already has data; the demo was not loaded again.")
+            _print_links(db, base_url)
+            return
+        raise click.ClickException(
+            "The database already has distributions; demo data goes into a new database "
+            "(set PICKUP_DB to another file, or remove this one)."
+        )
+    start_at = parse_local_time(start, demo.TIMEZONE) if start else None
+    ids = demo.load_demo(db, storage.now_utc(), make_code, start_at)
+    for distribution_id in ids:
+        d = storage.get_distribution(db, distribution_id)
+        click.echo(
+            f"Distribution {distribution_id}: {d['name']} - {d['stock_units']} x "
+            f"{d['unit_name']}, {storage.count_live_bookings(db, distribution_id)} bookings"
+        )
+    _print_links(db, base_url)
+
+
+def _print_links(db, base_url: str) -> None:
+    base = base_url.rstrip("/")
+    click.echo(f"Service: {base}/   Health: {base}/healthz")
+    for d in storage.list_distributions(db):
+        rows = exports.booking_rows(db, d["id"])
+        if rows:
+            click.echo(f"A voucher of distribution {d['id']}: {base}/v/{rows[0]['voucher_code']}")
+
+
+@click.command("create-distribution")
+@click.option("--name", required=True, help="What the operator calls it.")
+@click.option("--item", required=True, help="The goods, e.g. 'Disinfectant (84)'.")
+@click.option("--item-key", help="Safety instructions key, e.g. sodium_hypochlorite.")
+@click.option("--unit-name", required=True, help="Shipping unit, e.g. '5 kg bottle'.")
+@click.option("--unit-size", required=True, type=float, help="Amount in one unit, e.g. 5.")
+@click.option("--measure", required=True, help="What the amount is measured in, e.g. kg.")
+@click.option("--stock", required=True, type=click.IntRange(min=0), help="Units in stock.")
+@click.option("--site", required=True, help="Pickup site name.")
+@click.option("--address", required=True, help="Pickup site address.")
+@click.option(
+    "--window",
+    "windows",
+    required=True,
+    multiple=True,
+    help="Pickup window START/END, e.g. 2020-02-04T12:00/2020-02-04T19:00 (repeatable).",
+)
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Site time zone.")
+@click.option("--slot-minutes", default=15, show_default=True, type=click.IntRange(min=1))
+@click.option("--capacity-people", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--capacity-units", type=click.IntRange(min=1), help="Units handed out per slot.")
+@click.option(
+    "--weight-basis",
+    type=click.Choice(["headcount", "population", "requested", "equal"]),
+    default="headcount",
+    show_default=True,
+)
+@click.option(
+    "--method", type=click.Choice(sorted(METHODS)), default="sainte_lague", show_default=True
+)
+@domain_errors
+def create_distribution_command(**options: Any) -> None:
+    """Create a distribution with one pickup site and its windows."""
+    try:
+        ZoneInfo(options["timezone"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.BadParameter(f"unknown time zone {options['timezone']!r}") from exc
+    windows = []
+    for window in options.pop("windows"):
+        start, sep, end = window.partition("/")
+        if not sep:
+            raise click.BadParameter(f"{window!r}: give a window as START/END")
+        windows.append(
+            (
+                parse_local_time(start, options["timezone"]),
+                parse_local_time(end, options["timezone"]),
+            )
+        )
+    fields = {
+        "name": options["name"],
+        "item": options["item"],
+        "item_key": options["item_key"],
+        "unit_name": options["unit_name"],
+        "unit_size": options["unit_size"],
+        "measure": options["measure"],
+        "stock_units": options["stock"],
+        "timezone": options["timezone"],
+        "slot_minutes": options["slot_minutes"],
+        "capacity_people": options["capacity_people"],
+        "capacity_units": options["capacity_units"],
+        "weight_basis": options["weight_basis"],
+        "allocation_method": options["method"],
+    }
+    db = ready_db()
+    distribution_id = demo.create_distribution(
+        db, fields, (options["site"], options["address"]), windows, storage.now_utc(), ACTOR
+    )
+    click.echo(f"Created distribution {distribution_id}: {options['name']}")
+
+
+@click.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@distribution_option
+@domain_errors
+def import_roster_command(file: Path, distribution_id: int | None) -> None:
+    """Import recipients from a CSV (UTF-8 or GBK). A file with any error imports nothing."""
+    db = ready_db()
+    distribution_id = pick_distribution(db, distribution_id)
+    distribution = storage.get_distribution(db, distribution_id)
+    rows = roster.parse_roster(
+        file.read_bytes(), distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
+    )
+    now = storage.now_utc()
+    with storage.transaction(db), click.progressbar(length=len(rows), label="Importing") as bar:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            storage.insert_recipients(db, distribution_id, chunk)
+            bar.update(len(chunk))
+        storage.audit(
+            db,
+            ACTOR,
+            "import_roster",
+            f"distribution:{distribution_id}",
+            now,
+            {"file": file.name, "rows": len(rows)},
+        )
+    click.echo(f"Imported {len(rows)} recipients into distribution {distribution_id}.")
+
+
+@click.command("allocate")
+@distribution_option
+@click.option("--method", type=click.Choice(sorted(METHODS)), help="Override the method.")
+@domain_errors
+def allocate_command(distribution_id: int | None, method: str | None) -> None:
+    """Divide the stock among the recipients and record the method and inputs."""
+    db = ready_db()
+    distribution_id = pick_distribution(db, distribution_id)
+    result = planning.allocate_distribution(db, distribution_id, storage.now_utc(), ACTOR, method)
+    click.echo(
+        f"Allocated {result.allocated} of {result.stock} units by {result.method} among "
+        f"{len(result.units)} recipients; {result.unallocated} unallocated."
+    )
+
+
+@click.command("schedule")
+@distribution_option
+@domain_errors
+def schedule_command(distribution_id: int | None) -> None:
+    """Give every allotted recipient without a booking a staggered slot and a voucher."""
+    db = ready_db()
+    distribution_id = pick_distribution(db, distribution_id)
+    pending = storage.count_recipients(db, distribution_id)
+    with click.progressbar(length=pending, label="Scheduling") as bar:
+        result = planning.schedule_distribution(
+            db, distribution_id, storage.now_utc(), ACTOR, make_code, progress=bar.update
+        )
+    click.echo(
+        f"{result.booked} recipients booked into {result.slots} slots "
+        f"({result.already_booked} already had a booking)."
+    )
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export bookings or the handover ledger."""
+
+
+def _write(out: Path | None, content: str) -> None:
+    if out is None:
+        click.echo(content, nl=False)
+        return
+    # A BOM so that Excel opens a UTF-8 CSV with Chinese names correctly.
+    encoding = "utf-8-sig" if out.suffix.lower() == ".csv" else "utf-8"
+    out.write_text(content, encoding=encoding)
+    click.echo(f"Wrote {out}", err=True)
+
+
+@export_group.command("bookings")
+@distribution_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@domain_errors
+def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> None:
+    """Every live booking with its slot, allotment, voucher code and QR content."""
+    db = ready_db()
+    rows = exports.booking_rows(db, pick_distribution(db, distribution_id))
+    content = (
+        exports.to_json(rows) if fmt == "json" else exports.to_csv(rows, exports.BOOKING_COLUMNS)
+    )
+    _write(out, content)
+
+
+@export_group.command("ledger")
+@distribution_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@domain_errors
+def export_ledger(distribution_id: int | None, out: Path | None) -> None:
+    """Every handover that stands (CSV), then the reconciliation on stderr."""
+    db = ready_db()
+    distribution_id = pick_distribution(db, distribution_id)
+    rows = exports.ledger_rows(db, distribution_id)
+    _write(out, exports.to_csv(rows, exports.LEDGER_COLUMNS))
+    ledger = reconcile(db, distribution_id)
+    state = "balanced" if ledger.balanced else "NOT BALANCED"
+    click.echo(
+        f"Stock {ledger.stock} = handed over {ledger.handed_over} + outstanding "
+        f"{ledger.outstanding} + unallocated {ledger.unallocated}: {state}",
+        err=True,
+    )
+
+
+COMMANDS = (
+    demo_command,
+    create_distribution_command,
+    import_roster_command,
+    allocate_command,
+    schedule_command,
+    export_group,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

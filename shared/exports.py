@@ -1,0 +1,122 @@
+"""Bookings and the handover ledger as rows, CSV and JSON, in the distribution's time zone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from shared import storage
+from shared.vouchers import qr_content
+
+BOOKING_COLUMNS = (
+    "recipient",
+    "external_id",
+    "town",
+    "phone",
+    "site",
+    "slot_start",
+    "slot_end",
+    "slot_capacity",
+    "units",
+    "unit_name",
+    "amount",
+    "measure",
+    "voucher_code",
+    "qr_content",
+    "status",
+)
+
+LEDGER_COLUMNS = (
+    "recipient",
+    "external_id",
+    "units",
+    "amount",
+    "measure",
+    "slot_start",
+    "slot_end",
+    "collected_at",
+    "staff",
+    "station",
+    "voucher_code",
+)
+
+
+def _local_iso(text: str | None, tz: ZoneInfo) -> str:
+    moment: datetime | None = storage.from_db_time(text)
+    return moment.astimezone(tz).isoformat() if moment else ""
+
+
+def _amount(units: int, unit_size: float) -> int | float:
+    # 614 drums x 20 kg is 12280, not 12280.0: whole amounts print as whole numbers.
+    amount = round(units * unit_size, 6)
+    return int(amount) if amount == int(amount) else amount
+
+
+def booking_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
+    """One row per live booking, with the voucher and what the QR code holds."""
+    distribution = storage.get_distribution(db, distribution_id)
+    tz = ZoneInfo(distribution["timezone"])
+    capacity = {s["id"]: s["capacity_people"] for s in storage.list_slots(db, distribution_id)}
+    rows = []
+    for v in storage.voucher_views_for_distribution(db, distribution_id):
+        rows.append(
+            {
+                "recipient": v["recipient_name"],
+                "external_id": v["external_id"],
+                "town": v["town"],
+                "phone": v["phone"] or "",
+                "site": v["site_name"],
+                "slot_start": _local_iso(v["starts_at"], tz),
+                "slot_end": _local_iso(v["ends_at"], tz),
+                "slot_capacity": capacity[v["slot_id"]],
+                "units": v["units"],
+                "unit_name": v["unit_name"],
+                "amount": _amount(v["units"], v["unit_size"]),
+                "measure": v["measure"],
+                "voucher_code": v["code"],
+                "qr_content": qr_content(v["code"]),
+                "status": v["status"],
+            }
+        )
+    return rows
+
+
+def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
+    """One row per handover that stands (undone ones are left out)."""
+    tz = ZoneInfo(storage.get_distribution(db, distribution_id)["timezone"])
+    return [
+        {
+            "recipient": r["recipient"],
+            "external_id": r["external_id"],
+            "units": r["units"],
+            "amount": _amount(r["units"], r["unit_size"]),
+            "measure": r["measure"],
+            "slot_start": _local_iso(r["slot_start"], tz),
+            "slot_end": _local_iso(r["slot_end"], tz),
+            "collected_at": _local_iso(r["handed_at"], tz),
+            "staff": r["staff"],
+            "station": r["station"],
+            "voucher_code": r["voucher_code"] or "",
+        }
+        for r in storage.ledger_rows(db, distribution_id)
+    ]
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """CSV with a header; UTF-8 with BOM is left to the writer of the file (see the CLI)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_json(rows: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,104 @@
+"""What people are told, in Chinese and English: one table, used by every channel.
+
+Texts are ``str.format`` templates; keep them short, since the SMS channel has to fit
+them in one segment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+
+MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "valid": {
+        "zh": "凭证有效，可以领取。",
+        "en": "Valid voucher: you can collect now.",
+    },
+    "unknown": {
+        "zh": "查无此凭证。请向工作人员求助。",
+        "en": "We do not know this voucher. Please ask staff.",
+    },
+    "mistyped": {
+        "zh": "凭证号码有误，请核对数字后重新输入。",
+        "en": "This code has a typo. Check the digits and try again.",
+    },
+    "cancelled": {
+        "zh": "此预约已取消，凭证无效。",
+        "en": "This booking was cancelled; the voucher is no longer valid.",
+    },
+    "wrong_distribution": {
+        "zh": "此凭证不属于本次发放。",
+        "en": "This voucher is for a different distribution.",
+    },
+    "wrong_site": {
+        "zh": "此凭证应在另一领取点使用：{site}。",
+        "en": "This voucher is for another pickup point: {site}.",
+    },
+    "too_early": {
+        "zh": "来早了，请于{time}再来。",
+        "en": "You are early. Please come back at {time}.",
+    },
+    "missed": {
+        "zh": "已错过领取时段。请回复短信或致电改约。",
+        "en": "You missed your pickup time. Reply by SMS or call to rebook.",
+    },
+    "already_collected": {
+        "zh": "已于{time}领取，不能重复领取。",
+        "en": "Already collected at {time}; it cannot be collected twice.",
+    },
+    "voucher_title": {"zh": "领取凭证", "en": "Pickup voucher"},
+    "recipient": {"zh": "领取单位", "en": "Recipient"},
+    "slot": {"zh": "领取时段", "en": "Pickup time"},
+    "place": {"zh": "领取地点", "en": "Place"},
+    "allotment": {"zh": "分配数量", "en": "Allotment"},
+    "code": {"zh": "凭证号码", "en": "Voucher code"},
+    "collected_so_far": {"zh": "已领取", "en": "Collected so far"},
+    "show_qr": {
+        "zh": "请在领取点出示此二维码，或报出凭证号码。",
+        "en": "Show this QR code at the pickup point, or give the voucher code.",
+    },
+    "not_found_title": {"zh": "无法显示凭证", "en": "Voucher not shown"},
+    "switch_language": {"zh": "English", "en": "中文"},
+}
+
+
+def pick_language(*candidates: str | None) -> str:
+    """The first supported language among ``candidates`` (e.g. ?lang=, the recipient's)."""
+    for candidate in candidates:
+        if candidate:
+            code = candidate.strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+    return DEFAULT_LANGUAGE
+
+
+def text(key: str, language: str, **values: object) -> str:
+    """The message ``key`` in ``language``, filled with ``values``."""
+    return MESSAGES[key][language].format(**values)
+
+
+def clock(moment: datetime) -> str:
+    """A time as people say it on the day: ``14:20``."""
+    return moment.strftime("%H:%M")
+
+
+def day_and_clock(moment: datetime, language: str) -> str:
+    if language == "zh":
+        return f"{moment.month}月{moment.day}日 {clock(moment)}"
+    return f"{moment.day} {moment.strftime('%b')} {clock(moment)}"
+
+
+def verdict_message(verdict: object, language: str) -> str:
+    """Say in plain words what a :class:`~shared.verification.Verdict` means for the holder."""
+    reason = verdict.reason.value
+    values: dict[str, object] = {}
+    if verdict.come_at is not None:
+        values["time"] = clock(verdict.local(verdict.come_at))
+    if verdict.collected_at is not None:
+        values["time"] = clock(verdict.local(verdict.collected_at))
+    if reason == "wrong_site":
+        values["site"] = verdict.voucher["site_name"]
+    return text(reason, language, **values)

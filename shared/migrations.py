@@ -1,0 +1,191 @@
+"""Versioned schema migrations, applied in order by ``flask --app wsgi init-db``.
+
+Each migration runs in a transaction with the record of it having been applied, so a
+migration that fails is rolled back and stays pending. Never edit an applied migration:
+add a new one. Times are stored as ISO 8601 text in UTC (``...+00:00``) so that they
+sort as text; they are shown in the distribution's time zone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("pickup")
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run the statements of ``script`` one by one inside the migration's transaction.
+
+    ``executescript`` would COMMIT first and break the migration's atomicity, so the
+    script is split at complete statements (``complete_statement`` knows trigger bodies).
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
+
+
+@migrations(name="0001_core")
+def core(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        CREATE TABLE distributions (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            item TEXT NOT NULL,
+            item_key TEXT,                       -- which safety instructions apply
+            unit_name TEXT NOT NULL,             -- "20 kg drum"
+            unit_size REAL NOT NULL CHECK (unit_size > 0),
+            measure TEXT NOT NULL,               -- "kg", "masks"
+            stock_units INTEGER NOT NULL CHECK (stock_units >= 0),
+            timezone TEXT NOT NULL,
+            slot_minutes INTEGER NOT NULL CHECK (slot_minutes > 0),
+            capacity_people INTEGER NOT NULL CHECK (capacity_people > 0),
+            capacity_units INTEGER CHECK (capacity_units IS NULL OR capacity_units > 0),
+            early_minutes INTEGER NOT NULL DEFAULT 15,
+            grace_minutes INTEGER NOT NULL DEFAULT 30,
+            weight_basis TEXT NOT NULL DEFAULT 'headcount'
+                CHECK (weight_basis IN ('headcount', 'population', 'requested', 'equal')),
+            allocation_method TEXT NOT NULL DEFAULT 'sainte_lague',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE sites (
+            id INTEGER PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            address TEXT NOT NULL
+        );
+        CREATE INDEX sites_distribution ON sites(distribution_id);
+
+        CREATE TABLE pickup_windows (
+            id INTEGER PRIMARY KEY,
+            site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            CHECK (starts_at < ends_at)
+        );
+        CREATE INDEX pickup_windows_site ON pickup_windows(site_id);
+
+        CREATE TABLE recipients (
+            id INTEGER PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            external_id TEXT NOT NULL,           -- unified social credit code or other id
+            town TEXT NOT NULL DEFAULT '',
+            headcount INTEGER,
+            population INTEGER,
+            requested_units INTEGER,
+            floor_units INTEGER NOT NULL DEFAULT 0,
+            contact_name TEXT NOT NULL DEFAULT '',
+            phone TEXT,                          -- E.164
+            language TEXT NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en')),
+            priority INTEGER NOT NULL DEFAULT 0,
+            earliest TEXT,
+            latest TEXT,
+            UNIQUE (distribution_id, external_id)
+        );
+        CREATE INDEX recipients_phone ON recipients(phone);
+
+        CREATE TABLE allocation_runs (
+            id INTEGER PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            method TEXT NOT NULL,
+            stock_units INTEGER NOT NULL,
+            allocated_units INTEGER NOT NULL,
+            inputs TEXT NOT NULL,                -- JSON: method, stock and every claimant
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE allotments (
+            recipient_id INTEGER PRIMARY KEY REFERENCES recipients(id) ON DELETE CASCADE,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            units INTEGER NOT NULL CHECK (units >= 0),
+            allocation_run_id INTEGER NOT NULL REFERENCES allocation_runs(id)
+        );
+        CREATE INDEX allotments_distribution ON allotments(distribution_id);
+
+        CREATE TABLE slots (
+            id INTEGER PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            capacity_people INTEGER NOT NULL CHECK (capacity_people > 0),
+            capacity_units INTEGER,
+            -- Bumped by every booking change: the UPDATE takes the row lock first, so
+            -- "take the last place" is safe on PostgreSQL as well as SQLite.
+            version INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (site_id, starts_at)
+        );
+        CREATE INDEX slots_distribution ON slots(distribution_id, starts_at);
+
+        CREATE TABLE slot_holds (
+            id INTEGER PRIMARY KEY,
+            slot_id INTEGER NOT NULL REFERENCES slots(id) ON DELETE CASCADE,
+            recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+            expires_at TEXT NOT NULL,
+            UNIQUE (slot_id, recipient_id)
+        );
+        CREATE INDEX slot_holds_recipient ON slot_holds(recipient_id);
+
+        CREATE TABLE bookings (
+            id INTEGER PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+            slot_id INTEGER NOT NULL REFERENCES slots(id),
+            units INTEGER NOT NULL CHECK (units >= 0),
+            status TEXT NOT NULL DEFAULT 'booked'
+                CHECK (status IN ('booked', 'cancelled', 'missed')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            cancelled_at TEXT,
+            checked_in_at TEXT,
+            queue_number INTEGER
+        );
+        -- One live booking per recipient; cancelled ones stay for the record.
+        CREATE UNIQUE INDEX bookings_one_live ON bookings(recipient_id)
+            WHERE status != 'cancelled';
+        CREATE INDEX bookings_slot ON bookings(slot_id, status);
+
+        CREATE TABLE vouchers (
+            serial INTEGER PRIMARY KEY,          -- the first 7 digits of the code
+            code TEXT NOT NULL UNIQUE,
+            booking_id INTEGER NOT NULL UNIQUE REFERENCES bookings(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE handovers (
+            id INTEGER PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES bookings(id) ON DELETE CASCADE,
+            units INTEGER NOT NULL CHECK (units > 0),
+            staff TEXT NOT NULL,
+            station TEXT NOT NULL,
+            handed_at TEXT NOT NULL,
+            undone_at TEXT,
+            undone_by TEXT
+        );
+        CREATE INDEX handovers_booking ON handovers(booking_id);
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,               -- "booking:12", "distribution:1"
+            detail TEXT NOT NULL DEFAULT '{}'    -- JSON
+        );
+        -- The audit log is append-only: nobody, the operator included, edits history.
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """,
+    )

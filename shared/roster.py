@@ -1,0 +1,580 @@
+"""Read an operator's roster CSV of recipients: validate every row, return clean rows or all errors.
+
+A roster is one CSV file, one row per recipient (an enterprise that gets disinfectant, a town
+that gets masks). The header names the columns, in any order, in English (``COLUMNS``) or in
+the Chinese an office already uses in its spreadsheets (``企业名称``, ``联系电话`` ...). Only
+``name`` and ``external_id`` are required; a missing optional column is blank in every row.
+
+``parse_roster`` checks the whole file before it returns anything: either every row is good
+and you get one typed dict per row, or it raises ``RosterInvalid`` whose ``errors`` lists every
+problem it found (``RowError``), each with the row number a spreadsheet shows, so the operator
+can fix them all in one pass. Nothing is ever half imported.
+
+Parsed values:
+
+* ``name``, ``external_id``, ``town``, ``contact_name`` - stripped text; blank optional text
+  is ``None``. An ``external_id`` that looks like a unified social credit code (USCC, GB
+  32100-2015) must have the right check character.
+* ``headcount``, ``population``, ``requested_units``, ``floor_units``, ``priority`` - whole
+  numbers, 0 or more; blank is ``None`` (``floor_units`` and ``priority`` default to 0).
+* ``phone`` - E.164 (``+8613800000000``), read in the default region; blank is ``None``.
+* ``language`` - ``"zh"`` or ``"en"``; blank is ``"zh"``.
+* ``earliest``, ``latest`` - timezone-aware datetimes in the distribution's timezone; a time
+  without an offset is local time there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timezone as fixed_offset
+from typing import TypedDict
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+from shared.errors import InvalidInput, RosterInvalid
+
+COLUMNS: tuple[str, ...] = (
+    "name",
+    "external_id",
+    "town",
+    "headcount",
+    "population",
+    "requested_units",
+    "floor_units",
+    "contact_name",
+    "phone",
+    "language",
+    "priority",
+    "earliest",
+    "latest",
+)
+REQUIRED: tuple[str, ...] = ("name", "external_id")
+
+# Offices keep their own Chinese spreadsheets; they should not have to rename the headers.
+HEADER_ALIASES: dict[str, str] = {
+    "企业名称": "name",
+    "名称": "name",
+    "单位名称": "name",
+    "统一社会信用代码": "external_id",
+    "信用代码": "external_id",
+    "编号": "external_id",
+    "镇街": "town",
+    "镇(街道)": "town",
+    "所属镇街": "town",
+    "人数": "headcount",
+    "员工人数": "headcount",
+    "人口": "population",
+    "申请数量": "requested_units",
+    "需求数量": "requested_units",
+    "最少数量": "floor_units",
+    "保底": "floor_units",
+    "联系人": "contact_name",
+    "电话": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "联系电话": "phone",
+    "语言": "language",
+    "优先级": "priority",
+    "最早": "earliest",
+    "最早时间": "earliest",
+    "最晚": "latest",
+    "最晚时间": "latest",
+}
+
+NOTHING_IMPORTED = "nothing was imported"
+
+_INTEGER_COLUMNS = frozenset(
+    {"headcount", "population", "requested_units", "floor_units", "priority"}
+)
+_TEXT_COLUMNS = frozenset({"name", "external_id", "town", "contact_name"})
+_BLANK_VALUES: dict[str, object] = {"floor_units": 0, "priority": 0, "language": "zh"}
+
+# Anything bigger would not fit a 32-bit INTEGER column; in a roster it is a typo anyway.
+_MAX_INTEGER = 2**31 - 1
+
+_LANGUAGES = {
+    "zh": "zh",
+    "zh-cn": "zh",
+    "zh-hans": "zh",
+    "cn": "zh",
+    "chinese": "zh",
+    "中文": "zh",
+    "en": "en",
+    "en-us": "en",
+    "en-gb": "en",
+    "english": "en",
+    "英文": "en",
+}
+
+# Excel in a Chinese locale writes dates as 2020/2/4 13:00 or 2020年2月4日 13:00, so the
+# date separators are looser than ISO 8601. A time of day is required: a bare date is
+# ambiguous for ``latest`` (start or end of that day?).
+_DATETIME = re.compile(
+    r"(?P<year>\d{4})[-/.年](?P<month>\d{1,2})[-/.月](?P<day>\d{1,2})日?"
+    r"(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"\s*(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?",
+    re.ASCII | re.IGNORECASE,
+)
+# Whole numbers as spreadsheets write them: 1200, 1,200, 1200.00.
+_INTEGER = re.compile(r"(?P<sign>[+-]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?", re.ASCII)
+
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # digits and letters without I O S V Z
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)  # 3**i mod 31
+# Registration authority and entity type, a 6-digit administrative division, then the
+# 9-character organisation code and the check character.
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}")
+_RESIDENT_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+
+# Workbooks start with these bytes; a clearer message than "not UTF-8 nor GBK" for them.
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip), .xls (OLE2)
+_NOT_TEXT = "the file is neither UTF-8 nor GBK text; save it as CSV UTF-8"
+_WORKBOOK = "the file is an Excel workbook, not CSV; in Excel use Save As > CSV UTF-8"
+
+_SHOWN_CHARACTERS = 40  # a cell quoted in a message is cut to this, so one bad cell stays one line
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in a roster: where it is and what to fix."""
+
+    row: int  # 1-based line as a spreadsheet shows it (header is row 1); 0 for the whole file
+    column: str  # canonical column name, or "" for whole-row/file problems
+    message: str
+
+    def __str__(self) -> str:
+        place = ", ".join(part for part in (self.row and f"row {self.row}", self.column) if part)
+        return f"{place}: {self.message}" if place else self.message
+
+
+class RosterRow(TypedDict):
+    name: str
+    external_id: str
+    town: str | None
+    headcount: int | None
+    population: int | None
+    requested_units: int | None
+    floor_units: int
+    contact_name: str | None
+    phone: str | None
+    language: str
+    priority: int
+    earliest: datetime | None
+    latest: datetime | None
+
+
+class _BadCell(Exception):
+    """A cell's value cannot be read; the message says why and what to write instead."""
+
+
+# -- USCC ------------------------------------------------------------------------------------
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100-2015 check character of the first 17 characters of a USCC."""
+    body = first17.upper()
+    if len(body) != 17 or any(char not in USCC_CHARSET for char in body):
+        raise InvalidInput(f"a USCC body is 17 characters from {USCC_CHARSET}, got {first17!r}")
+    total = sum(
+        USCC_CHARSET.index(char) * weight for char, weight in zip(body, USCC_WEIGHTS, strict=True)
+    )
+    return USCC_CHARSET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    """True when ``code`` is 18 USCC characters and its last one is the right check character."""
+    code = code.upper()
+    if len(code) != 18 or any(char not in USCC_CHARSET for char in code):
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+def _is_resident_id(code: str) -> bool:
+    """True for an 18-digit resident identity card number with a good ISO 7064 check.
+
+    Such numbers fit the USCC alphabet too; a town's roster may key people by them, and
+    they must not be reported as USCCs with a wrong check character.
+    """
+    if not _RESIDENT_ID_SHAPE.fullmatch(code):
+        return False
+    total = sum(int(digit) * (2 ** (17 - i) % 11) for i, digit in enumerate(code[:17]))
+    return "10X98765432"[total % 11] == code[17]
+
+
+def _looks_like_uscc(code: str) -> bool:
+    return bool(_USCC_SHAPE.fullmatch(code)) and not _is_resident_id(code)
+
+
+# -- decoding and CSV ------------------------------------------------------------------------
+
+
+def decode_roster(data: bytes) -> str:
+    """The text of a roster file: UTF-8 (with or without BOM), else GB18030/GBK.
+
+    Excel in a Chinese locale saves "CSV" as GBK; "CSV UTF-8" adds a BOM. GB18030 is a
+    superset of GBK, so it reads both.
+    """
+    data = bytes(data)
+    if data.startswith(_WORKBOOK_MAGIC):
+        raise _rejected([RowError(0, "", _WORKBOOK)], f"{_WORKBOOK}; {NOTHING_IMPORTED}")
+    # NUL never appears in CSV text, but fills UTF-16 ("Unicode text") files, which would
+    # otherwise decode as UTF-8 garbage.
+    if b"\x00" not in data:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return data.decode(encoding).removeprefix("\ufeff")
+            except UnicodeDecodeError:
+                continue
+    raise _rejected([RowError(0, "", _NOT_TEXT)], f"{_NOT_TEXT}; {NOTHING_IMPORTED}")
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """The non-blank CSV records with their spreadsheet row numbers.
+
+    A record is one spreadsheet row even when a quoted cell spans lines, and blank lines
+    still count as rows, so numbering records (not lines) matches what the operator sees.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records = []
+    row = 0
+    try:
+        for row, cells in enumerate(reader, start=1):
+            if any(cell.strip() for cell in cells):
+                records.append((row, cells))
+    except csv.Error as exc:
+        message = f"cannot read this row as CSV ({exc}); look for a quote that is never closed"
+        error = RowError(row + 1, "", message)
+        raise _rejected([error], f"{error}; {NOTHING_IMPORTED}") from exc
+    return records
+
+
+# -- header ----------------------------------------------------------------------------------
+
+
+def _header_key(label: str) -> str:
+    """A header label reduced so that case, widths, spaces and hyphens do not matter."""
+    key = unicodedata.normalize("NFKC", label).strip().casefold()
+    return re.sub(r"[\s\-]+", "_", key)
+
+
+_HEADER_NAMES = {_header_key(name): name for name in COLUMNS} | {
+    _header_key(alias): name for alias, name in HEADER_ALIASES.items()
+}
+
+
+def _read_header(row: int, cells: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    """Map each canonical column to its cell index; list what is wrong with the header."""
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    problems: list[str] = []
+    for index, label in enumerate(cells):
+        label = label.strip()
+        if not label:
+            continue  # an unnamed column; its cells must stay empty (checked per row)
+        column = _HEADER_NAMES.get(_header_key(label))
+        if column is None:
+            unknown.append(f"'{_shown(label)}'")
+        elif column in positions:
+            first = _shown(cells[positions[column]].strip())
+            problems.append(f"column {column} appears twice ('{first}' and '{_shown(label)}')")
+        else:
+            positions[column] = index
+    missing = [column for column in REQUIRED if column not in positions]
+    if missing:
+        problems.insert(
+            0,
+            f"missing required column(s) {', '.join(missing)}; "
+            "the first non-blank row must be the header",
+        )
+    if unknown:
+        problems.append(
+            f"unknown column(s) {', '.join(unknown)}; use {', '.join(COLUMNS)} "
+            "or their Chinese names such as 企业名称, 统一社会信用代码, 联系电话"
+        )
+    return positions, [RowError(row, "", problem) for problem in problems]
+
+
+# -- cells -----------------------------------------------------------------------------------
+
+
+def _shown(raw: str) -> str:
+    return raw if len(raw) <= _SHOWN_CHARACTERS else raw[: _SHOWN_CHARACTERS - 1] + "…"
+
+
+def _text(column: str, raw: str) -> str:
+    return raw
+
+
+def _external_id(column: str, raw: str) -> str:
+    # Full-width letters and digits from a Chinese IME are the same id as ASCII ones.
+    code = unicodedata.normalize("NFKC", raw).strip()
+    if not _looks_like_uscc(code.upper()):
+        return code
+    code = code.upper()  # the standard writes USCCs in capitals
+    expected = uscc_check_char(code[:17])
+    if code[17] != expected:
+        raise _BadCell(
+            f"unified social credit code '{code}' has a wrong check character (expected {expected})"
+        )
+    return code
+
+
+def _integer(column: str, raw: str) -> int:
+    number = unicodedata.normalize("NFKC", raw).strip()
+    match = _INTEGER.fullmatch(number)
+    if match is None:
+        raise _BadCell(f"{column} '{_shown(raw)}' is not a whole number")
+    if match["sign"] == "-" and match["digits"].strip("0,"):
+        raise _BadCell(f"{column} '{_shown(raw)}' must be 0 or more")
+    digits = match["digits"].replace(",", "").lstrip("0") or "0"
+    if len(digits) > len(str(_MAX_INTEGER)) or int(digits) > _MAX_INTEGER:
+        raise _BadCell(f"{column} '{_shown(raw)}' is too large")
+    return int(digits)
+
+
+def _language(column: str, raw: str) -> str:
+    key = unicodedata.normalize("NFKC", raw).strip().casefold().replace("_", "-")
+    if key not in _LANGUAGES:
+        raise _BadCell(f"language '{_shown(raw)}' is not zh or en")
+    return _LANGUAGES[key]
+
+
+def _phone_parser(region: str) -> Callable[[str, str], str]:
+    def parse(column: str, raw: str) -> str:
+        text = unicodedata.normalize("NFKC", raw).strip()
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise _BadCell(f"phone '{_shown(raw)}' is not a valid phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    return parse
+
+
+def _datetime_parser(zone: tzinfo) -> Callable[[str, str], datetime]:
+    def parse(column: str, raw: str) -> datetime:
+        moment = _to_datetime(raw, zone)
+        if moment is None:
+            raise _BadCell(f"{column} '{_shown(raw)}' is not a date and time like 2020-02-04 13:00")
+        return moment
+
+    return parse
+
+
+def _to_datetime(raw: str, zone: tzinfo) -> datetime | None:
+    """``raw`` as an aware datetime in ``zone``, or None when it is not a real date and time."""
+    # NFKC turns the full-width digits, colon and space of a Chinese IME into ASCII.
+    match = _DATETIME.fullmatch(unicodedata.normalize("NFKC", raw).strip())
+    if match is None:
+        return None
+    parts = ("year", "month", "day", "hour", "minute", "second")
+    try:
+        moment = datetime(*(int(match[part] or 0) for part in parts))
+        if match["offset"] is None:
+            return moment.replace(tzinfo=zone)
+        return moment.replace(tzinfo=_fixed_offset(match["offset"])).astimezone(zone)
+    except (ValueError, OverflowError):  # 30 February, hour 25, offset past 24 h, year 0
+        return None
+
+
+def _fixed_offset(text: str) -> tzinfo:
+    if text.upper() == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    return fixed_offset(-delta if text[0] == "-" else delta)
+
+
+def _cell_parsers(zone: tzinfo, region: str) -> dict[str, Callable[[str, str], object]]:
+    parsers: dict[str, Callable[[str, str], object]] = {
+        column: _integer for column in _INTEGER_COLUMNS
+    }
+    parsers |= {column: _text for column in _TEXT_COLUMNS}
+    parsers |= {
+        "external_id": _external_id,
+        "phone": _phone_parser(region),
+        "language": _language,
+        "earliest": _datetime_parser(zone),
+        "latest": _datetime_parser(zone),
+    }
+    return parsers
+
+
+# -- rows ------------------------------------------------------------------------------------
+
+
+def _spreadsheet_column(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: how a spreadsheet names the column."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _parse_row(
+    row: int,
+    cells: list[str],
+    width: int,
+    positions: dict[str, int],
+    parsers: dict[str, Callable[[str, str], object]],
+) -> tuple[dict[str, object], list[RowError]]:
+    """The typed values of one data row and the problems found in it."""
+    if len(cells) != width:
+        # The cells no longer line up with the header, so checking them would only add noise.
+        message = f"row has {len(cells)} cells but the header has {width}; check for stray commas"
+        return {}, [RowError(row, "", message)]
+    errors = [
+        RowError(
+            row,
+            "",
+            f"column {_spreadsheet_column(i)} has a value but no header; name it or clear it",
+        )
+        for i, cell in enumerate(cells)
+        if cell.strip() and i not in positions.values()
+    ]
+    values: dict[str, object] = {}
+    for column in COLUMNS:
+        raw = cells[positions[column]].strip() if column in positions else ""
+        if not raw:
+            values[column] = _BLANK_VALUES.get(column)
+            if column in REQUIRED:
+                errors.append(RowError(row, column, f"{column} is required"))
+            continue
+        try:
+            values[column] = parsers[column](column, raw)
+        except _BadCell as exc:
+            values[column] = None
+            errors.append(RowError(row, column, str(exc)))
+    return values, errors + _cross_checks(row, values, cells, positions)
+
+
+def _cross_checks(
+    row: int, values: dict[str, object], cells: list[str], positions: dict[str, int]
+) -> list[RowError]:
+    """Rules between columns of one row, checked only when both values were read."""
+    errors = []
+    floor, requested = values["floor_units"], values["requested_units"]
+    if isinstance(floor, int) and isinstance(requested, int) and floor > requested:
+        message = f"floor_units {floor} is more than requested_units {requested}"
+        errors.append(RowError(row, "floor_units", message))
+    earliest, latest = values["earliest"], values["latest"]
+    if isinstance(earliest, datetime) and isinstance(latest, datetime) and earliest >= latest:
+        shown = {
+            column: _shown(cells[positions[column]].strip()) for column in ("earliest", "latest")
+        }
+        message = f"latest '{shown['latest']}' must be after earliest '{shown['earliest']}'"
+        errors.append(RowError(row, "latest", message))
+    return errors
+
+
+def _duplicate_check(row: int, external_id: object, first_row_of: dict[str, int]) -> list[RowError]:
+    """An error when an earlier row has this external_id; otherwise remember it."""
+    if not isinstance(external_id, str):
+        return []  # blank or unreadable: already reported
+    if external_id not in first_row_of:
+        first_row_of[external_id] = row
+        return []
+    earlier = first_row_of[external_id]
+    message = f"external_id '{_shown(external_id)}' is already used in row {earlier}"
+    return [RowError(row, "external_id", message)]
+
+
+# -- the roster ------------------------------------------------------------------------------
+
+
+def _rejected(errors: list[RowError], summary: str) -> RosterInvalid:
+    exc = RosterInvalid(summary)
+    exc.errors = errors  # type: ignore[attr-defined]  # errors.py stays a plain exception
+    return exc
+
+
+def _rows_summary(errors: list[RowError]) -> str:
+    count = len({error.row for error in errors})
+    return f"{count} row{' has' if count == 1 else 's have'} errors; {NOTHING_IMPORTED}"
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise InvalidInput(f"unknown timezone {name!r}") from exc
+
+
+def _region(code: str) -> str:
+    region = code.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown phone region {code!r}; use a code such as CN")
+    return region
+
+
+def parse_roster(
+    data: bytes | str, timezone: str = "Asia/Shanghai", default_region: str = "CN"
+) -> list[RosterRow]:
+    """Every row of a roster CSV, typed and validated; ``RosterInvalid`` lists every problem.
+
+    ``timezone`` is where times without an offset are; ``default_region`` is how phone
+    numbers without a ``+country`` prefix are read. A bad argument raises ``InvalidInput``.
+    """
+    zone, region = _zone(timezone), _region(default_region)
+    if isinstance(data, bytes | bytearray):
+        text = decode_roster(data)
+    elif isinstance(data, str):
+        text = data.removeprefix("\ufeff")
+    else:
+        raise InvalidInput(f"a roster is bytes or str, not {type(data).__name__}")
+
+    records = _records(text)
+    if not records:
+        message = "the file is empty; it needs a header row and one row per recipient"
+        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
+    header_row, header = records[0]
+    positions, errors = _read_header(header_row, header)
+    if errors:
+        # Every row would repeat the same complaint; the header has to be fixed first.
+        raise _rejected(errors, f"the header row has errors; {NOTHING_IMPORTED}")
+    if len(records) == 1:
+        message = "the file has a header row but no data rows"
+        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
+
+    parsers = _cell_parsers(zone, region)
+    rows: list[RosterRow] = []
+    first_row_of: dict[str, int] = {}  # external_id -> the row that used it first
+    for row, cells in records[1:]:
+        values, row_errors = _parse_row(row, cells, len(header), positions, parsers)
+        row_errors += _duplicate_check(row, values.get("external_id"), first_row_of)
+        errors += row_errors
+        if not row_errors:
+            rows.append(RosterRow(**values))  # type: ignore[typeddict-item]
+    if errors:
+        raise _rejected(errors, _rows_summary(errors))
+    return rows
+
+
+def template_csv() -> str:
+    """A roster to start from: the header and two example rows, one Chinese, one English.
+
+    Serve it encoded as ``utf-8-sig``: Excel only shows the Chinese right with the BOM.
+    """
+    body = "91330213MA0000001"  # fictional, registered in Fenghua (330213)
+    examples = (
+        ("宁波示例消毒用品有限公司", body + uscc_check_char(body), "西坞街道", "120", "",
+         "200", "20", "王芳", "138 0013 8000", "zh", "0", "2020-02-04 09:00", "2020-02-04 12:00"),
+        ("Example Trading Co., Ltd.", "EX-0001", "Yuelin", "35", "", "", "5", "John Smith",
+         "+86 574 8888 8888", "en", "1", "2020-02-04 13:00", "2020-02-04 17:00"),
+    )  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(examples)
+    return out.getvalue()

@@ -1,0 +1,431 @@
+"""Pickup slots: cut pickup windows into slots and give every recipient one of them.
+
+``generate_slots`` turns pickup windows (say 12:00-19:00, or two windows around a lunch
+break) into consecutive fixed-length slots, each with a cap on recipients and optionally
+on the shipping units the crew can hand out in it. ``assign_slots`` then places every
+recipient in a slot so that no cap is exceeded, each recipient's earliest/latest range is
+honoured, arrivals are spread as evenly as possible over the day, and higher-priority
+recipients are placed first and get the earlier of equally loaded slots. The result is
+deterministic: the same input always gives the same output, ties going by input order.
+``crowd_profile`` counts the recipients per slot, for charts and benchmarks.
+
+Pure functions, no storage. Bad arguments raise :class:`InvalidInput`; a schedule that
+cannot be made raises :class:`SchedulingInfeasible` with the offending recipient keys on
+its ``keys`` attribute.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shared.errors import InvalidInput, SchedulingInfeasible
+
+__all__ = ["Demand", "SlotSpec", "assign_slots", "crowd_profile", "generate_slots"]
+
+_MORE_ROOM = "lengthen the windows, shorten the slots or raise capacity"
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    """One pickup slot: [start, end) with its caps on recipients and on units."""
+
+    index: int
+    start: datetime
+    end: datetime
+    capacity_people: int
+    capacity_units: int | None  # None = unlimited
+
+    def __post_init__(self) -> None:
+        if not (_is_aware(self.start) and _is_aware(self.end)):
+            raise InvalidInput(f"slot {self.index} needs timezone-aware start and end")
+        if self.start >= self.end:
+            raise InvalidInput(f"slot {self.index} must start before it ends")
+        _check_capacities(self.capacity_people, self.capacity_units)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """One recipient to schedule: their key, the load they add and when they can come."""
+
+    key: str
+    units: int
+    priority: int = 0  # higher = placed first, and earlier among equally loaded slots
+    earliest: datetime | None = None  # the slot must start at or after this
+    latest: datetime | None = None  # the slot must end at or before this
+
+    def __post_init__(self) -> None:
+        if self.units < 0:
+            raise InvalidInput(f"recipient {self.key} has negative units ({self.units})")
+        for bound in (self.earliest, self.latest):
+            if bound is not None and not _is_aware(bound):
+                raise InvalidInput(
+                    f"recipient {self.key} needs timezone-aware earliest/latest times"
+                )
+        if self.earliest is not None and self.latest is not None and self.earliest >= self.latest:
+            raise InvalidInput(f"recipient {self.key} has earliest at or after latest")
+
+
+def generate_slots(
+    windows: Sequence[tuple[datetime, datetime]],
+    slot_minutes: int,
+    capacity_people: int,
+    capacity_units: int | None = None,
+) -> list[SlotSpec]:
+    """Cut each pickup window into consecutive slots of ``slot_minutes``.
+
+    A remainder at the end of a window shorter than one slot is dropped. Windows may come in
+    any order but must not overlap; slots are indexed 0..n-1 in time order.
+    """
+    if isinstance(slot_minutes, bool) or not isinstance(slot_minutes, int) or slot_minutes < 1:
+        raise InvalidInput(
+            f"slot length must be a whole number of minutes, at least 1, got {slot_minutes!r}"
+        )
+    _check_capacities(capacity_people, capacity_units)
+    if not windows:
+        raise InvalidInput("at least one pickup window is needed")
+    for start, end in windows:
+        if not (_is_aware(start) and _is_aware(end)):
+            raise InvalidInput(
+                f"pickup window {start} to {end} is not timezone-aware; "
+                "give its start and end a tzinfo"
+            )
+        if start >= end:
+            raise InvalidInput(
+                f"pickup window {_fmt(start)} to {_fmt(end)} must start before it ends"
+            )
+    ordered = sorted(windows, key=lambda w: w[0])
+    for (_, prev_end), (start, _) in zip(ordered, ordered[1:], strict=False):
+        if start < prev_end:
+            raise InvalidInput(
+                f"pickup windows overlap: one ends at {_fmt(prev_end)} "
+                f"but the next starts at {_fmt(start)}"
+            )
+
+    step = timedelta(minutes=slot_minutes)
+    slots: list[SlotSpec] = []
+    for start, end in ordered:
+        # Count and step in UTC: subtracting two datetimes with the same tzinfo uses wall
+        # clock time, which would make slots across a DST change an hour too long or short.
+        first = start.astimezone(UTC)
+        for i in range((end.astimezone(UTC) - first) // step):
+            slots.append(
+                SlotSpec(
+                    index=len(slots),
+                    start=(first + i * step).astimezone(start.tzinfo),
+                    end=(first + (i + 1) * step).astimezone(start.tzinfo),
+                    capacity_people=capacity_people,
+                    capacity_units=capacity_units,
+                )
+            )
+    if not slots:
+        raise InvalidInput(f"no pickup window is long enough for one {slot_minutes}-minute slot")
+    return slots
+
+
+def assign_slots(
+    demands: Sequence[Demand],
+    slots: Sequence[SlotSpec],
+    taken: Mapping[int, tuple[int, int]] | None = None,
+) -> dict[str, int]:
+    """Give every demand a slot; return ``{demand.key: slot.index}`` in input order.
+
+    ``taken`` maps a slot index to the (people, units) already booked there, so newcomers
+    can be scheduled around existing bookings.
+
+    Greedy and deterministic: demands with a narrow earliest/latest range go first (fewest
+    eligible slots first), then by priority (higher first), then by input order. Each takes
+    the least loaded eligible slot it fits in, comparing people, then units, then time.
+    """
+    board = _Board(slots, taken or {})
+    if len({d.key for d in demands}) != len(demands):
+        dup = next(k for k, n in Counter(d.key for d in demands).items() if n > 1)
+        raise InvalidInput(f"recipient {dup} appears more than once")
+    if not demands:
+        return {}
+
+    # Eligible slots form a contiguous run of positions, because slots are sorted and
+    # don't overlap, so an earliest/latest range is just (lo, hi).
+    full = (0, board.n - 1)
+    narrow: dict[int, tuple[int, int]] = {}
+    free: list[int] = []
+    stranded: list[Demand] = []
+    for i, d in enumerate(demands):
+        if d.earliest is None and d.latest is None:
+            free.append(i)
+            continue
+        lo = 0 if d.earliest is None else bisect_left(board.starts, d.earliest)
+        hi = board.n - 1 if d.latest is None else bisect_right(board.ends, d.latest) - 1
+        if lo > hi:
+            stranded.append(d)
+        elif (lo, hi) == full:
+            free.append(i)
+        else:
+            narrow[i] = (lo, hi)
+    if stranded:
+        raise _stranded(stranded)
+
+    unit_cap = board.max_unit_capacity()
+    if unit_cap is not None:
+        too_big = [d for d in demands if d.units > unit_cap]
+        if too_big:
+            raise _too_big(too_big, unit_cap)
+
+    # sorted() is stable, so equal keys keep input order.
+    narrow_order = sorted(narrow, key=lambda i: (narrow[i][1] - narrow[i][0], -demands[i].priority))
+    free_order = sorted(free, key=lambda i: -demands[i].priority)
+    board.check_totals(demands, narrow_order + free_order)
+
+    placed = [-1] * len(demands)
+    failed: list[str] = []
+    # One heap per distinct range, dropped once its last demand is placed so that many
+    # one-off ranges don't pile up memory.
+    heaps: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    pending = Counter(narrow.values())
+    # Once a demand of u units finds no room in a range, nothing of u or more ever will
+    # (loads only grow), so later ones fail fast instead of scanning the heap again.
+    fail_from: dict[tuple[int, int], float] = {}
+    for i in narrow_order:
+        rng, units = narrow[i], demands[i].units
+        if rng not in heaps:
+            heaps[rng] = board.heap(*rng)
+        heap = heaps[rng]
+        if units < fail_from.get(rng, math.inf) and (pos := board.take(heap, units)) >= 0:
+            placed[i] = pos
+        else:
+            fail_from[rng] = min(units, fail_from.get(rng, math.inf))
+            failed.append(demands[i].key)
+        pending[rng] -= 1
+        if not pending[rng]:
+            del heaps[rng]
+
+    # The unconstrained majority: one heap over all slots, built after the narrow demands
+    # are in, so it is never stale. O(log slots) per demand.
+    heap, fail_at = board.heap(*full), math.inf
+    for i in free_order:
+        units = demands[i].units
+        if units < fail_at and (pos := board.take(heap, units)) >= 0:
+            placed[i] = pos
+        else:
+            fail_at = min(units, fail_at)
+            failed.append(demands[i].key)
+    if failed:
+        raise _no_room(failed, demands, narrow)
+
+    index_at = [s.index for s in board.slots]
+    return {d.key: index_at[pos] for d, pos in zip(demands, placed, strict=True)}
+
+
+def crowd_profile(assignment: Mapping[str, int], slots: Sequence[SlotSpec]) -> list[int]:
+    """Recipients per slot, aligned with ``slots`` (ignores earlier bookings)."""
+    position = {s.index: p for p, s in enumerate(slots)}
+    counts = [0] * len(slots)
+    for key, index in assignment.items():
+        if index not in position:
+            raise InvalidInput(f"recipient {key} is in slot {index}, which is not in the list")
+        counts[position[index]] += 1
+    return counts
+
+
+class _Board:
+    """Live people and unit load of every slot, by position in time order."""
+
+    def __init__(self, slots: Sequence[SlotSpec], taken: Mapping[int, tuple[int, int]]):
+        self.slots = sorted(slots, key=lambda s: s.start)
+        self.n = len(self.slots)
+        self.starts = [s.start for s in self.slots]
+        self.ends = [s.end for s in self.slots]
+        position: dict[int, int] = {}
+        for p, s in enumerate(self.slots):
+            if s.index in position:
+                raise InvalidInput(f"slot index {s.index} appears more than once")
+            position[s.index] = p
+            if p and s.start < self.ends[p - 1]:
+                raise InvalidInput(f"slots {self.slots[p - 1].index} and {s.index} overlap")
+        self.cap_people = [s.capacity_people for s in self.slots]
+        self.cap_units: list[float] = [
+            math.inf if s.capacity_units is None else s.capacity_units for s in self.slots
+        ]
+        self.people = [0] * self.n
+        self.units = [0] * self.n
+        for index, (people, units) in taken.items():
+            if index not in position:
+                raise InvalidInput(f"taken refers to slot {index}, which is not in the list")
+            if people < 0 or units < 0:
+                raise InvalidInput(f"taken for slot {index} must not be negative")
+            self.people[position[index]] = people
+            self.units[position[index]] = units
+
+    def max_unit_capacity(self) -> int | None:
+        """The largest unit cap of any slot, or None if some slot is unlimited."""
+        cap = max(self.cap_units, default=math.inf)
+        return None if cap == math.inf else int(cap)
+
+    def check_totals(self, demands: Sequence[Demand], order: list[int]) -> None:
+        """Fail early, and say by how much, if the slots can't hold everyone in total."""
+        total = sum(self.cap_people)
+        booked = sum(min(p, c) for p, c in zip(self.people, self.cap_people, strict=True))
+        room = total - booked
+        if len(order) > room:
+            short = [demands[i].key for i in order[room:]]  # the last in line miss out
+            raise _infeasible(
+                f"{len(order)} recipients but the slots hold only {room}"
+                f"{' more' if booked else ''} ({self._sizes(booked, 'places')}); {_MORE_ROOM}",
+                short,
+            )
+        if self.max_unit_capacity() is None:
+            return
+        booked = sum(min(u, int(c)) for u, c in zip(self.units, self.cap_units, strict=True))
+        room = int(sum(self.cap_units)) - booked
+        need = sum(d.units for d in demands)
+        if need > room:
+            short, missing = [], need - room
+            for i in reversed(order):
+                if missing <= 0:
+                    break
+                short.append(demands[i].key)
+                missing -= demands[i].units
+            raise _infeasible(
+                f"recipients need {need} units but the slots hand out only {room}"
+                f"{' more' if booked else ''} ({self._sizes(booked, 'units', units=True)}); "
+                f"{_MORE_ROOM}",
+                short[::-1],
+            )
+
+    def _sizes(self, booked: int, what: str, units: bool = False) -> str:
+        caps = self.cap_units if units else self.cap_people
+        text = f"{self.n} slots × {int(caps[0])}" if len(set(caps)) == 1 else f"{self.n} slots"
+        return f"{text}, {booked} {what} already booked" if booked else text
+
+    def heap(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """A min-heap of (people, units, position) over the open slots in lo..hi."""
+        people, units, cap = self.people, self.units, self.cap_people
+        heap = [(people[p], units[p], p) for p in range(lo, hi + 1) if people[p] < cap[p]]
+        heapq.heapify(heap)
+        return heap
+
+    def take(self, heap: list[tuple[int, int, int]], need: int) -> int:
+        """Book the least loaded slot in ``heap`` that fits ``need`` units; its position or -1.
+
+        Heaps over different ranges share slots, so an entry may be stale: a booking made
+        through another heap raised that slot's load. Loads only grow, so a stale entry
+        underestimates and is simply refreshed when it reaches the top; the first fresh
+        entry on top is then the true minimum.
+        """
+        people, units, cap_people, cap_units = (
+            self.people,
+            self.units,
+            self.cap_people,
+            self.cap_units,
+        )
+        unfit = []  # fresh entries too full in units for this demand; restored afterwards
+        pos = -1
+        while heap:
+            p, u, at = heap[0]
+            if p != people[at] or u != units[at]:
+                if people[at] < cap_people[at]:
+                    heapq.heapreplace(heap, (people[at], units[at], at))
+                else:
+                    heapq.heappop(heap)
+            elif u + need > cap_units[at]:
+                unfit.append(heapq.heappop(heap))
+            else:
+                pos = at
+                people[at] = p + 1
+                units[at] = u + need
+                if p + 1 < cap_people[at]:
+                    heapq.heapreplace(heap, (p + 1, u + need, at))
+                else:
+                    heapq.heappop(heap)
+                break
+        for entry in unfit:
+            heapq.heappush(heap, entry)
+        return pos
+
+
+def _check_capacities(capacity_people: int, capacity_units: int | None) -> None:
+    if capacity_people < 1:
+        raise InvalidInput(f"capacity_people must be at least 1, got {capacity_people}")
+    if capacity_units is not None and capacity_units < 1:
+        raise InvalidInput(
+            f"capacity_units must be at least 1 or None for unlimited, got {capacity_units}"
+        )
+
+
+def _is_aware(value: object) -> bool:
+    return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _names(keys: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return f"{shown} and {len(keys) - limit} more" if len(keys) > limit else shown
+
+
+def _range_text(d: Demand) -> str:
+    if d.earliest is not None and d.latest is not None:
+        return f"between {_fmt(d.earliest)} and {_fmt(d.latest)}"
+    if d.earliest is not None:
+        return f"from {_fmt(d.earliest)}"
+    return f"until {_fmt(d.latest)}"  # type: ignore[arg-type]
+
+
+def _infeasible(message: str, keys: list[str]) -> SchedulingInfeasible:
+    err = SchedulingInfeasible(message)
+    err.keys = keys  # type: ignore[attr-defined]
+    return err
+
+
+def _stranded(demands: list[Demand]) -> SchedulingInfeasible:
+    keys = [d.key for d in demands]
+    if len(demands) == 1:
+        d = demands[0]
+        message = (
+            f"recipient {d.key} can only come {_range_text(d)}, which holds no whole slot; "
+            "widen the range or add a pickup window"
+        )
+    else:
+        message = (
+            f"{len(keys)} recipients have no whole slot in their earliest/latest range: "
+            f"{_names(keys)}; widen the ranges or add pickup windows"
+        )
+    return _infeasible(message, keys)
+
+
+def _too_big(demands: list[Demand], unit_cap: int) -> SchedulingInfeasible:
+    keys = [d.key for d in demands]
+    if len(demands) == 1:
+        message = (
+            f"recipient {keys[0]} needs {demands[0].units} units "
+            f"but a slot hands out at most {unit_cap}"
+        )
+    else:
+        message = (
+            f"{len(keys)} recipients need more units than a slot hands out "
+            f"(at most {unit_cap}): {_names(keys)}"
+        )
+    return _infeasible(message, keys)
+
+
+def _no_room(
+    failed: list[str], demands: Sequence[Demand], narrow: Mapping[int, tuple[int, int]]
+) -> SchedulingInfeasible:
+    if len(failed) == 1:
+        i = next(i for i, d in enumerate(demands) if d.key == failed[0])
+        d = demands[i]
+        unit_word = "unit" if d.units == 1 else "units"
+        where = f", {_range_text(d)}" if i in narrow else ""
+        hint = "widen its earliest/latest range, " if i in narrow else ""
+        message = f"no slot has room left for recipient {d.key} ({d.units} {unit_word}{where}); "
+    else:
+        hint = "widen their earliest/latest ranges, " if narrow else ""
+        message = f"no slot has room left for {len(failed)} recipients: {_names(failed)}; "
+    return _infeasible(message + hint + _MORE_ROOM, failed)

@@ -1,0 +1,155 @@
+"""Settings: each declared once, with its default and help text, read from the environment.
+
+The README's configuration table is checked against :data:`SETTINGS` by
+``tests/test_docs.py``, so a setting cannot be added without being documented.
+Secrets come only from the environment; in production a missing ``SECRET_KEY`` stops
+the app from starting instead of falling back to a known value.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise InvalidInput(f"expected true or false, got {text!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "PICKUP_ENV",
+        "production",
+        "`development` turns on the dev secret key and the phone simulator; anything else is "
+        "treated as production, which requires SECRET_KEY.",
+    ),
+    Setting(
+        "PICKUP_DB",
+        None,
+        "Path of the SQLite database. Default: `pickup.sqlite3` in the instance folder.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and voucher codes. Required in production; in development a random "
+        "key is generated once and kept in the instance folder.",
+        secret=True,
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        None,
+        "The public URL the service is reached at (e.g. `https://pickup.example.org`); "
+        "Twilio signatures are checked against it, and links in SMS use it.",
+    ),
+    Setting("TWILIO_ACCOUNT_SID", None, "Twilio account SID for outbound SMS.", secret=True),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        None,
+        "Twilio auth token: sends SMS and checks webhook signatures.",
+        secret=True,
+    ),
+    Setting("TWILIO_FROM", None, "The Twilio phone number (E.164) messages are sent from."),
+    Setting(
+        "PICKUP_BUSY_TIMEOUT_MS",
+        5000,
+        "How long a write waits for the database lock before failing, in milliseconds.",
+        int,
+    ),
+    Setting(
+        "PICKUP_HOLD_MINUTES",
+        5,
+        "How long a slot offered to someone who is choosing is held for them.",
+        int,
+    ),
+    Setting(
+        "PICKUP_UNDO_SECONDS",
+        120,
+        "How long staff can undo a handover.",
+        int,
+    ),
+    Setting(
+        "PICKUP_DEFAULT_REGION",
+        "CN",
+        "Region used to read phone numbers written without a country code.",
+    ),
+    Setting(
+        "PICKUP_LOG_SQL",
+        False,
+        "Log every SQL statement (development only; never logs parameters).",
+        _flag,
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def load_settings(environ: Mapping[str, str], instance_path: str | Path) -> dict[str, Any]:
+    """Read every setting from ``environ``, applying defaults, and fill in derived ones."""
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name)
+        if raw is None or raw == "":
+            config[setting.name] = setting.default
+            continue
+        try:
+            config[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"setting {setting.name}: {exc}") from exc
+    instance = Path(instance_path)
+    if not config["PICKUP_DB"]:
+        config["PICKUP_DB"] = str(instance / "pickup.sqlite3")
+    return config
+
+
+def is_development(config: Mapping[str, Any]) -> bool:
+    return config.get("PICKUP_ENV") == "development"
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: str | Path) -> None:
+    """Make sure ``SECRET_KEY`` is set: from the environment, or a dev key kept on disk.
+
+    Fails closed: outside development a missing key is an error, never a default.
+    """
+    if config.get("SECRET_KEY"):
+        return
+    if not is_development(config):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Set it in the environment (e.g. `python -c "
+            '"import secrets; print(secrets.token_hex(32))"`), or set PICKUP_ENV=development '
+            "for a local key."
+        )
+    key_file = Path(instance_path) / "dev-secret-key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        # Written to a temporary file, then linked into place: link fails if the key exists,
+        # so two workers starting at once agree on one key and never read a half-written one.
+        tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    config["SECRET_KEY"] = key_file.read_text().strip()

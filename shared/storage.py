@@ -1,0 +1,749 @@
+"""All SQL lives here: small named functions over a :class:`sqlite_utils.Database`.
+
+Callers compose them inside :func:`transaction`. The SQL is kept portable where SQLite
+and PostgreSQL both allow it (``INSERT ... ON CONFLICT``, ``UPDATE ... RETURNING``,
+partial unique indexes) so that the service can later run on several nodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared.errors import NotFound
+from shared.migrations import migrations
+
+Row = dict[str, Any]
+
+
+# -- connection ---------------------------------------------------------------------------
+
+
+def open_database(path: str | Path, busy_timeout_ms: int = 5000) -> Database:
+    """Open the database with WAL, a busy timeout and foreign keys on.
+
+    ``isolation_level=None`` leaves transactions to :func:`transaction`, which starts them
+    with ``BEGIN IMMEDIATE`` so that a read-then-write cannot race another writer.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def pending_migrations(db: Database) -> list[str]:
+    return [m.name for m in migrations.pending(db)]
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One atomic unit of work. Nested calls become savepoints.
+
+    ``BEGIN IMMEDIATE`` takes the write lock up front: two requests for the last place
+    in a slot are serialised instead of both reading "one left".
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Store times as UTC ISO 8601 text; they then sort correctly as strings."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every stored time must carry a time zone")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _one(db: Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+    return next(db.query(sql, params), None)
+
+
+def _all(db: Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+    return list(db.query(sql, params))
+
+
+def _insert(db: Database, table: str, values: dict[str, Any]) -> int:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(values.values())
+    )
+    return cursor.fetchone()[0]
+
+
+# -- distributions, sites, windows --------------------------------------------------------
+
+DISTRIBUTION_FIELDS = (
+    "name",
+    "item",
+    "item_key",
+    "unit_name",
+    "unit_size",
+    "measure",
+    "stock_units",
+    "timezone",
+    "slot_minutes",
+    "capacity_people",
+    "capacity_units",
+    "early_minutes",
+    "grace_minutes",
+    "weight_basis",
+    "allocation_method",
+)
+
+
+def insert_distribution(db: Database, fields: dict[str, Any], created_at: datetime) -> int:
+    values = {k: fields[k] for k in DISTRIBUTION_FIELDS if k in fields}
+    values["created_at"] = to_db_time(created_at)
+    return _insert(db, "distributions", values)
+
+
+def get_distribution(db: Database, distribution_id: int) -> Row:
+    row = _one(db, "SELECT * FROM distributions WHERE id = ?", [distribution_id])
+    if row is None:
+        raise NotFound(f"distribution {distribution_id} does not exist")
+    return row
+
+
+def list_distributions(db: Database) -> list[Row]:
+    return _all(db, "SELECT * FROM distributions ORDER BY id")
+
+
+def insert_site(db: Database, distribution_id: int, name: str, address: str) -> int:
+    return _insert(
+        db, "sites", {"distribution_id": distribution_id, "name": name, "address": address}
+    )
+
+
+def list_sites(db: Database, distribution_id: int) -> list[Row]:
+    return _all(db, "SELECT * FROM sites WHERE distribution_id = ? ORDER BY id", [distribution_id])
+
+
+def insert_window(db: Database, site_id: int, starts_at: datetime, ends_at: datetime) -> int:
+    return _insert(
+        db,
+        "pickup_windows",
+        {"site_id": site_id, "starts_at": to_db_time(starts_at), "ends_at": to_db_time(ends_at)},
+    )
+
+
+def list_windows(db: Database, site_id: int) -> list[Row]:
+    return _all(db, "SELECT * FROM pickup_windows WHERE site_id = ? ORDER BY starts_at", [site_id])
+
+
+# -- recipients -----------------------------------------------------------------------------
+
+RECIPIENT_FIELDS = (
+    "name",
+    "external_id",
+    "town",
+    "headcount",
+    "population",
+    "requested_units",
+    "floor_units",
+    "contact_name",
+    "phone",
+    "language",
+    "priority",
+    "earliest",
+    "latest",
+)
+
+
+def insert_recipients(db: Database, distribution_id: int, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert roster rows; a row whose external id is already there updates it instead."""
+    columns = ("distribution_id", *RECIPIENT_FIELDS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in RECIPIENT_FIELDS)
+    sql = (
+        f"INSERT INTO recipients ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT (distribution_id, external_id) DO UPDATE SET {updates}"
+    )
+    params = [
+        [distribution_id, *(_recipient_value(row, c) for c in RECIPIENT_FIELDS)] for row in rows
+    ]
+    db.conn.executemany(sql, params)
+    return len(params)
+
+
+_RECIPIENT_DEFAULTS = {
+    "town": "",
+    "floor_units": 0,
+    "contact_name": "",
+    "language": "zh",
+    "priority": 0,
+}
+
+
+def _recipient_value(row: dict[str, Any], column: str) -> Any:
+    value = row.get(column)
+    if value is None:
+        return _RECIPIENT_DEFAULTS.get(column)
+    return to_db_time(value) if isinstance(value, datetime) else value
+
+
+def get_recipient(db: Database, recipient_id: int) -> Row:
+    row = _one(db, "SELECT * FROM recipients WHERE id = ?", [recipient_id])
+    if row is None:
+        raise NotFound(f"recipient {recipient_id} does not exist")
+    return row
+
+
+def list_recipients(db: Database, distribution_id: int) -> list[Row]:
+    return _all(
+        db, "SELECT * FROM recipients WHERE distribution_id = ? ORDER BY id", [distribution_id]
+    )
+
+
+def find_recipients_by_phone(db: Database, phone: str) -> list[Row]:
+    return _all(db, "SELECT * FROM recipients WHERE phone = ? ORDER BY id", [phone])
+
+
+def count_recipients(db: Database, distribution_id: int) -> int:
+    row = _one(
+        db, "SELECT count(*) AS n FROM recipients WHERE distribution_id = ?", [distribution_id]
+    )
+    return row["n"] if row else 0
+
+
+# -- allotments -----------------------------------------------------------------------------
+
+
+def insert_allocation_run(
+    db: Database,
+    distribution_id: int,
+    method: str,
+    stock_units: int,
+    allocated_units: int,
+    inputs: dict[str, Any],
+    created_at: datetime,
+) -> int:
+    return _insert(
+        db,
+        "allocation_runs",
+        {
+            "distribution_id": distribution_id,
+            "method": method,
+            "stock_units": stock_units,
+            "allocated_units": allocated_units,
+            "inputs": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
+            "created_at": to_db_time(created_at),
+        },
+    )
+
+
+def latest_allocation_run(db: Database, distribution_id: int) -> Row | None:
+    return _one(
+        db,
+        "SELECT * FROM allocation_runs WHERE distribution_id = ? ORDER BY id DESC LIMIT 1",
+        [distribution_id],
+    )
+
+
+def replace_allotments(
+    db: Database, distribution_id: int, run_id: int, units_by_recipient: dict[int, int]
+) -> None:
+    db.execute("DELETE FROM allotments WHERE distribution_id = ?", [distribution_id])
+    db.conn.executemany(
+        "INSERT INTO allotments (recipient_id, distribution_id, units, allocation_run_id) "
+        "VALUES (?, ?, ?, ?)",
+        [(rid, distribution_id, units, run_id) for rid, units in units_by_recipient.items()],
+    )
+
+
+def allotments_by_recipient(db: Database, distribution_id: int) -> dict[int, int]:
+    rows = db.execute(
+        "SELECT recipient_id, units FROM allotments WHERE distribution_id = ?", [distribution_id]
+    ).fetchall()
+    return dict(rows)
+
+
+def allotment_units(db: Database, recipient_id: int) -> int | None:
+    row = _one(db, "SELECT units FROM allotments WHERE recipient_id = ?", [recipient_id])
+    return row["units"] if row else None
+
+
+# -- slots and holds ------------------------------------------------------------------------
+
+
+def insert_slots(db: Database, distribution_id: int, site_id: int, slots: Iterable[Any]) -> None:
+    """Insert slot specs (objects with start, end, capacity_people, capacity_units)."""
+    db.conn.executemany(
+        "INSERT INTO slots (distribution_id, site_id, starts_at, ends_at, capacity_people, "
+        "capacity_units) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (
+                distribution_id,
+                site_id,
+                to_db_time(s.start),
+                to_db_time(s.end),
+                s.capacity_people,
+                s.capacity_units,
+            )
+            for s in slots
+        ],
+    )
+
+
+def delete_unbooked_slots(db: Database, distribution_id: int) -> None:
+    db.execute(
+        "DELETE FROM slots WHERE distribution_id = ? AND id NOT IN (SELECT slot_id FROM bookings)",
+        [distribution_id],
+    )
+
+
+def list_slots(db: Database, distribution_id: int) -> list[Row]:
+    return _all(
+        db,
+        "SELECT * FROM slots WHERE distribution_id = ? ORDER BY starts_at, site_id",
+        [distribution_id],
+    )
+
+
+def get_slot(db: Database, slot_id: int) -> Row:
+    row = _one(db, "SELECT * FROM slots WHERE id = ?", [slot_id])
+    if row is None:
+        raise NotFound(f"slot {slot_id} does not exist")
+    return row
+
+
+def lock_slot(db: Database, slot_id: int) -> Row:
+    """Take the slot's row lock (a no-op bump) and return the slot.
+
+    On SQLite the transaction already holds the write lock; on PostgreSQL this UPDATE
+    is what keeps two transactions from both counting "one place left".
+    """
+    row = db.execute(
+        "UPDATE slots SET version = version + 1 WHERE id = ? "
+        "RETURNING id, distribution_id, site_id, starts_at, ends_at, capacity_people, "
+        "capacity_units",
+        [slot_id],
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"slot {slot_id} does not exist")
+    keys = (
+        "id",
+        "distribution_id",
+        "site_id",
+        "starts_at",
+        "ends_at",
+        "capacity_people",
+        "capacity_units",
+    )
+    return dict(zip(keys, row, strict=True))
+
+
+_SLOT_LOAD_SQL = """
+    SELECT s.id AS slot_id,
+           coalesce(b.people, 0) + coalesce(h.people, 0) AS people,
+           coalesce(b.units, 0) + coalesce(h.units, 0) AS units
+    FROM slots s
+    LEFT JOIN (
+        SELECT slot_id, count(*) AS people, sum(units) AS units
+        FROM bookings WHERE status != 'cancelled' GROUP BY slot_id
+    ) b ON b.slot_id = s.id
+    LEFT JOIN (
+        SELECT sh.slot_id, count(*) AS people, sum(coalesce(a.units, 0)) AS units
+        FROM slot_holds sh LEFT JOIN allotments a ON a.recipient_id = sh.recipient_id
+        WHERE sh.expires_at > :now AND sh.recipient_id != :exclude
+        GROUP BY sh.slot_id
+    ) h ON h.slot_id = s.id
+"""
+
+
+def slot_loads(
+    db: Database, distribution_id: int, now: datetime, exclude_recipient: int = 0
+) -> dict[int, tuple[int, int]]:
+    """People and units per slot: live bookings plus unexpired holds of others."""
+    rows = db.execute(
+        _SLOT_LOAD_SQL + " WHERE s.distribution_id = :dist",
+        {"now": to_db_time(now), "exclude": exclude_recipient, "dist": distribution_id},
+    ).fetchall()
+    return {slot_id: (people, units) for slot_id, people, units in rows}
+
+
+def slot_load(
+    db: Database, slot_id: int, now: datetime, exclude_recipient: int = 0
+) -> tuple[int, int]:
+    row = db.execute(
+        _SLOT_LOAD_SQL + " WHERE s.id = :slot",
+        {"now": to_db_time(now), "exclude": exclude_recipient, "slot": slot_id},
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"slot {slot_id} does not exist")
+    return row[1], row[2]
+
+
+def replace_holds(
+    db: Database, recipient_id: int, slot_ids: Sequence[int], expires_at: datetime
+) -> None:
+    db.execute("DELETE FROM slot_holds WHERE recipient_id = ?", [recipient_id])
+    db.conn.executemany(
+        "INSERT INTO slot_holds (slot_id, recipient_id, expires_at) VALUES (?, ?, ?)",
+        [(slot_id, recipient_id, to_db_time(expires_at)) for slot_id in slot_ids],
+    )
+
+
+def held_slot_ids(db: Database, recipient_id: int, since: datetime | None) -> list[int]:
+    """Slots held for the recipient that are still held at ``since`` (all if None)."""
+    cutoff = to_db_time(since) if since else ""
+    rows = db.execute(
+        "SELECT slot_id FROM slot_holds WHERE recipient_id = ? AND expires_at > ? ORDER BY slot_id",
+        [recipient_id, cutoff],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def release_holds(db: Database, recipient_id: int) -> None:
+    db.execute("DELETE FROM slot_holds WHERE recipient_id = ?", [recipient_id])
+
+
+def purge_expired_holds(db: Database, now: datetime) -> int:
+    return db.execute("DELETE FROM slot_holds WHERE expires_at <= ?", [to_db_time(now)]).rowcount
+
+
+# -- bookings and vouchers ----------------------------------------------------------------
+
+
+def insert_booking(
+    db: Database,
+    distribution_id: int,
+    recipient_id: int,
+    slot_id: int,
+    units: int,
+    now: datetime,
+) -> int:
+    stamp = to_db_time(now)
+    return _insert(
+        db,
+        "bookings",
+        {
+            "distribution_id": distribution_id,
+            "recipient_id": recipient_id,
+            "slot_id": slot_id,
+            "units": units,
+            "status": "booked",
+            "created_at": stamp,
+            "updated_at": stamp,
+        },
+    )
+
+
+def live_booking_for(db: Database, recipient_id: int) -> Row | None:
+    return _one(
+        db,
+        "SELECT * FROM bookings WHERE recipient_id = ? AND status != 'cancelled'",
+        [recipient_id],
+    )
+
+
+def get_booking(db: Database, booking_id: int) -> Row:
+    row = _one(db, "SELECT * FROM bookings WHERE id = ?", [booking_id])
+    if row is None:
+        raise NotFound(f"booking {booking_id} does not exist")
+    return row
+
+
+def move_booking(db: Database, booking_id: int, slot_id: int, now: datetime) -> None:
+    db.execute(
+        "UPDATE bookings SET slot_id = ?, updated_at = ? WHERE id = ?",
+        [slot_id, to_db_time(now), booking_id],
+    )
+
+
+def set_booking_units(db: Database, booking_id: int, units: int, now: datetime) -> None:
+    db.execute(
+        "UPDATE bookings SET units = ?, updated_at = ? WHERE id = ?",
+        [units, to_db_time(now), booking_id],
+    )
+
+
+def cancel_booking_row(db: Database, booking_id: int, now: datetime) -> None:
+    stamp = to_db_time(now)
+    db.execute(
+        "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, updated_at = ? WHERE id = ?",
+        [stamp, stamp, booking_id],
+    )
+
+
+def mark_checked_in(db: Database, booking_id: int, now: datetime, queue_number: int) -> bool:
+    """Set the check-in once; returns False if it was already set (idempotent)."""
+    cursor = db.execute(
+        "UPDATE bookings SET checked_in_at = ?, queue_number = ?, updated_at = ? "
+        "WHERE id = ? AND checked_in_at IS NULL",
+        [to_db_time(now), queue_number, to_db_time(now), booking_id],
+    )
+    return cursor.rowcount == 1
+
+
+def next_queue_number(db: Database, site_id: int, day_start: datetime, day_end: datetime) -> int:
+    """The next queue number at a site for the day bounded by ``day_start``/``day_end``."""
+    row = db.execute(
+        "SELECT coalesce(max(b.queue_number), 0) FROM bookings b JOIN slots s "
+        "ON s.id = b.slot_id WHERE s.site_id = ? AND b.checked_in_at >= ? "
+        "AND b.checked_in_at < ?",
+        [site_id, to_db_time(day_start), to_db_time(day_end)],
+    ).fetchone()
+    return row[0] + 1
+
+
+def insert_voucher(db: Database, booking_id: int, make_code: Any, now: datetime) -> Row:
+    """Give a booking its voucher under a random unused 7-digit serial.
+
+    ``make_code(serial)`` turns the serial into the full code. A random serial says
+    nothing about how many vouchers exist; a clash is retried.
+    """
+    for _ in range(50):
+        serial = secrets.randbelow(10**7)
+        code = make_code(serial)
+        cursor = db.execute(
+            "INSERT INTO vouchers (serial, code, booking_id, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [serial, code, booking_id, to_db_time(now)],
+        )
+        if cursor.rowcount == 1:
+            return {"serial": serial, "code": code, "booking_id": booking_id}
+    raise RuntimeError("could not find a free voucher serial; the serial space is nearly full")
+
+
+def used_serials(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM vouchers").fetchone()[0]
+
+
+_VOUCHER_VIEW_SQL = """
+    SELECT v.serial, v.code, v.created_at AS issued_at,
+           b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number,
+           b.cancelled_at, b.distribution_id,
+           s.id AS slot_id, s.starts_at, s.ends_at, s.site_id,
+           st.name AS site_name, st.address AS site_address,
+           r.id AS recipient_id, r.name AS recipient_name, r.external_id, r.contact_name,
+           r.phone, r.language, r.town,
+           d.name AS distribution_name, d.item, d.item_key, d.unit_name, d.unit_size,
+           d.measure, d.timezone, d.early_minutes, d.grace_minutes,
+           coalesce(ho.units, 0) AS handed_units, ho.last_at AS last_handed_at
+    FROM vouchers v
+    JOIN bookings b ON b.id = v.booking_id
+    JOIN slots s ON s.id = b.slot_id
+    JOIN sites st ON st.id = s.site_id
+    JOIN recipients r ON r.id = b.recipient_id
+    JOIN distributions d ON d.id = b.distribution_id
+    LEFT JOIN (
+        SELECT booking_id, sum(units) AS units, max(handed_at) AS last_at
+        FROM handovers WHERE undone_at IS NULL GROUP BY booking_id
+    ) ho ON ho.booking_id = b.id
+"""
+
+
+def voucher_view(db: Database, serial: int) -> Row | None:
+    """Everything needed to judge and show a voucher, in one query."""
+    return _one(db, _VOUCHER_VIEW_SQL + " WHERE v.serial = ?", [serial])
+
+
+def voucher_view_by_booking(db: Database, booking_id: int) -> Row | None:
+    return _one(db, _VOUCHER_VIEW_SQL + " WHERE b.id = ?", [booking_id])
+
+
+def voucher_views_for_distribution(db: Database, distribution_id: int) -> list[Row]:
+    return _all(
+        db,
+        _VOUCHER_VIEW_SQL + " WHERE b.distribution_id = ? AND b.status != 'cancelled' "
+        "ORDER BY s.starts_at, r.id",
+        [distribution_id],
+    )
+
+
+# -- handovers ------------------------------------------------------------------------------
+
+
+def handed_units(db: Database, booking_id: int) -> int:
+    return db.execute(
+        "SELECT coalesce(sum(units), 0) FROM handovers WHERE booking_id = ? AND undone_at IS NULL",
+        [booking_id],
+    ).fetchone()[0]
+
+
+def last_handover(db: Database, booking_id: int) -> Row | None:
+    return _one(
+        db,
+        "SELECT * FROM handovers WHERE booking_id = ? AND undone_at IS NULL "
+        "ORDER BY handed_at DESC, id DESC LIMIT 1",
+        [booking_id],
+    )
+
+
+def insert_handover(
+    db: Database, booking_id: int, units: int, staff: str, station: str, now: datetime
+) -> int:
+    return _insert(
+        db,
+        "handovers",
+        {
+            "booking_id": booking_id,
+            "units": units,
+            "staff": staff,
+            "station": station,
+            "handed_at": to_db_time(now),
+        },
+    )
+
+
+def get_handover(db: Database, handover_id: int) -> Row:
+    row = _one(db, "SELECT * FROM handovers WHERE id = ?", [handover_id])
+    if row is None:
+        raise NotFound(f"handover {handover_id} does not exist")
+    return row
+
+
+def mark_handover_undone(db: Database, handover_id: int, staff: str, now: datetime) -> bool:
+    cursor = db.execute(
+        "UPDATE handovers SET undone_at = ?, undone_by = ? WHERE id = ? AND undone_at IS NULL",
+        [to_db_time(now), staff, handover_id],
+    )
+    return cursor.rowcount == 1
+
+
+def ledger_rows(db: Database, distribution_id: int) -> list[Row]:
+    """One row per handover that stands, with who received it and who handed it."""
+    return _all(
+        db,
+        """
+        SELECT r.name AS recipient, r.external_id, h.units, h.handed_at, h.staff, h.station,
+               s.starts_at AS slot_start, s.ends_at AS slot_end, d.unit_size, d.measure,
+               v.code AS voucher_code
+        FROM handovers h
+        JOIN bookings b ON b.id = h.booking_id
+        JOIN recipients r ON r.id = b.recipient_id
+        JOIN slots s ON s.id = b.slot_id
+        JOIN distributions d ON d.id = b.distribution_id
+        LEFT JOIN vouchers v ON v.booking_id = b.id
+        WHERE b.distribution_id = ? AND h.undone_at IS NULL
+        ORDER BY h.handed_at, h.id
+        """,
+        [distribution_id],
+    )
+
+
+def ledger_totals(db: Database, distribution_id: int) -> Row:
+    """Stock, allotted, handed over and the split of what is still out, in units."""
+    row = _one(
+        db,
+        """
+        SELECT d.stock_units,
+               (SELECT coalesce(sum(units), 0) FROM allotments
+                 WHERE distribution_id = d.id) AS allotted,
+               (SELECT coalesce(sum(h.units), 0) FROM handovers h
+                 JOIN bookings b ON b.id = h.booking_id
+                 WHERE b.distribution_id = d.id AND h.undone_at IS NULL) AS handed_over,
+               (SELECT coalesce(sum(a.units), 0) FROM allotments a
+                 JOIN bookings b ON b.recipient_id = a.recipient_id AND b.status = 'booked'
+                 WHERE a.distribution_id = d.id) AS allotted_booked,
+               (SELECT coalesce(sum(h.units), 0) FROM handovers h
+                 JOIN bookings b ON b.id = h.booking_id
+                 WHERE b.distribution_id = d.id AND b.status = 'booked'
+                   AND h.undone_at IS NULL) AS handed_booked
+        FROM distributions d WHERE d.id = ?
+        """,
+        [distribution_id],
+    )
+    if row is None:
+        raise NotFound(f"distribution {distribution_id} does not exist")
+    return row
+
+
+def handed_units_by_recipient(db: Database, distribution_id: int) -> dict[int, int]:
+    rows = db.execute(
+        "SELECT b.recipient_id, sum(h.units) FROM handovers h JOIN bookings b "
+        "ON b.id = h.booking_id WHERE b.distribution_id = ? AND h.undone_at IS NULL "
+        "GROUP BY b.recipient_id",
+        [distribution_id],
+    ).fetchall()
+    return dict(rows)
+
+
+def count_live_bookings(db: Database, distribution_id: int) -> int:
+    return db.execute(
+        "SELECT count(*) FROM bookings WHERE distribution_id = ? AND status != 'cancelled'",
+        [distribution_id],
+    ).fetchone()[0]
+
+
+def count_handovers(db: Database, distribution_id: int) -> int:
+    return db.execute(
+        "SELECT count(*) FROM handovers h JOIN bookings b ON b.id = h.booking_id "
+        "WHERE b.distribution_id = ?",
+        [distribution_id],
+    ).fetchone()[0]
+
+
+# -- audit log ------------------------------------------------------------------------------
+
+
+def audit(
+    db: Database,
+    actor: str,
+    action: str,
+    subject: str,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        [
+            to_db_time(now),
+            actor,
+            action,
+            subject,
+            json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        ],
+    )
+
+
+def audit_entries(db: Database, subject: str | None = None, limit: int = 200) -> list[Row]:
+    if subject is None:
+        return _all(db, "SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])
+    return _all(
+        db, "SELECT * FROM audit_log WHERE subject = ? ORDER BY id DESC LIMIT ?", [subject, limit]
+    )
+
+
+def integrity_check(db: Database) -> str:
+    return db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,177 @@
+"""Booking, changing, cancelling and holds; the race for the last place."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from datetime import timedelta
+
+import pytest
+from conftest import DEMO_LOADED_AT, make_code, small_distribution
+
+from shared import booking, planning, storage
+from shared.errors import BookingClosed, HoldExpired, NotFound, SlotFull
+
+NOW = DEMO_LOADED_AT
+
+
+def _setup(db, **kwargs):
+    distribution_id = small_distribution(db, **kwargs)
+    planning.ensure_slots(db, distribution_id)
+    recipients = storage.list_recipients(db, distribution_id)
+    slots = storage.list_slots(db, distribution_id)
+    return distribution_id, recipients, slots
+
+
+def test_book_gives_a_voucher_and_audit(db):
+    _, recipients, slots = _setup(db)
+    view = booking.book_slot(db, recipients[0]["id"], slots[0]["id"], NOW, "sms", make_code)
+    assert view["slot_id"] == slots[0]["id"]
+    assert len(view["code"]) == 16
+    assert view["units"] == storage.allotment_units(db, recipients[0]["id"])
+    entries = storage.audit_entries(db, f"booking:{view['booking_id']}")
+    assert [e["action"] for e in entries] == ["book"]
+
+
+def test_change_keeps_the_voucher_and_frees_the_old_place(db):
+    _, recipients, slots = _setup(db, capacity_people=1)
+    first = booking.book_slot(db, recipients[0]["id"], slots[0]["id"], NOW, "sms", make_code)
+    moved = booking.book_slot(db, recipients[0]["id"], slots[1]["id"], NOW, "sms", make_code)
+    assert moved["code"] == first["code"]
+    assert moved["slot_id"] == slots[1]["id"]
+    # The old place is free again for someone else.
+    other = booking.book_slot(db, recipients[1]["id"], slots[0]["id"], NOW, "sms", make_code)
+    assert other["slot_id"] == slots[0]["id"]
+
+
+def test_full_slot_is_refused(db):
+    _, recipients, slots = _setup(db, capacity_people=1)
+    booking.book_slot(db, recipients[0]["id"], slots[0]["id"], NOW, "sms", make_code)
+    with pytest.raises(SlotFull, match="^that slot is full$"):
+        booking.book_slot(db, recipients[1]["id"], slots[0]["id"], NOW, "sms", make_code)
+
+
+def test_unit_capacity_is_honoured(db):
+    _, recipients, slots = _setup(db, capacity_people=5, capacity_units=4, stock=10)
+    units = [storage.allotment_units(db, r["id"]) for r in recipients]
+    assert units == [1, 2, 3, 4]
+    booking.book_slot(db, recipients[3]["id"], slots[0]["id"], NOW, "sms", make_code)
+    with pytest.raises(SlotFull):
+        booking.book_slot(db, recipients[0]["id"], slots[0]["id"], NOW, "sms", make_code)
+
+
+def test_cancel_then_rebook_gets_a_new_voucher(db):
+    _, recipients, slots = _setup(db)
+    rid = recipients[0]["id"]
+    first = booking.book_slot(db, rid, slots[0]["id"], NOW, "sms", make_code)
+    cancelled = booking.cancel_booking(db, rid, NOW, "sms")
+    assert cancelled["status"] == "cancelled"
+    with pytest.raises(NotFound, match="^there is no booking to cancel$"):
+        booking.cancel_booking(db, rid, NOW, "sms")
+    again = booking.book_slot(db, rid, slots[0]["id"], NOW, "sms", make_code)
+    assert again["code"] != first["code"]
+
+
+def test_past_slot_cannot_be_booked(db):
+    _, recipients, slots = _setup(db)
+    later = storage.from_db_time(slots[0]["starts_at"]) + timedelta(minutes=1)
+    with pytest.raises(BookingClosed, match="^that slot has already started$"):
+        booking.book_slot(db, recipients[0]["id"], slots[0]["id"], later, "sms", make_code)
+
+
+def test_checked_in_booking_cannot_change(db):
+    _, recipients, slots = _setup(db)
+    rid = recipients[0]["id"]
+    view = booking.book_slot(db, rid, slots[0]["id"], NOW, "sms", make_code)
+    storage.mark_checked_in(db, view["booking_id"], NOW, 1)
+    with pytest.raises(BookingClosed, match="already checked in"):
+        booking.book_slot(db, rid, slots[1]["id"], NOW, "sms", make_code)
+    with pytest.raises(BookingClosed, match="already checked in"):
+        booking.cancel_booking(db, rid, NOW, "sms")
+
+
+def test_offered_slots_are_held_then_released(db):
+    _, recipients, slots = _setup(db, capacity_people=1, hours=1)  # two slots of one place
+    a, b = recipients[0]["id"], recipients[1]["id"]
+    offered = booking.offer_slots(db, a, NOW, hold_minutes=5)
+    assert [s["id"] for s in offered] == [slots[0]["id"], slots[1]["id"]]
+    # While a chooses, b is offered nothing and cannot take a held place.
+    assert booking.free_slots(db, b, NOW + timedelta(minutes=4)) == []
+    with pytest.raises(SlotFull):
+        booking.book_slot(db, b, slots[0]["id"], NOW + timedelta(minutes=4), "sms", make_code)
+    # After the hold lapses the places are free again.
+    later = NOW + timedelta(minutes=6)
+    assert [s["id"] for s in booking.free_slots(db, b, later)] == [s["id"] for s in slots]
+    booking.book_slot(db, b, slots[0]["id"], later, "sms", make_code)
+    # a answers too late: told the offer lapsed, not just "full".
+    with pytest.raises(HoldExpired, match="released"):
+        booking.book_slot(db, a, slots[0]["id"], later, "sms", make_code)
+    # Choosing one releases the other holds.
+    booking.book_slot(db, a, slots[1]["id"], later, "sms", make_code)
+    assert storage.held_slot_ids(db, a, since=None) == []
+
+
+def test_free_slots_skip_own_slot_and_past(db):
+    _, recipients, slots = _setup(db)
+    rid = recipients[0]["id"]
+    booking.book_slot(db, rid, slots[0]["id"], NOW, "sms", make_code)
+    ids = [s["id"] for s in booking.free_slots(db, rid, NOW, limit=10)]
+    assert slots[0]["id"] not in ids
+    during = storage.from_db_time(slots[1]["starts_at"])
+    ids = [s["id"] for s in booking.free_slots(db, rid, during, limit=10)]
+    assert ids == [s["id"] for s in slots[2:]]
+
+
+# -- the race for the last place -------------------------------------------------------------
+
+
+def _contenders(db, count: int):
+    _, recipients, slots = _setup(
+        db, recipients=count, capacity_people=1, stock=count, weight_basis="equal"
+    )
+    return [r["id"] for r in recipients], slots[0]["id"]
+
+
+def _try_book(path: str, recipient_id: int, slot_id: int, barrier) -> str:
+    database = storage.open_database(path)
+    try:
+        barrier.wait()
+        booking.book_slot(database, recipient_id, slot_id, NOW, "race", make_code)
+        return "booked"
+    except SlotFull:
+        return "full"
+    finally:
+        database.conn.close()
+
+
+def test_last_place_race_between_threads(app, db):
+    recipients, slot_id = _contenders(db, 8)
+    barrier = threading.Barrier(len(recipients))
+    results: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda r=r: results.append(
+                _try_book(app.config["PICKUP_DB"], r, slot_id, barrier)
+            )
+        )
+        for r in recipients
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == ["booked"] + ["full"] * (len(recipients) - 1)
+    assert storage.slot_load(db, slot_id, NOW) == (1, storage.slot_load(db, slot_id, NOW)[1])
+
+
+def test_last_place_race_between_processes(app, db):
+    recipients, slot_id = _contenders(db, 6)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(len(recipients))
+        with ctx.Pool(len(recipients)) as pool:
+            results = pool.starmap(
+                _try_book, [(app.config["PICKUP_DB"], r, slot_id, barrier) for r in recipients]
+            )
+    assert sorted(results) == ["booked"] + ["full"] * (len(recipients) - 1)
+    assert storage.slot_load(db, slot_id, NOW)[0] == 1

@@ -1,0 +1,54 @@
+"""The composition root: builds the app from settings, storage and the channel blueprints.
+
+``flask --app wsgi <command>`` for the CLI; ``gunicorn wsgi:app`` in production.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, jsonify
+
+from shared import db, settings, storage
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build an app. ``test_config`` overrides the environment (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    config = settings.load_settings(os.environ, app.instance_path)
+    if test_config:
+        config.update(test_config)
+    settings.ensure_secret_key(config, app.instance_path)
+    app.config.update(config)
+    app.config["VOUCHER_SECRET"] = app.config["SECRET_KEY"].encode()
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+
+    from kiosk import bp as kiosk_bp
+    from shared import cli
+
+    app.register_blueprint(kiosk_bp)
+    cli.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness and readiness: the database answers and has every migration."""
+        database = db.get_db()
+        pending = storage.pending_migrations(database)
+        ok = not pending
+        body = {"status": "ok" if ok else "migrations pending", "pending": pending}
+        return jsonify(body), 200 if ok else 503
+
+    return app
+
+
+def __getattr__(name: str) -> Flask:
+    # `app` is built on first use, not at import, so importing wsgi (tests, the CLI's
+    # --app lookup of create_app) never reads the environment or opens the database.
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)
