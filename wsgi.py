@@ -26,10 +26,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
 
+    # Each channel is a blueprint; imported here, not at module level, so that importing
+    # wsgi never builds anything.
     from kiosk import bp as kiosk_bp
     from shared import cli
 
-    app.register_blueprint(kiosk_bp)
+    for blueprint in (kiosk_bp,):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
 
     @app.get("/healthz")

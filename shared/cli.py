@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+from flask.cli import with_appcontext
 from flask import Flask, current_app
 
 from shared import demo, exports, planning, roster, storage
@@ -84,6 +85,7 @@ def parse_local_time(text: str, timezone: str) -> datetime:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option(
     "--start",
     help="Start of the pickup window, e.g. 2020-02-04T12:00 to replay the article's day "
@@ -132,6 +134,7 @@ def _print_links(db, base_url: str) -> None:
 
 
 @click.command("create-distribution")
+@with_appcontext
 @click.option("--name", required=True, help="What the operator calls it.")
 @click.option("--item", required=True, help="The goods, e.g. 'Disinfectant (84)'.")
 @click.option("--item-key", help="Safety instructions key, e.g. sodium_hypochlorite.")
@@ -202,6 +205,7 @@ def create_distribution_command(**options: Any) -> None:
 
 
 @click.command("import-roster")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @distribution_option
 @domain_errors
@@ -231,6 +235,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
 
 
 @click.command("allocate")
+@with_appcontext
 @distribution_option
 @click.option("--method", type=click.Choice(sorted(METHODS)), help="Override the method.")
 @domain_errors
@@ -246,6 +251,7 @@ def allocate_command(distribution_id: int | None, method: str | None) -> None:
 
 
 @click.command("schedule")
+@with_appcontext
 @distribution_option
 @domain_errors
 def schedule_command(distribution_id: int | None) -> None:
@@ -279,6 +285,7 @@ def _write(out: Path | None, content: str) -> None:
 
 
 @export_group.command("bookings")
+@with_appcontext
 @distribution_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
@@ -294,6 +301,7 @@ def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> 
 
 
 @export_group.command("ledger")
+@with_appcontext
 @distribution_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
 @domain_errors

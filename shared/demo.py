@@ -67,7 +67,7 @@ _BRANDS = (
     ("万达", "Wanda"),
     ("正泰", "Zhengtai"),
     ("联丰", "Lianfeng"),
-    ("佳和", "Jiahe"),
+    ("康乐", "Kangle"),
     ("海纳", "Haina"),
     ("科达", "Keda"),
     ("富林", "Fulin"),
@@ -117,7 +117,13 @@ def enterprises(count: int = 112, seed: int = SEED) -> list[dict[str, Any]]:
         english = n % 9 == 0  # about one in nine contacts prefers English
         rows.append(
             {
-                "name": f"Ningbo {brand_en} {trade_en} Co., Ltd." if english else name,
+                "name": (
+                    f"Ningbo {brand_en} {trade_en}"
+                    + (f" No. {branch}" if branch > 1 else "")
+                    + " Co., Ltd."
+                )
+                if english
+                else name,
                 "external_id": _uscc(rng),
                 "town": town_en if english else town_zh,
                 "headcount": max(8, int(rng.lognormvariate(4.6, 0.85))),

@@ -11,7 +11,7 @@ import contextlib
 import json
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,11 @@ Row = dict[str, Any]
 # -- connection ---------------------------------------------------------------------------
 
 
-def open_database(path: str | Path, busy_timeout_ms: int = 5000) -> Database:
+def open_database(
+    path: str | Path,
+    busy_timeout_ms: int = 5000,
+    tracer: Callable[[str, Any], None] | None = None,
+) -> Database:
     """Open the database with WAL, a busy timeout and foreign keys on.
 
     ``isolation_level=None`` leaves transactions to :func:`transaction`, which starts them
@@ -42,7 +46,7 @@ def open_database(path: str | Path, busy_timeout_ms: int = 5000) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return Database(conn)
+    return Database(conn, tracer=tracer)
 
 
 def migrate(db: Database) -> list[str]:

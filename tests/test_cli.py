@@ -1,0 +1,190 @@
+"""The operator's commands, their output and their error messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from shared import storage
+from shared.db import get_db
+
+WINDOW = "2020-02-04T12:00/2020-02-04T14:00"
+CREATE = [
+    "create-distribution",
+    "--name",
+    "Thermometers for clinics",
+    "--item",
+    "Ear thermometer",
+    "--item-key",
+    "thermometers",
+    "--unit-name",
+    "box of 10",
+    "--unit-size",
+    "10",
+    "--measure",
+    "thermometers",
+    "--stock",
+    "915",
+    "--site",
+    "Health bureau",
+    "--address",
+    "1 Clinic Road",
+    "--window",
+    WINDOW,
+    "--weight-basis",
+    "requested",
+    "--slot-minutes",
+    "20",
+    "--capacity-people",
+    "2",
+]
+ROSTER = (
+    "name,external_id,town,requested_units,contact_name,phone,language\n"
+    "Clinic A,C-1,Yuelin,400,Li,138 0000 0001,zh\n"
+    "Clinic B,C-2,Jinping,300,Wang,+86 138 0000 0002,en\n"
+    "Clinic C,C-3,Xikou,600,Zhao,13800000003,zh\n"
+)
+
+
+def _invoke(runner, args, **kwargs):
+    result = runner.invoke(args=args, **kwargs)
+    return result, result.output
+
+
+def test_init_db(runner):
+    result, output = _invoke(runner, ["init-db"])
+    assert result.exit_code == 0
+    assert "The database is up to date." in output
+
+
+def test_whole_flow_from_empty_database(runner, app, tmp_path):
+    roster = tmp_path / "clinics.csv"
+    roster.write_text(ROSTER)
+    assert _invoke(runner, CREATE)[1] == "Created distribution 1: Thermometers for clinics\n"
+    result, output = _invoke(runner, ["import-roster", str(roster)])
+    assert result.exit_code == 0, output
+    assert "Imported 3 recipients into distribution 1." in output
+    result, output = _invoke(runner, ["allocate"])
+    assert output == (
+        "Allocated 915 of 915 units by sainte_lague among 3 recipients; 0 unallocated.\n"
+    )
+    result, output = _invoke(runner, ["schedule"])
+    assert "3 recipients booked into 6 slots (0 already had a booking)." in output
+    out = tmp_path / "bookings.json"
+    _invoke(runner, ["export", "bookings", "--format", "json", "--out", str(out)])
+    rows = json.loads(out.read_text())
+    assert sum(r["units"] for r in rows) == 915
+    assert {r["phone"] for r in rows} == {"+8613800000001", "+8613800000002", "+8613800000003"}
+    assert all(r["units"] <= {"C-1": 400, "C-2": 300, "C-3": 600}[r["external_id"]] for r in rows)
+    # The schedule spread them: three slots of two places hold one each.
+    assert len({r["slot_start"] for r in rows}) == 3
+
+
+def test_import_with_errors_imports_nothing(runner, tmp_path):
+    _invoke(runner, CREATE)
+    roster = tmp_path / "bad.csv"
+    roster.write_text(ROSTER + "Clinic D,C-1,Xikou,ten,Sun,12345,fr\n")
+    result, output = _invoke(runner, ["import-roster", str(roster)])
+    assert result.exit_code == 1
+    assert "row 5, external_id: external_id 'C-1' is already used in row 2" in output
+    assert "row 5, requested_units: requested_units 'ten' is not a whole number" in output
+    assert "row 5, phone: phone '12345' is not a valid phone number" in output
+    assert "Error: 1 row has errors; nothing was imported" in output
+    with runner.app.app_context():
+        assert storage.count_recipients(get_db(), 1) == 0
+
+
+def test_gbk_roster_with_chinese_headers(runner, tmp_path):
+    _invoke(runner, CREATE)
+    roster = tmp_path / "gbk.csv"
+    roster.write_bytes("企业名称,统一社会信用代码,申请数量\n奉化诊所,Z-1,20\n".encode("gbk"))
+    result, output = _invoke(runner, ["import-roster", str(roster)])
+    assert result.exit_code == 0, output
+    with runner.app.app_context():
+        assert storage.list_recipients(get_db(), 1)[0]["name"] == "奉化诊所"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["allocate"], "There is no distribution yet: run `create-distribution` or `demo` first."),
+        (["allocate", "--distribution", "7"], "Error: distribution 7 does not exist"),
+        (["export", "ledger", "--distribution", "7"], "Error: distribution 7 does not exist"),
+    ],
+)
+def test_errors_on_empty_database(runner, args, message):
+    result, output = _invoke(runner, args)
+    assert result.exit_code == 1
+    assert message in output
+
+
+def test_schedule_before_allocate_says_what_to_do(runner):
+    _invoke(runner, CREATE)
+    result, output = _invoke(runner, ["schedule"])
+    assert result.exit_code == 1
+    assert "Error: the distribution has no allotments yet; run allocate first" in output
+
+
+def test_allocate_without_roster(runner):
+    _invoke(runner, CREATE)
+    result, output = _invoke(runner, ["allocate"])
+    assert "Error: the distribution has no recipients yet; import a roster first" in output
+
+
+def test_schedule_with_too_little_capacity(runner, tmp_path):
+    _invoke(runner, [*CREATE[:-1], "1", "--slot-minutes", "60"])  # 2 slots of 1 place
+    roster = tmp_path / "clinics.csv"
+    roster.write_text(ROSTER)
+    _invoke(runner, ["import-roster", str(roster)])
+    _invoke(runner, ["allocate"])
+    result, output = _invoke(runner, ["schedule"])
+    assert result.exit_code == 1
+    assert "3 recipients but the slots hold only 2" in output
+
+
+@pytest.mark.parametrize(
+    ("window", "message"),
+    [
+        ("2020-02-04T12:00", "give a window as START/END"),
+        ("noon/2020-02-04T14:00", "'noon' is not a date and time like 2020-02-04T12:00"),
+    ],
+)
+def test_create_distribution_bad_window(runner, window, message):
+    args = list(CREATE)
+    args[args.index(WINDOW)] = window
+    result, output = _invoke(runner, args)
+    assert result.exit_code == 2
+    assert message in output
+
+
+def test_demo_then_exports(runner):
+    result, output = _invoke(runner, ["demo", "--start", "2020-02-04T12:00"])
+    assert result.exit_code == 0, output
+    assert "Distribution 1: 消毒用品发放" in output and "112 bookings" in output
+    assert "12 bookings" in output
+    result, output = _invoke(runner, ["demo"])
+    assert result.exit_code == 1 and "already has distributions" in output
+    result, output = _invoke(runner, ["demo", "--if-empty"])
+    assert result.exit_code == 0 and "was not loaded again" in output
+    result, output = _invoke(runner, ["allocate"])
+    assert "There are 2 distributions; choose one with --distribution (1: " in output
+    result = runner.invoke(args=["export", "ledger", "--distribution", "1"])
+    assert result.stdout.splitlines()[0].startswith("recipient,external_id,units,amount")
+    assert "Stock 614 = handed over 0 + outstanding 614 + unallocated 0: balanced" in (
+        result.stderr
+    )
+    result = runner.invoke(args=["export", "bookings", "--distribution", "2"])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 12 and sum(int(r["amount"]) for r in rows) == 192_400
+
+
+def test_every_command_has_help(runner):
+    from shared.cli import COMMANDS
+
+    for command in COMMANDS:
+        result = runner.invoke(args=[command.name, "--help"])
+        assert result.exit_code == 0
+        assert command.help and " ".join(command.help.split()[:4]) in " ".join(result.output.split())
