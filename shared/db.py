@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 import click
-from flask.cli import with_appcontext
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlite_utils import Database
 
 from shared import storage

@@ -19,8 +19,6 @@ from shared.allocation import Allocation, Claimant, allocate_units
 from shared.errors import BookingClosed, InvalidInput
 from shared.scheduling import Demand, SlotSpec, assign_slots, generate_slots
 
-WEIGHT_COLUMNS = {"headcount": "headcount", "population": "population", "requested": None}
-
 
 def claimant_for(recipient: dict[str, Any], weight_basis: str) -> Claimant:
     """The allocation claim of one roster row under the distribution's weight basis."""
@@ -43,6 +41,35 @@ def claimant_for(recipient: dict[str, Any], weight_basis: str) -> Claimant:
     )
 
 
+@dataclass(frozen=True)
+class AllocationPlan:
+    """An allocation computed but not stored: what the operator previews."""
+
+    recipients: list[dict[str, Any]]
+    claimants: list[Claimant]
+    allocation: Allocation
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {"recipient": r, "weight": c.weight, "cap": c.cap, "floor": c.floor, "units": u}
+            for r, c, u in zip(self.recipients, self.claimants, self.allocation.units, strict=True)
+        ]
+
+
+def plan_allocation(
+    db: Database, distribution_id: int, method: str | None = None
+) -> AllocationPlan:
+    """Compute the allotments for the distribution without storing them."""
+    distribution = storage.get_distribution(db, distribution_id)
+    recipients = storage.list_recipients(db, distribution_id)
+    if not recipients:
+        raise InvalidInput("the distribution has no recipients yet; import a roster first")
+    method = method or distribution["allocation_method"]
+    claimants = [claimant_for(r, distribution["weight_basis"]) for r in recipients]
+    allocation = allocate_units(distribution["stock_units"], claimants, method)
+    return AllocationPlan(recipients, claimants, allocation)
+
+
 def allocate_distribution(
     db: Database,
     distribution_id: int,
@@ -61,13 +88,9 @@ def allocate_distribution(
             raise BookingClosed(
                 "goods have already been handed over; allotments can no longer change"
             )
-        recipients = storage.list_recipients(db, distribution_id)
-        if not recipients:
-            raise InvalidInput("the distribution has no recipients yet; import a roster first")
-        method = method or distribution["allocation_method"]
-        claimants = [claimant_for(r, distribution["weight_basis"]) for r in recipients]
-        allocation = allocate_units(distribution["stock_units"], claimants, method)
-        record = allocation.as_record(claimants)
+        plan = plan_allocation(db, distribution_id, method)
+        recipients, allocation = plan.recipients, plan.allocation
+        record = allocation.as_record(plan.claimants)
         record["weight_basis"] = distribution["weight_basis"]
         run_id = storage.insert_allocation_run(
             db,
@@ -101,16 +124,13 @@ def allocate_distribution(
     return allocation
 
 
-def ensure_slots(db: Database, distribution_id: int) -> int:
-    """Cut every site's pickup windows into slots, once. Returns how many slots exist."""
-    existing = storage.list_slots(db, distribution_id)
-    if existing:
-        return len(existing)
+def planned_slots(db: Database, distribution_id: int) -> list[dict[str, Any]]:
+    """The slots every site's pickup windows cut into, as rows not yet stored."""
     distribution = storage.get_distribution(db, distribution_id)
     sites = storage.list_sites(db, distribution_id)
     if not sites:
         raise InvalidInput("the distribution has no pickup site yet")
-    total = 0
+    rows = []
     for site in sites:
         windows = [
             (storage.from_db_time(w["starts_at"]), storage.from_db_time(w["ends_at"]))
@@ -118,19 +138,40 @@ def ensure_slots(db: Database, distribution_id: int) -> int:
         ]
         if not windows:
             raise InvalidInput(f"site {site['name']} has no pickup window")
-        specs = generate_slots(
+        for spec in generate_slots(
             windows,
             distribution["slot_minutes"],
             distribution["capacity_people"],
             distribution["capacity_units"],
-        )
-        storage.insert_slots(db, distribution_id, site["id"], specs)
-        total += len(specs)
-    return total
+        ):
+            rows.append(
+                {
+                    "id": None,
+                    "site_id": site["id"],
+                    "starts_at": storage.to_db_time(spec.start),
+                    "ends_at": storage.to_db_time(spec.end),
+                    "capacity_people": spec.capacity_people,
+                    "capacity_units": spec.capacity_units,
+                }
+            )
+    rows.sort(key=lambda r: (r["starts_at"], r["site_id"]))
+    return rows
+
+
+def ensure_slots(db: Database, distribution_id: int) -> int:
+    """Store the planned slots, once. Returns how many slots exist."""
+    existing = storage.list_slots(db, distribution_id)
+    if existing:
+        return len(existing)
+    rows = planned_slots(db, distribution_id)
+    for site_id in {r["site_id"] for r in rows}:
+        specs = slot_specs([r for r in rows if r["site_id"] == site_id])
+        storage.insert_slots(db, distribution_id, site_id, specs)
+    return len(rows)
 
 
 def slot_specs(slots: list[dict[str, Any]]) -> list[SlotSpec]:
-    """Stored slots as scheduling specs; the spec index is the position in ``slots``."""
+    """Slot rows as scheduling specs; the spec index is the position in ``slots``."""
     return [
         SlotSpec(
             index=i,
@@ -141,6 +182,51 @@ def slot_specs(slots: list[dict[str, Any]]) -> list[SlotSpec]:
         )
         for i, s in enumerate(slots)
     ]
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    """Who would go to which slot: stored slots if there are any, else the planned ones."""
+
+    slots: list[dict[str, Any]]
+    demands: list[Demand]
+    assignment: dict[str, int]  # recipient id (as text) -> position in ``slots``
+    taken: dict[int, tuple[int, int]]  # position -> people and units already booked
+    already_booked: int
+
+    def load_per_slot(self) -> list[tuple[int, int]]:
+        """People and units per slot once the plan is carried out."""
+        people = [self.taken.get(i, (0, 0))[0] for i in range(len(self.slots))]
+        units = [self.taken.get(i, (0, 0))[1] for i in range(len(self.slots))]
+        for demand in self.demands:
+            position = self.assignment[demand.key]
+            people[position] += 1
+            units[position] += demand.units
+        return list(zip(people, units, strict=True))
+
+
+def plan_schedule(db: Database, distribution_id: int, now: datetime) -> SchedulePlan:
+    """Place every allotted recipient without a booking, without storing anything."""
+    allotments = storage.allotments_by_recipient(db, distribution_id)
+    if not allotments:
+        raise InvalidInput("the distribution has no allotments yet; run allocate first")
+    slots = storage.list_slots(db, distribution_id) or planned_slots(db, distribution_id)
+    loads = storage.slot_loads(db, distribution_id, now)
+    taken = {i: loads[s["id"]] for i, s in enumerate(slots) if s["id"] in loads}
+    booked = storage.live_booked_recipient_ids(db, distribution_id)
+    demands = [
+        Demand(
+            key=str(recipient["id"]),
+            units=allotments[recipient["id"]],
+            priority=recipient["priority"],
+            earliest=storage.from_db_time(recipient["earliest"]),
+            latest=storage.from_db_time(recipient["latest"]),
+        )
+        for recipient in storage.list_recipients(db, distribution_id)
+        if allotments.get(recipient["id"], 0) > 0 and recipient["id"] not in booked
+    ]
+    assignment = assign_slots(demands, slot_specs(slots), taken)
+    return SchedulePlan(slots, demands, assignment, taken, len(booked))
 
 
 @dataclass(frozen=True)
@@ -165,35 +251,12 @@ def schedule_distribution(
     """
     with storage.transaction(db):
         storage.get_distribution(db, distribution_id)
-        allotments = storage.allotments_by_recipient(db, distribution_id)
-        if not allotments:
+        if not storage.allotments_by_recipient(db, distribution_id):
             raise InvalidInput("the distribution has no allotments yet; run allocate first")
         slot_count = ensure_slots(db, distribution_id)
-        slots = storage.list_slots(db, distribution_id)
-        specs = slot_specs(slots)
-        loads = storage.slot_loads(db, distribution_id, now)
-        taken = {i: loads.get(s["id"], (0, 0)) for i, s in enumerate(slots)}
-        demands = []
-        already = 0
-        for recipient in storage.list_recipients(db, distribution_id):
-            units = allotments.get(recipient["id"], 0)
-            if units <= 0:
-                continue
-            if storage.live_booking_for(db, recipient["id"]):
-                already += 1
-                continue
-            demands.append(
-                Demand(
-                    key=str(recipient["id"]),
-                    units=units,
-                    priority=recipient["priority"],
-                    earliest=storage.from_db_time(recipient["earliest"]),
-                    latest=storage.from_db_time(recipient["latest"]),
-                )
-            )
-        assignment = assign_slots(demands, specs, taken)
-        for n, demand in enumerate(demands, start=1):
-            slot = slots[assignment[demand.key]]
+        plan = plan_schedule(db, distribution_id, now)
+        for n, demand in enumerate(plan.demands, start=1):
+            slot = plan.slots[plan.assignment[demand.key]]
             booking_id = storage.insert_booking(
                 db, distribution_id, int(demand.key), slot["id"], demand.units, now
             )
@@ -201,13 +264,14 @@ def schedule_distribution(
             if progress and n % 1000 == 0:
                 progress(1000)
         if progress:
-            progress(len(demands) % 1000)
+            progress(len(plan.demands) % 1000)
+        booked = len(plan.demands)
         storage.audit(
             db,
             actor,
             "schedule",
             f"distribution:{distribution_id}",
             now,
-            {"slots": slot_count, "booked": len(demands), "already_booked": already},
+            {"slots": slot_count, "booked": booked, "already_booked": plan.already_booked},
         )
-    return ScheduleResult(slots=slot_count, booked=len(demands), already_booked=already)
+    return ScheduleResult(slots=slot_count, booked=booked, already_booked=plan.already_booked)

@@ -480,6 +480,75 @@ def live_booking_for(db: Database, recipient_id: int) -> Row | None:
     )
 
 
+def booking_states(db: Database, distribution_id: int) -> list[Row]:
+    """Every booking of a distribution with its slot, check-in and units handed over."""
+    return _all(
+        db,
+        """
+        SELECT b.id, b.recipient_id, b.slot_id, b.status, b.units, b.checked_in_at,
+               b.queue_number, s.starts_at, s.ends_at, r.name AS recipient_name, r.phone,
+               r.language, coalesce(h.units, 0) AS handed_units
+        FROM bookings b
+        JOIN slots s ON s.id = b.slot_id
+        JOIN recipients r ON r.id = b.recipient_id
+        LEFT JOIN (
+            SELECT booking_id, sum(units) AS units FROM handovers
+            WHERE undone_at IS NULL GROUP BY booking_id
+        ) h ON h.booking_id = b.id
+        WHERE b.distribution_id = ?
+        ORDER BY s.starts_at, b.id
+        """,
+        [distribution_id],
+    )
+
+
+def overdue_bookings(db: Database, distribution_id: int, cutoff: datetime) -> list[Row]:
+    """Live bookings whose slot ended before ``cutoff`` with no check-in and no handover."""
+    return _all(
+        db,
+        """
+        SELECT b.* FROM bookings b JOIN slots s ON s.id = b.slot_id
+        WHERE b.distribution_id = ? AND b.status = 'booked' AND b.checked_in_at IS NULL
+          AND s.ends_at < ?
+          AND NOT EXISTS (SELECT 1 FROM handovers h WHERE h.booking_id = b.id
+                          AND h.undone_at IS NULL)
+        ORDER BY s.starts_at, b.id
+        """,
+        [distribution_id, to_db_time(cutoff)],
+    )
+
+
+def mark_missed(db: Database, booking_id: int, now: datetime) -> bool:
+    cursor = db.execute(
+        "UPDATE bookings SET status = 'missed', updated_at = ? WHERE id = ? AND status = 'booked'",
+        [to_db_time(now), booking_id],
+    )
+    return cursor.rowcount == 1
+
+
+def unbooked_allotted_recipients(db: Database, distribution_id: int) -> list[Row]:
+    """Recipients with an allotment and no live booking: the waiting list for freed places."""
+    return _all(
+        db,
+        """
+        SELECT r.*, a.units FROM recipients r JOIN allotments a ON a.recipient_id = r.id
+        WHERE r.distribution_id = ? AND a.units > 0
+          AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.recipient_id = r.id
+                          AND b.status != 'cancelled')
+        ORDER BY r.priority DESC, r.id
+        """,
+        [distribution_id],
+    )
+
+
+def live_booked_recipient_ids(db: Database, distribution_id: int) -> set[int]:
+    rows = db.execute(
+        "SELECT recipient_id FROM bookings WHERE distribution_id = ? AND status != 'cancelled'",
+        [distribution_id],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def get_booking(db: Database, booking_id: int) -> Row:
     row = _one(db, "SELECT * FROM bookings WHERE id = ?", [booking_id])
     if row is None:
@@ -488,8 +557,9 @@ def get_booking(db: Database, booking_id: int) -> Row:
 
 
 def move_booking(db: Database, booking_id: int, slot_id: int, now: datetime) -> None:
+    """Move a booking to another slot; a missed booking that is moved is live again."""
     db.execute(
-        "UPDATE bookings SET slot_id = ?, updated_at = ? WHERE id = ?",
+        "UPDATE bookings SET slot_id = ?, status = 'booked', updated_at = ? WHERE id = ?",
         [slot_id, to_db_time(now), booking_id],
     )
 
@@ -751,3 +821,396 @@ def audit_entries(db: Database, subject: str | None = None, limit: int = 200) ->
 
 def integrity_check(db: Database) -> str:
     return db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+# -- pickup point ---------------------------------------------------------------------------
+
+
+def insert_user(db: Database, username: str, password_hash: str, role: str, now: datetime) -> int:
+    return _insert(
+        db,
+        "users",
+        {
+            "username": username,
+            "password_hash": password_hash,
+            "role": role,
+            "created_at": to_db_time(now),
+        },
+    )
+
+
+def get_user_by_name(db: Database, username: str) -> Row | None:
+    return _one(db, "SELECT * FROM users WHERE username = ?", [username])
+
+
+def set_user_password(db: Database, username: str, password_hash: str, role: str) -> bool:
+    cursor = db.execute(
+        "UPDATE users SET password_hash = ?, role = ? WHERE username = ?",
+        [password_hash, role, username],
+    )
+    return cursor.rowcount == 1
+
+
+def insert_api_token(db: Database, token_hash: str, role: str, device: str, now: datetime) -> int:
+    return _insert(
+        db,
+        "api_tokens",
+        {"token_hash": token_hash, "role": role, "device": device, "created_at": to_db_time(now)},
+    )
+
+
+def api_token_by_hash(db: Database, token_hash: str) -> Row | None:
+    return _one(
+        db, "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", [token_hash]
+    )
+
+
+def touch_api_token(db: Database, token_id: int, now: datetime) -> None:
+    db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [to_db_time(now), token_id])
+
+
+SAFETY_FIELDS = (
+    "title",
+    "hazards",
+    "protective_equipment",
+    "dilution",
+    "storage",
+    "never_mix",
+    "first_aid",
+    "pictograms",
+    "sms",
+)
+
+
+def get_safety_content(db: Database, item_key: str, language: str) -> Row | None:
+    return _one(
+        db,
+        "SELECT * FROM safety_contents WHERE item_key = ? AND language = ?",
+        [item_key, language],
+    )
+
+
+def list_safety_contents(db: Database) -> list[Row]:
+    return _all(db, "SELECT * FROM safety_contents ORDER BY item_key, language")
+
+
+def upsert_safety_content(
+    db: Database, item_key: str, language: str, values: dict[str, str], now: datetime, actor: str
+) -> None:
+    """Insert or replace one item's instructions in one language (``values`` as stored)."""
+    columns = ("item_key", "language", *SAFETY_FIELDS, "updated_at", "updated_by")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in (*SAFETY_FIELDS, "updated_at", "updated_by"))
+    db.execute(
+        f"INSERT INTO safety_contents ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)}) "
+        f"ON CONFLICT (item_key, language) DO UPDATE SET {updates}",
+        [item_key, language, *(values[f] for f in SAFETY_FIELDS), to_db_time(now), actor],
+    )
+
+
+def insert_acknowledgement(
+    db: Database, booking_id: int, item_key: str, language: str, channel: str, now: datetime
+) -> bool:
+    """Record that the instructions were acknowledged; False if they already were."""
+    cursor = db.execute(
+        "INSERT INTO safety_acknowledgements (booking_id, item_key, language, channel, "
+        "acknowledged_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (booking_id, item_key) DO NOTHING",
+        [booking_id, item_key, language, channel, to_db_time(now)],
+    )
+    return cursor.rowcount == 1
+
+
+def get_acknowledgement(db: Database, booking_id: int) -> Row | None:
+    return _one(
+        db,
+        "SELECT * FROM safety_acknowledgements WHERE booking_id = ? ORDER BY id LIMIT 1",
+        [booking_id],
+    )
+
+
+def checked_in_queue(
+    db: Database, day_start: datetime, day_end: datetime, limit: int = 100
+) -> list[Row]:
+    """Vouchers checked in between ``day_start`` and ``day_end`` with units still due."""
+    return _all(
+        db,
+        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE checked_in_at >= ? AND checked_in_at < ? "
+        "AND status = 'booked' AND handed_units < units ORDER BY queue_number LIMIT ?",
+        [to_db_time(day_start), to_db_time(day_end), limit],
+    )
+
+
+def search_vouchers(db: Database, query: str, digits: str, limit: int = 20) -> list[Row]:
+    """Vouchers whose recipient or contact name contains ``query``, or whose phone or
+    code contains ``digits`` (when given); live bookings first."""
+    like = f"%{query}%"
+    digit_like = f"%{digits}%" if digits else None
+    return _all(
+        db,
+        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE recipient_name LIKE :like "
+        "OR contact_name LIKE :like OR (:digits IS NOT NULL AND (phone LIKE :digits "
+        "OR code LIKE :digits)) ORDER BY status != 'booked', starts_at LIMIT :limit",
+        {"like": like, "digits": digit_like, "limit": limit},
+    )
+
+
+def handovers_for_booking(db: Database, booking_id: int) -> list[Row]:
+    return _all(
+        db, "SELECT * FROM handovers WHERE booking_id = ? ORDER BY handed_at, id", [booking_id]
+    )
+
+
+# -- sms and ivr ----------------------------------------------------------------------------
+
+OUTBOX_FINAL = ("delivered", "failed", "undelivered", "opted_out")
+
+
+def get_inbound(db: Database, message_id: str) -> Row | None:
+    return _one(db, "SELECT * FROM sms_inbound WHERE message_id = ?", [message_id])
+
+
+def record_inbound(
+    db: Database,
+    message_id: str,
+    phone: str,
+    to_phone: str | None,
+    body: str,
+    reply: str,
+    language: str,
+    now: datetime,
+) -> None:
+    db.execute(
+        "INSERT INTO sms_inbound (message_id, phone, to_phone, body, reply, language, "
+        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [message_id, phone, to_phone, body, reply, language, to_db_time(now)],
+    )
+
+
+def inbound_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
+    return _all(
+        db,
+        "SELECT * FROM sms_inbound WHERE phone = ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
+        [phone, limit],
+    )
+
+
+def get_phone_prefs(db: Database, phone: str) -> Row | None:
+    return _one(db, "SELECT * FROM phone_prefs WHERE phone = ?", [phone])
+
+
+def set_phone_language(db: Database, phone: str, language: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO phone_prefs (phone, language, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (phone) DO UPDATE SET language = excluded.language, "
+        "updated_at = excluded.updated_at",
+        [phone, language, to_db_time(now)],
+    )
+
+
+def set_phone_opt_out(db: Database, phone: str, opted_out: bool, now: datetime) -> None:
+    stamp = to_db_time(now)
+    db.execute(
+        "INSERT INTO phone_prefs (phone, opted_out_at, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (phone) DO UPDATE SET opted_out_at = excluded.opted_out_at, "
+        "updated_at = excluded.updated_at",
+        [phone, stamp if opted_out else None, stamp],
+    )
+
+
+def is_opted_out(db: Database, phone: str) -> bool:
+    row = get_phone_prefs(db, phone)
+    return bool(row and row["opted_out_at"])
+
+
+def get_conversation(db: Database, phone: str) -> Row | None:
+    return _one(db, "SELECT * FROM phone_conversations WHERE phone = ?", [phone])
+
+
+def set_conversation(
+    db: Database,
+    phone: str,
+    recipient_id: int,
+    state: str,
+    offered: Sequence[int],
+    expires_at: datetime,
+    now: datetime,
+) -> None:
+    db.execute(
+        "INSERT INTO phone_conversations (phone, recipient_id, state, offered, expires_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (phone) DO UPDATE SET "
+        "recipient_id = excluded.recipient_id, state = excluded.state, "
+        "offered = excluded.offered, expires_at = excluded.expires_at, "
+        "updated_at = excluded.updated_at",
+        [
+            phone,
+            recipient_id,
+            state,
+            json.dumps(list(offered)),
+            to_db_time(expires_at),
+            to_db_time(now),
+        ],
+    )
+
+
+def clear_conversation(db: Database, phone: str) -> None:
+    db.execute("DELETE FROM phone_conversations WHERE phone = ?", [phone])
+
+
+def get_ivr_step(db: Database, call_id: str, step: str) -> Row | None:
+    return _one(db, "SELECT * FROM ivr_steps WHERE call_id = ? AND step = ?", [call_id, step])
+
+
+def record_ivr_step(db: Database, call_id: str, step: str, turn: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO ivr_steps (call_id, step, turn, created_at) VALUES (?, ?, ?, ?)",
+        [call_id, step, turn, to_db_time(now)],
+    )
+
+
+def recipient_external_ids(db: Database) -> list[Row]:
+    """Every recipient's id and external id (the IVR matches keypad digits against them)."""
+    return _all(db, "SELECT id, external_id, distribution_id FROM recipients ORDER BY id")
+
+
+def recipients_with_phone(db: Database, distribution_id: int) -> list[Row]:
+    return _all(
+        db,
+        "SELECT * FROM recipients WHERE distribution_id = ? AND phone IS NOT NULL "
+        "AND phone != '' ORDER BY id",
+        [distribution_id],
+    )
+
+
+def roster_phones(db: Database) -> list[Row]:
+    """Every distinct roster phone with one recipient's name and distribution, for pickers."""
+    return _all(
+        db,
+        "SELECT phone, min(id) AS recipient_id, min(name) AS name, "
+        "min(distribution_id) AS distribution_id, count(*) AS recipients "
+        "FROM recipients WHERE phone IS NOT NULL AND phone != '' "
+        "GROUP BY phone ORDER BY phone",
+    )
+
+
+def bookings_starting_between(db: Database, start: datetime, end: datetime) -> list[Row]:
+    """Live, not yet checked-in bookings whose slot starts in ``(start, end]``."""
+    return _all(
+        db,
+        _VOUCHER_VIEW_SQL + " WHERE b.status = 'booked' AND b.checked_in_at IS NULL "
+        "AND r.phone IS NOT NULL AND r.phone != '' AND s.starts_at > ? AND s.starts_at <= ? "
+        "ORDER BY s.starts_at, b.id",
+        [to_db_time(start), to_db_time(end)],
+    )
+
+
+def enqueue_sms(
+    db: Database,
+    phone: str,
+    body: str,
+    kind: str,
+    now: datetime,
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue one SMS; returns its id, or None if ``dedup_key`` was already queued."""
+    stamp = to_db_time(now)
+    row = db.execute(
+        "INSERT INTO sms_outbox (phone, body, kind, dedup_key, next_attempt_at, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING "
+        "RETURNING id",
+        [phone, body, kind, dedup_key, stamp, stamp, stamp],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def get_outbox(db: Database, outbox_id: int) -> Row:
+    row = _one(db, "SELECT * FROM sms_outbox WHERE id = ?", [outbox_id])
+    if row is None:
+        raise NotFound(f"outbox message {outbox_id} does not exist")
+    return row
+
+
+def due_outbox_ids(db: Database, now: datetime, limit: int) -> list[int]:
+    rows = db.execute(
+        "SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= ? "
+        "ORDER BY next_attempt_at, id LIMIT ?",
+        [to_db_time(now), limit],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def claim_outbox(db: Database, outbox_id: int, now: datetime) -> Row | None:
+    """Move a queued message to ``sending`` and count the attempt; None if someone else did."""
+    cursor = db.execute(
+        "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, updated_at = ? "
+        "WHERE id = ? AND status = 'queued' RETURNING id, phone, body, attempts",
+        [to_db_time(now), outbox_id],
+    )
+    row = cursor.fetchone()
+    return dict(zip(("id", "phone", "body", "attempts"), row, strict=True)) if row else None
+
+
+def mark_outbox_sent(db: Database, outbox_id: int, provider_id: str, now: datetime) -> None:
+    db.execute(
+        "UPDATE sms_outbox SET status = 'sent', provider_id = ?, last_error = NULL, "
+        "updated_at = ? WHERE id = ? AND status = 'sending'",
+        [provider_id, to_db_time(now), outbox_id],
+    )
+
+
+def mark_outbox_retry(
+    db: Database, outbox_id: int, next_attempt_at: datetime, error: str, now: datetime
+) -> None:
+    db.execute(
+        "UPDATE sms_outbox SET status = 'queued', next_attempt_at = ?, last_error = ?, "
+        "updated_at = ? WHERE id = ? AND status = 'sending'",
+        [to_db_time(next_attempt_at), error, to_db_time(now), outbox_id],
+    )
+
+
+def mark_outbox_final(
+    db: Database, outbox_id: int, status: str, error: str | None, now: datetime
+) -> None:
+    """End a message that was never handed to the provider: failed or opted out."""
+    db.execute(
+        "UPDATE sms_outbox SET status = ?, last_error = ?, updated_at = ? "
+        "WHERE id = ? AND status IN ('queued', 'sending')",
+        [status, error, to_db_time(now), outbox_id],
+    )
+
+
+def requeue_stale_outbox(db: Database, claimed_before: datetime, now: datetime) -> int:
+    """Give back messages left in ``sending`` by a worker that died mid-send."""
+    return db.execute(
+        "UPDATE sms_outbox SET status = 'queued', next_attempt_at = ?, updated_at = ? "
+        "WHERE status = 'sending' AND updated_at < ?",
+        [to_db_time(now), to_db_time(now), to_db_time(claimed_before)],
+    ).rowcount
+
+
+def update_outbox_status(
+    db: Database,
+    provider_id: str,
+    status: str,
+    allowed_from: Sequence[str],
+    error: str | None,
+    now: datetime,
+) -> bool:
+    """Apply a delivery callback, only from a state in ``allowed_from``; True if it applied."""
+    marks = ", ".join("?" for _ in allowed_from)
+    cursor = db.execute(
+        f"UPDATE sms_outbox SET status = ?, last_error = coalesce(?, last_error), "
+        f"updated_at = ? WHERE provider_id = ? AND status IN ({marks})",
+        [status, error, to_db_time(now), provider_id, *allowed_from],
+    )
+    return cursor.rowcount == 1
+
+
+def outbox_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
+    return _all(
+        db, "SELECT * FROM sms_outbox WHERE phone = ? ORDER BY id DESC LIMIT ?", [phone, limit]
+    )
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    rows = db.execute("SELECT status, count(*) FROM sms_outbox GROUP BY status").fetchall()
+    return dict(rows)
