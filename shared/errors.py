@@ -59,3 +59,7 @@ class VoucherRefused(PickupError):
     def __init__(self, verdict: object, message: str = "") -> None:
         super().__init__(message or f"voucher refused: {getattr(verdict, 'reason', verdict)}")
         self.verdict = verdict
+
+
+class StorageUnavailable(PickupError):
+    """The database could not take the write (busy past the timeout, or the disk is full)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared.errors import NotFound
+from shared.errors import NotFound, StorageUnavailable
 from shared.migrations import migrations
 
 Row = dict[str, Any]
@@ -65,21 +65,37 @@ def transaction(db: Database) -> Iterator[Database]:
     """One atomic unit of work. Nested calls become savepoints.
 
     ``BEGIN IMMEDIATE`` takes the write lock up front: two requests for the last place
-    in a slot are serialised instead of both reading "one left".
+    in a slot are serialised instead of both reading "one left". A database that stays
+    busy past the timeout, or a full disk, rolls everything back and raises
+    :class:`StorageUnavailable` with a message a caller can show.
     """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
     try:
-        yield db
-    except BaseException:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
-        raise
-    else:
-        db.execute("COMMIT")
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    message = str(exc).lower()
+    if "locked" in message or "busy" in message:
+        return StorageUnavailable("the service is busy; nothing was saved, please try again")
+    if "full" in message:
+        return StorageUnavailable("the server's disk is full; nothing was saved, tell the operator")
+    return exc
 
 
 def now_utc() -> datetime:
@@ -1214,3 +1230,79 @@ def outbox_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
 def outbox_counts(db: Database) -> dict[str, int]:
     rows = db.execute("SELECT status, count(*) FROM sms_outbox GROUP BY status").fetchall()
     return dict(rows)
+
+
+# -- operator console -----------------------------------------------------------------------
+
+
+def update_distribution(db: Database, distribution_id: int, fields: dict[str, Any]) -> None:
+    """Change the given distribution fields (only names in ``DISTRIBUTION_FIELDS``)."""
+    values = {k: fields[k] for k in DISTRIBUTION_FIELDS if k in fields}
+    if not values:
+        return
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    db.execute(
+        f"UPDATE distributions SET {assignments} WHERE id = ?", [*values.values(), distribution_id]
+    )
+
+
+def update_site(db: Database, site_id: int, name: str, address: str) -> None:
+    db.execute("UPDATE sites SET name = ?, address = ? WHERE id = ?", [name, address, site_id])
+
+
+def replace_windows(
+    db: Database, site_id: int, windows: Sequence[tuple[datetime, datetime]]
+) -> None:
+    db.execute("DELETE FROM pickup_windows WHERE site_id = ?", [site_id])
+    for start, end in windows:
+        insert_window(db, site_id, start, end)
+
+
+def set_slot_capacities(
+    db: Database, distribution_id: int, capacity_people: int, capacity_units: int | None
+) -> None:
+    """Give every stored slot of the distribution the distribution's capacity."""
+    db.execute(
+        "UPDATE slots SET capacity_people = ?, capacity_units = ?, version = version + 1 "
+        "WHERE distribution_id = ?",
+        [capacity_people, capacity_units, distribution_id],
+    )
+
+
+def invitation_counts(db: Database, distribution_id: int) -> dict[str, int]:
+    """Invitation SMS of one distribution by outbox state (their dedup key names it)."""
+    rows = db.execute(
+        "SELECT status, count(*) FROM sms_outbox WHERE kind = 'invitation' "
+        "AND dedup_key LIKE ? GROUP BY status",
+        [f"invitation:{distribution_id}:%"],
+    ).fetchall()
+    return dict(rows)
+
+
+def requeue_failed_invitations(db: Database, distribution_id: int, now: datetime) -> int:
+    """Queue the failed and undelivered invitations of a distribution again, with fresh tries."""
+    stamp = to_db_time(now)
+    return db.execute(
+        "UPDATE sms_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, "
+        "provider_id = NULL, updated_at = ? WHERE kind = 'invitation' AND dedup_key LIKE ? "
+        "AND status IN ('failed', 'undelivered')",
+        [stamp, stamp, f"invitation:{distribution_id}:%"],
+    ).rowcount
+
+
+def dashboard_fingerprint(db: Database, distribution_id: int) -> tuple[Any, ...]:
+    """A few aggregates that change whenever the dashboard's figures can change."""
+    return tuple(
+        db.execute(
+            """
+            SELECT (SELECT count(*) FROM bookings WHERE distribution_id = :d),
+                   (SELECT max(updated_at) FROM bookings WHERE distribution_id = :d),
+                   (SELECT count(*) FROM handovers h JOIN bookings b ON b.id = h.booking_id
+                     WHERE b.distribution_id = :d),
+                   (SELECT count(h.undone_at) FROM handovers h
+                     JOIN bookings b ON b.id = h.booking_id WHERE b.distribution_id = :d),
+                   (SELECT max(id) FROM audit_log)
+            """,
+            {"d": distribution_id},
+        ).fetchone()
+    )
