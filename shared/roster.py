@@ -39,22 +39,10 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from shared.errors import InvalidInput, RosterInvalid
+from shared.storage import RECIPIENT_FIELDS
 
-COLUMNS: tuple[str, ...] = (
-    "name",
-    "external_id",
-    "town",
-    "headcount",
-    "population",
-    "requested_units",
-    "floor_units",
-    "contact_name",
-    "phone",
-    "language",
-    "priority",
-    "earliest",
-    "latest",
-)
+# The roster's columns are exactly what a recipient row stores.
+COLUMNS: tuple[str, ...] = RECIPIENT_FIELDS
 REQUIRED: tuple[str, ...] = ("name", "external_id")
 
 # Offices keep their own Chinese spreadsheets; they should not have to rename the headers.
