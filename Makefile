@@ -20,6 +20,9 @@ $(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
 run: $(BIN)/activate
 	$(BIN)/flask init-db
 	$(BIN)/flask demo --if-empty --base-url http://127.0.0.1:8000
+# The outbox worker runs beside the server and stops when it does.
+	$(BIN)/flask send-outbox --loop & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:8000 wsgi:app
 
 test: $(VENV)/.dev-installed

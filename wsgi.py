@@ -28,12 +28,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Each channel is a blueprint; imported here, not at module level, so that importing
     # wsgi never builds anything.
+    from admin import bp as admin_bp
+    from kiosk import api_bp, staff_bp
     from kiosk import bp as kiosk_bp
     from shared import cli
+    from sms import bp as sms_bp
+    from sms import init_app as sms_init_app
 
-    for blueprint in (kiosk_bp,):
+    for blueprint in (kiosk_bp, staff_bp, api_bp, sms_bp, admin_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    sms_init_app(app)
 
     @app.get("/healthz")
     def healthz():

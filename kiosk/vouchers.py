@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, render_template, request
 
 from kiosk import bp
-from shared import messages, storage
+from shared import messages, safety, storage
 from shared.db import get_db
 from shared.verification import Reason, verify_voucher
 from shared.vouchers import format_code, qr_content, qr_png, qr_svg
@@ -49,6 +49,8 @@ def voucher_page(code: str):
         qr=qr_svg(qr_content(voucher["code"])),
         slot_text=f"{messages.day_and_clock(start, language)}–{messages.clock(end)}",
         amount=voucher["units"] * voucher["unit_size"],
+        safety=safety.content_for(get_db(), voucher["item_key"], language),
+        pictogram_names=safety.PICTOGRAMS,
     )
 
 

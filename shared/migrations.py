@@ -189,3 +189,156 @@ def core(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """,
     )
+
+
+@migrations(name="0002_sms")
+def sms(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Every SMS the service sends goes through here, so a provider outage loses nothing.
+        CREATE TABLE sms_outbox (
+            id INTEGER PRIMARY KEY,
+            phone TEXT NOT NULL,                 -- E.164
+            body TEXT NOT NULL,
+            kind TEXT NOT NULL,                  -- invitation, confirmation, reminder
+            dedup_key TEXT UNIQUE,               -- "reminder:12:<slot start>": queued once
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN (
+                'queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered',
+                'opted_out')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            provider_id TEXT UNIQUE,             -- Twilio's MessageSid
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX sms_outbox_due ON sms_outbox(status, next_attempt_at);
+        CREATE INDEX sms_outbox_phone ON sms_outbox(phone);
+
+        -- One row per incoming SMS: the provider's id makes a retried webhook a no-op that
+        -- answers with the reply stored the first time.
+        CREATE TABLE sms_inbound (
+            message_id TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            to_phone TEXT,
+            body TEXT NOT NULL,
+            reply TEXT NOT NULL,
+            language TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        );
+        CREATE INDEX sms_inbound_phone ON sms_inbound(phone, received_at);
+
+        -- What a phone asked for: its language and whether it opted out of SMS.
+        CREATE TABLE phone_prefs (
+            phone TEXT PRIMARY KEY,
+            language TEXT CHECK (language IS NULL OR language IN ('zh', 'en')),
+            opted_out_at TEXT,
+            updated_at TEXT NOT NULL
+        );
+
+        -- Where an SMS conversation stands: slots offered, or a cancel waiting for "1".
+        CREATE TABLE phone_conversations (
+            phone TEXT PRIMARY KEY,
+            recipient_id INTEGER NOT NULL REFERENCES recipients(id) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('choosing', 'confirm_cancel')),
+            offered TEXT NOT NULL DEFAULT '[]',  -- JSON list of slot ids, in offer order
+            expires_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- The answer given to each step of a call: a retried step gets the same answer.
+        CREATE TABLE ivr_steps (
+            call_id TEXT NOT NULL,
+            step TEXT NOT NULL,
+            turn TEXT NOT NULL,                  -- JSON of the turn that was answered
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (call_id, step)
+        );
+        """,
+    )
+
+
+@migrations(name="0003_pickup_point")
+def pickup_point(db: Database) -> None:
+    """Staff accounts, API tokens, safety instructions (seeded) and their acknowledgements."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,         -- werkzeug.security, never the password
+            role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+            created_at TEXT NOT NULL,
+            disabled_at TEXT
+        );
+
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,     -- sha256 hex of the token; the token is shown once
+            role TEXT NOT NULL CHECK (role IN ('staff', 'kiosk')),
+            device TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+
+        CREATE TABLE safety_contents (
+            item_key TEXT NOT NULL,
+            language TEXT NOT NULL CHECK (language IN ('zh', 'en')),
+            title TEXT NOT NULL,
+            hazards TEXT NOT NULL,               -- each field: JSON list of short lines
+            protective_equipment TEXT NOT NULL,
+            dilution TEXT NOT NULL,
+            storage TEXT NOT NULL,
+            never_mix TEXT NOT NULL,
+            first_aid TEXT NOT NULL,
+            pictograms TEXT NOT NULL DEFAULT '[]',  -- JSON list of GHS codes, e.g. ["GHS05"]
+            sms TEXT NOT NULL,                   -- the short version for one SMS segment
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (item_key, language)
+        );
+
+        CREATE TABLE safety_acknowledgements (
+            id INTEGER PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES bookings(id) ON DELETE CASCADE,
+            item_key TEXT NOT NULL,
+            language TEXT NOT NULL,
+            channel TEXT NOT NULL,               -- "kiosk", "staff:<name>", "api:<device>"
+            acknowledged_at TEXT NOT NULL,
+            UNIQUE (booking_id, item_key)
+        );
+        """,
+    )
+    # The seed is frozen data loaded once; the operator edits the rows afterwards.
+    import json
+    from datetime import UTC, datetime
+
+    from shared.safety_seed import FIELDS, SEED
+
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
+    for item_key, item in SEED.items():
+        for language in ("zh", "en"):
+            content = item[language]
+            values = {
+                field: content[field]
+                if isinstance(content[field], str)
+                else json.dumps(content[field], ensure_ascii=False)
+                for field in FIELDS
+            }
+            db.execute(
+                "INSERT INTO safety_contents (item_key, language, title, hazards, "
+                "protective_equipment, dilution, storage, never_mix, first_aid, pictograms, "
+                "sms, updated_at, updated_by) VALUES (:item_key, :language, :title, :hazards, "
+                ":protective_equipment, :dilution, :storage, :never_mix, :first_aid, "
+                ":pictograms, :sms, :stamp, 'seed')",
+                {
+                    **values,
+                    "item_key": item_key,
+                    "language": language,
+                    "pictograms": json.dumps(item["pictograms"]),
+                    "stamp": stamp,
+                },
+            )

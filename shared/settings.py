@@ -82,9 +82,39 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "PICKUP_SMS_PER_SECOND",
+        1.0,
+        "How many SMS the outbox worker sends per second (a Twilio long code takes about 1).",
+        float,
+    ),
+    Setting(
+        "PICKUP_SMS_MAX_ATTEMPTS",
+        5,
+        "Tries per outbound SMS on rate limits and provider errors before it is marked failed.",
+        int,
+    ),
+    Setting(
+        "PICKUP_SMS_RETRY_SECONDS",
+        30,
+        "Wait before the first retry of an outbound SMS; doubled on each further try.",
+        int,
+    ),
+    Setting(
+        "PICKUP_REMINDER_MINUTES",
+        120,
+        "How long before a booked slot the outbox worker queues the reminder SMS.",
+        int,
+    ),
+    Setting(
         "PICKUP_UNDO_SECONDS",
         120,
         "How long staff can undo a handover.",
+        int,
+    ),
+    Setting(
+        "PICKUP_KIOSK_IDLE_SECONDS",
+        45,
+        "Seconds without a touch after which the kiosk goes back to its start screen.",
         int,
     ),
     Setting(

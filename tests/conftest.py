@@ -87,6 +87,30 @@ def demo_db(demo_app):
         yield get_db()
 
 
+@pytest.fixture
+def live_server():
+    """Serve an app on a free local port for a real browser: ``base_url = live_server(app)``.
+
+    Threaded like gunicorn's workers, so a page's parallel requests are served; every
+    server started is shut down after the test.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    servers = []
+
+    def start(flask_app) -> str:
+        server = make_server("127.0.0.1", 0, flask_app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
 def small_distribution(
     database,
     recipients: int = 4,

@@ -187,4 +187,6 @@ def test_every_command_has_help(runner):
     for command in COMMANDS:
         result = runner.invoke(args=[command.name, "--help"])
         assert result.exit_code == 0
-        assert command.help and " ".join(command.help.split()[:4]) in " ".join(result.output.split())
+        assert command.help and " ".join(command.help.split()[:4]) in " ".join(
+            result.output.split()
+        )

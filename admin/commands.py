@@ -1,0 +1,35 @@
+"""``flask --app wsgi mark-no-shows``: the no-show sweep for cron or the worker."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from admin import bp
+from admin.operations import sweep_no_shows
+from shared import storage
+from shared.cli import distribution_option, domain_errors, ready_db
+
+ACTOR = "cli"
+
+
+@bp.cli.command("mark-no-shows")
+@distribution_option
+@domain_errors
+def mark_no_shows_command(distribution_id: int | None) -> None:
+    """Mark bookings missed whose slot and grace period passed without a check-in, and
+    offer each of them the next free slots by SMS. Every distribution unless one is named;
+    running it again marks nobody twice."""
+    db = ready_db()
+    ids = (
+        [storage.get_distribution(db, distribution_id)["id"]]
+        if distribution_id is not None
+        else [d["id"] for d in storage.list_distributions(db)]
+    )
+    hold = current_app.config["PICKUP_HOLD_MINUTES"]
+    for each in ids:
+        result = sweep_no_shows(db, each, storage.now_utc(), ACTOR, hold)
+        click.echo(
+            f"Distribution {each}: {result.marked} bookings marked missed, "
+            f"{result.offered} offered new slots by SMS."
+        )

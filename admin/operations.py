@@ -1,0 +1,193 @@
+"""The console's actions on a running distribution, as plain functions testable without HTTP.
+
+Roster import, invitation progress, no-shows and the waiting list. The SMS itself is the
+SMS channel's business (:mod:`sms.outbox`): these functions only decide who gets what.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared import dashboard, roster, storage
+from sms import outbox
+
+# The invitation progress the console shows, and the outbox states each one counts.
+INVITATION_STATES: dict[str, tuple[str, ...]] = {
+    "queued": ("queued", "sending"),
+    "sent": ("sent",),
+    "delivered": ("delivered",),
+    "failed": ("failed", "undelivered"),
+    "opted_out": ("opted_out",),
+}
+
+
+def import_roster(
+    db: Database,
+    distribution_id: int,
+    data: bytes,
+    region: str,
+    now: datetime,
+    actor: str,
+    filename: str,
+) -> int:
+    """Check the whole file and import every row, or raise RosterInvalid and import nothing."""
+    distribution = storage.get_distribution(db, distribution_id)
+    rows = roster.parse_roster(data, distribution["timezone"], region)
+    with storage.transaction(db):
+        storage.insert_recipients(db, distribution_id, rows)
+        storage.audit(
+            db,
+            actor,
+            "import_roster",
+            f"distribution:{distribution_id}",
+            now,
+            {"file": filename, "rows": len(rows)},
+        )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class InvitationProgress:
+    invitable: int  # allotted recipients with a phone
+    counts: dict[str, int]  # INVITATION_STATES key -> messages
+
+    @property
+    def invited(self) -> int:
+        return sum(self.counts.values())
+
+
+def invitation_progress(db: Database, distribution_id: int) -> InvitationProgress:
+    """How the invitations of a distribution stand in the outbox."""
+    raw = storage.invitation_counts(db, distribution_id)
+    counts = {
+        state: sum(raw.get(s, 0) for s in outbox_states)
+        for state, outbox_states in INVITATION_STATES.items()
+    }
+    allotted = storage.allotments_by_recipient(db, distribution_id)
+    invitable = sum(
+        1 for r in storage.recipients_with_phone(db, distribution_id) if allotted.get(r["id"])
+    )
+    return InvitationProgress(invitable, counts)
+
+
+def send_invitations(db: Database, distribution_id: int, now: datetime, actor: str) -> tuple:
+    """Queue the invitations (each recipient once); returns (queued, already invited)."""
+    queued, already = outbox.queue_invitations(db, distribution_id, now)
+    with storage.transaction(db):
+        storage.audit(
+            db,
+            actor,
+            "send_invitations",
+            f"distribution:{distribution_id}",
+            now,
+            {"queued": queued, "already": already},
+        )
+    return queued, already
+
+
+def retry_failed(db: Database, distribution_id: int, now: datetime, actor: str) -> int:
+    """Queue the failed invitations again; returns how many."""
+    count = outbox.retry_failed_invitations(db, distribution_id, now)
+    with storage.transaction(db):
+        storage.audit(
+            db,
+            actor,
+            "retry_invitations",
+            f"distribution:{distribution_id}",
+            now,
+            {"requeued": count},
+        )
+    return count
+
+
+@dataclass(frozen=True)
+class NoShowResult:
+    marked: int
+    offered: int
+
+
+def sweep_no_shows(
+    db: Database, distribution_id: int, now: datetime, actor: str, hold_minutes: int
+) -> NoShowResult:
+    """Mark the no-shows missed and offer each of them the next free slots by SMS."""
+    marked = dashboard.mark_no_shows(db, distribution_id, now, actor)
+    offered = 0
+    for booking in marked:
+        if outbox.queue_slot_offer(db, booking["recipient_id"], now, hold_minutes, "missed_offer"):
+            offered += 1
+    if marked:
+        with storage.transaction(db):
+            storage.audit(
+                db,
+                actor,
+                "offer_missed",
+                f"distribution:{distribution_id}",
+                now,
+                {"marked": len(marked), "offered": offered},
+            )
+    return NoShowResult(len(marked), offered)
+
+
+def waiting_list(db: Database, distribution_id: int) -> list[dict[str, Any]]:
+    """Allotted recipients without a live booking, highest priority first."""
+    return storage.unbooked_allotted_recipients(db, distribution_id)
+
+
+def offer_to_waiting_list(
+    db: Database, distribution_id: int, now: datetime, actor: str, hold_minutes: int
+) -> tuple[int, int]:
+    """Offer free slots to the waiting list in priority order; returns (offered, skipped).
+
+    Each offer holds its slots, so once the free places are held the rest of the list is
+    skipped rather than offered places someone else is choosing.
+    """
+    offered = skipped = 0
+    for recipient in waiting_list(db, distribution_id):
+        if outbox.queue_slot_offer(db, recipient["id"], now, hold_minutes, "waiting_offer"):
+            offered += 1
+        else:
+            skipped += 1
+    with storage.transaction(db):
+        storage.audit(
+            db,
+            actor,
+            "offer_waiting_list",
+            f"distribution:{distribution_id}",
+            now,
+            {"offered": offered, "skipped": skipped},
+        )
+    return offered, skipped
+
+
+def recipient_states(
+    db: Database, distribution_id: int, now: datetime
+) -> tuple[list[dict[str, Any]], Counter]:
+    """Every recipient with allotment, handed units and booking state (``unbooked`` if none)."""
+    distribution = storage.get_distribution(db, distribution_id)
+    allotted = storage.allotments_by_recipient(db, distribution_id)
+    bookings: dict[int, dict[str, Any]] = {}
+    for row in storage.booking_states(db, distribution_id):
+        state = dashboard.booking_state(row, now, distribution["grace_minutes"])
+        # A recipient's live booking wins over the cancelled ones kept for the record.
+        if row["recipient_id"] not in bookings or state != "cancelled":
+            bookings[row["recipient_id"]] = {**row, "state": state}
+    rows = []
+    counts: Counter = Counter()
+    for recipient in storage.list_recipients(db, distribution_id):
+        booking = bookings.get(recipient["id"])
+        state = booking["state"] if booking else "unbooked"
+        counts[state] += 1
+        rows.append(
+            {
+                "recipient": recipient,
+                "units": allotted.get(recipient["id"]),
+                "booking": booking,
+                "state": state,
+            }
+        )
+    return rows, counts

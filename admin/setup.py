@@ -1,0 +1,273 @@
+"""Create and edit a distribution from the console's form, refusing edits that break bookings.
+
+:func:`read_form` turns the submitted strings into typed fields or a :class:`FormInvalid`
+listing every field's problem (as text keys of :mod:`admin.texts`, so the page can say it in
+either language). :func:`update_distribution` applies an edit in one transaction, after
+checking it against what is already booked and handed over (:class:`EditRefused`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlite_utils import Database
+
+from shared import demo, storage
+from shared.errors import PickupError
+
+WEIGHT_BASES = ("headcount", "population", "requested", "equal")
+# The methods offered (``shared.allocation.METHODS`` also knows them as webster, hamilton).
+METHOD_CHOICES = ("sainte_lague", "largest_remainder")
+# The fields the schedule is cut from: they cannot move under existing bookings.
+SCHEDULE_FIELDS = ("timezone", "slot_minutes")
+
+_MOMENT = re.compile(r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a field: a text key and the values it is filled with."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class FormInvalid(PickupError):
+    """The distribution form has fields to correct; ``problems`` maps field to problem."""
+
+    def __init__(self, problems: dict[str, Problem]) -> None:
+        super().__init__(", ".join(sorted(problems)))
+        self.problems = problems
+
+
+class EditRefused(PickupError):
+    """The edit would break existing bookings or the ledger; ``problem`` says why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.key)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class DistributionForm:
+    fields: dict[str, Any]
+    site: tuple[str, str]
+    windows: list[tuple[datetime, datetime]]
+
+
+def form_values(distribution: Mapping[str, Any], site: Mapping[str, Any] | None, windows) -> dict:
+    """The form's strings for a stored distribution (what the edit page starts from)."""
+    tz = ZoneInfo(distribution["timezone"])
+    values = {
+        k: "" if distribution[k] is None else str(distribution[k])
+        for k in storage.DISTRIBUTION_FIELDS
+    }
+    values["unit_size"] = f"{distribution['unit_size']:g}"
+    values["site_name"] = site["name"] if site else ""
+    values["site_address"] = site["address"] if site else ""
+    lines = []
+    for w in windows:
+        start = storage.from_db_time(w["starts_at"]).astimezone(tz)
+        end = storage.from_db_time(w["ends_at"]).astimezone(tz)
+        end_text = end.strftime("%H:%M") if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+        lines.append(f"{start:%Y-%m-%d %H:%M} / {end_text}")
+    values["windows"] = "\n".join(lines)
+    return values
+
+
+def read_form(form: Mapping[str, str]) -> DistributionForm:
+    """Typed fields, site and windows from the submitted form, or FormInvalid."""
+    problems: dict[str, Problem] = {}
+    fields: dict[str, Any] = {}
+
+    def text(name: str, required: bool = True) -> str | None:
+        value = (form.get(name) or "").strip()
+        if not value and required:
+            problems[name] = Problem("required")
+        return value or None
+
+    def whole(name: str, minimum: int, required: bool = True) -> int | None:
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            if required:
+                problems[name] = Problem("required")
+            return None
+        if not raw.isdigit():
+            problems[name] = Problem("whole_number")
+            return None
+        if int(raw) < minimum:
+            problems[name] = Problem("min_value", {"min": minimum})
+            return None
+        return int(raw)
+
+    for name in ("name", "item", "unit_name", "measure"):
+        fields[name] = text(name)
+    fields["item_key"] = text("item_key", required=False)
+    raw_size = (form.get("unit_size") or "").strip()
+    try:
+        fields["unit_size"] = float(raw_size)
+        if not fields["unit_size"] > 0 or fields["unit_size"] == float("inf"):
+            raise ValueError(raw_size)
+    except ValueError:
+        problems["unit_size"] = Problem("required" if not raw_size else "positive_number")
+    fields["stock_units"] = whole("stock_units", 0)
+    fields["slot_minutes"] = whole("slot_minutes", 1)
+    fields["capacity_people"] = whole("capacity_people", 1)
+    fields["capacity_units"] = whole("capacity_units", 1, required=False)
+    fields["early_minutes"] = whole("early_minutes", 0)
+    fields["grace_minutes"] = whole("grace_minutes", 0)
+    for name, options in (("weight_basis", WEIGHT_BASES), ("allocation_method", METHOD_CHOICES)):
+        fields[name] = form.get(name, "")
+        if fields[name] not in options:
+            problems[name] = Problem("bad_choice")
+    timezone = (form.get("timezone") or "").strip()
+    fields["timezone"] = timezone
+    zone = None
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems["timezone"] = Problem("required" if not timezone else "unknown_timezone")
+    site = (text("site_name") or "", text("site_address") or "")
+    windows: list[tuple[datetime, datetime]] = []
+    if zone is not None:
+        windows, problem = read_windows(form.get("windows") or "", zone, fields["slot_minutes"])
+        if problem:
+            problems["windows"] = problem
+    if problems:
+        raise FormInvalid(problems)
+    return DistributionForm(fields, site, windows)
+
+
+def read_windows(
+    text: str, zone: ZoneInfo, slot_minutes: int | None
+) -> tuple[list[tuple[datetime, datetime]], Problem | None]:
+    """Windows, one a line: ``2020-02-04 12:00 / 19:00`` or with a full end."""
+    windows = []
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
+    lines = [(n, line) for n, line in lines if line]
+    if not lines:
+        return [], Problem("windows_empty")
+    for n, line in lines:
+        start_text, sep, end_text = (part.strip() for part in line.partition("/"))
+        if not sep or not _MOMENT.fullmatch(start_text):
+            return [], Problem("window_format", {"line": n})
+        try:
+            start = datetime.fromisoformat(_iso(start_text)).replace(tzinfo=zone)
+            if _CLOCK.fullmatch(end_text):
+                end = datetime.fromisoformat(f"{start:%Y-%m-%d}T{end_text:0>5}").replace(
+                    tzinfo=zone
+                )
+            elif _MOMENT.fullmatch(end_text):
+                end = datetime.fromisoformat(_iso(end_text)).replace(tzinfo=zone)
+            else:
+                return [], Problem("window_format", {"line": n})
+        except ValueError:
+            return [], Problem("window_format", {"line": n})
+        if end <= start:
+            return [], Problem("window_order", {"line": n})
+        if slot_minutes and end - start < timedelta(minutes=slot_minutes):
+            return [], Problem("window_short", {"line": n})
+        for other_start, other_end in windows:
+            if start < other_end and other_start < end:
+                return [], Problem("window_overlap", {"line": n})
+        windows.append((start, end))
+    return windows, None
+
+
+def _iso(text: str) -> str:
+    day, _, clock = text.replace("T", " ").partition(" ")
+    year, month, date = day.split("-")
+    hour, minute = clock.split(":")
+    return f"{year}-{int(month):02d}-{int(date):02d}T{int(hour):02d}:{minute}"
+
+
+def create_distribution(db: Database, form: DistributionForm, now: datetime, actor: str) -> int:
+    """Store a new distribution with its site and windows."""
+    return demo.create_distribution(db, form.fields, form.site, form.windows, now, actor)
+
+
+def _stored_windows(db: Database, site_id: int) -> list[tuple[str, str]]:
+    return [(w["starts_at"], w["ends_at"]) for w in storage.list_windows(db, site_id)]
+
+
+def update_distribution(
+    db: Database, distribution_id: int, form: DistributionForm, now: datetime, actor: str
+) -> list[str]:
+    """Apply an edit, or raise EditRefused when it would break bookings; returns what changed.
+
+    Once slots are booked the windows, slot length and time zone are fixed (the slots are
+    cut from them); capacity may grow but not drop below any slot's bookings; stock may not
+    drop below what is allotted; the unit size is fixed once anything is handed over.
+    """
+    with storage.transaction(db):
+        current = storage.get_distribution(db, distribution_id)
+        sites = storage.list_sites(db, distribution_id)
+        site = sites[0] if sites else None
+        new_windows = [(storage.to_db_time(s), storage.to_db_time(e)) for s, e in form.windows]
+        changed = [k for k, v in form.fields.items() if current[k] != v]
+        windows_changed = site is None or _stored_windows(db, site["id"]) != new_windows
+        slots = storage.list_slots(db, distribution_id)
+        loads = storage.slot_loads(db, distribution_id, now)
+        booked_slots = [s for s in slots if loads.get(s["id"], (0, 0))[0] > 0]
+        if booked_slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
+            raise EditRefused(Problem("locked_schedule", {"slots": len(booked_slots)}))
+        _check_capacity(form.fields, slots, loads, current["timezone"])
+        allotted = sum(storage.allotments_by_recipient(db, distribution_id).values())
+        if form.fields["stock_units"] < allotted:
+            raise EditRefused(Problem("stock_below_allotted", {"allotted": allotted}))
+        if "unit_size" in changed and storage.count_handovers(db, distribution_id):
+            raise EditRefused(Problem("unit_size_locked"))
+        storage.update_distribution(db, distribution_id, form.fields)
+        if site is None:
+            site_id = storage.insert_site(db, distribution_id, *form.site)
+        else:
+            site_id = site["id"]
+            if (site["name"], site["address"]) != form.site:
+                storage.update_site(db, site_id, *form.site)
+                changed.append("site")
+        if slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
+            # Slots cut from the old windows, none booked: cut them again on schedule.
+            storage.delete_unbooked_slots(db, distribution_id)
+        if windows_changed:
+            storage.replace_windows(db, site_id, form.windows)
+            changed.append("windows")
+        if slots and {"capacity_people", "capacity_units"} & set(changed):
+            storage.set_slot_capacities(
+                db,
+                distribution_id,
+                form.fields["capacity_people"],
+                form.fields["capacity_units"],
+            )
+        if changed:
+            detail = {k: form.fields[k] for k in changed if k in form.fields}
+            detail["changed"] = changed
+            storage.audit(
+                db, actor, "edit_distribution", f"distribution:{distribution_id}", now, detail
+            )
+    return changed
+
+
+def _check_capacity(
+    fields: Mapping[str, Any],
+    slots: list[dict[str, Any]],
+    loads: Mapping[int, tuple[int, int]],
+    timezone: str,
+) -> None:
+    for slot in slots:
+        people, units = loads.get(slot["id"], (0, 0))
+        too_few_people = people > fields["capacity_people"]
+        too_few_units = fields["capacity_units"] is not None and units > fields["capacity_units"]
+        if too_few_people or too_few_units:
+            start = storage.from_db_time(slot["starts_at"]).astimezone(ZoneInfo(timezone))
+            raise EditRefused(
+                Problem(
+                    "capacity_below_load",
+                    {"time": f"{start:%Y-%m-%d %H:%M}", "people": people, "units": units},
+                )
+            )

@@ -1,0 +1,336 @@
+"""What the operator console says, in Chinese and English.
+
+Every piece of text a console page shows comes from here (``t(key, lang)``); error keys
+carry the values that make the message exact (``t("min_value", "en", min=1)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared import messages
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    # frame
+    "console": {"zh": "发放管理台", "en": "Operator console"},
+    "distributions": {"zh": "发放批次", "en": "Distributions"},
+    "audit_log": {"zh": "操作日志", "en": "Audit log"},
+    "sign_out": {"zh": "退出登录", "en": "Sign out"},
+    "signed_in_as": {"zh": "当前用户：{user}", "en": "Signed in as {user}"},
+    "back": {"zh": "返回", "en": "Back"},
+    "forbidden_title": {"zh": "无权访问", "en": "Not allowed"},
+    "forbidden": {
+        "zh": "管理台只对管理员开放。请用管理员账号登录。",
+        "en": "The operator console is for administrators only. Sign in with an admin account.",
+    },
+    "form_expired_title": {"zh": "表单已过期", "en": "Form expired"},
+    "form_expired": {
+        "zh": "表单已过期。请返回，刷新页面后重试。",
+        "en": "The form has expired. Go back, reload the page and try again.",
+    },
+    "not_found_title": {"zh": "找不到", "en": "Not found"},
+    "not_done": {"zh": "操作未完成：{reason}", "en": "Not done: {reason}"},
+    # index and overview
+    "new_distribution": {"zh": "新建发放批次", "en": "New distribution"},
+    "no_distributions": {
+        "zh": "还没有发放批次。先新建一个。",
+        "en": "There is no distribution yet. Create one first.",
+    },
+    "handed_of_stock": {
+        "zh": "已发放 {handed} / {stock} {unit}（{share}）",
+        "en": "Handed out {handed} of {stock} {unit} ({share})",
+    },
+    "steps": {"zh": "步骤", "en": "Steps"},
+    "step_details": {"zh": "1. 批次信息", "en": "1. Details"},
+    "step_roster": {"zh": "2. 导入名单", "en": "2. Roster"},
+    "step_allocate": {"zh": "3. 分配数量", "en": "3. Allotments"},
+    "step_schedule": {"zh": "4. 安排时段", "en": "4. Slots"},
+    "step_invite": {"zh": "5. 短信邀请", "en": "5. Invitations"},
+    "step_dashboard": {"zh": "6. 实时看板", "en": "6. Live dashboard"},
+    "step_exports": {"zh": "导出", "en": "Exports"},
+    "recipients": {"zh": "领取单位", "en": "Recipients"},
+    "recipients_count": {"zh": "{n} 个领取单位", "en": "{n} recipients"},
+    "allotted_count": {
+        "zh": "已分配 {allotted} / {stock} 件，余 {rest} 件",
+        "en": "{allotted} of {stock} units allotted, {rest} left",
+    },
+    "bookings_count": {"zh": "{n} 个预约", "en": "{n} bookings"},
+    "not_yet": {"zh": "尚未进行", "en": "not yet"},
+    "edit": {"zh": "修改", "en": "Edit"},
+    "open": {"zh": "打开", "en": "Open"},
+    # distribution form
+    "name": {"zh": "批次名称", "en": "Name"},
+    "item": {"zh": "物资", "en": "Item"},
+    "item_key": {"zh": "安全须知", "en": "Safety instructions"},
+    "item_key_none": {"zh": "（无）", "en": "(none)"},
+    "unit_name": {"zh": "发货单位", "en": "Shipping unit"},
+    "unit_size": {"zh": "每单位数量", "en": "Amount per unit"},
+    "measure": {"zh": "计量单位", "en": "Measured in"},
+    "stock_units": {"zh": "库存（单位数）", "en": "Stock (units)"},
+    "timezone": {"zh": "时区", "en": "Time zone"},
+    "site_name": {"zh": "领取点", "en": "Pickup site"},
+    "site_address": {"zh": "地址", "en": "Address"},
+    "windows": {"zh": "领取时间窗", "en": "Pickup windows"},
+    "windows_hint": {
+        "zh": "每行一个：2020-02-04 12:00 / 19:00（或写完整的结束日期时间）",
+        "en": "One a line: 2020-02-04 12:00 / 19:00 (or a full end date and time)",
+    },
+    "slot_minutes": {"zh": "时段长度（分钟）", "en": "Slot length (minutes)"},
+    "capacity_people": {"zh": "每时段人数上限", "en": "People per slot"},
+    "capacity_units": {"zh": "每时段单位数上限（可空）", "en": "Units per slot (optional)"},
+    "early_minutes": {"zh": "可提前（分钟）", "en": "Early allowed (minutes)"},
+    "grace_minutes": {"zh": "迟到宽限（分钟）", "en": "Grace for late arrivals (minutes)"},
+    "weight_basis": {"zh": "分配依据", "en": "Weigh by"},
+    "basis_headcount": {"zh": "员工人数", "en": "Headcount"},
+    "basis_population": {"zh": "人口", "en": "Population"},
+    "basis_requested": {"zh": "申请数量", "en": "Requested units"},
+    "basis_equal": {"zh": "平均", "en": "Equal shares"},
+    "allocation_method": {"zh": "分配方法", "en": "Allocation method"},
+    "method_sainte_lague": {"zh": "圣拉古法（韦伯斯特）", "en": "Sainte-Laguë (Webster)"},
+    "method_largest_remainder": {"zh": "最大余额法（汉密尔顿）", "en": "Largest remainder"},
+    "save": {"zh": "保存", "en": "Save"},
+    "create": {"zh": "创建", "en": "Create"},
+    "fix_fields": {"zh": "请改正标出的字段。", "en": "Please correct the marked fields."},
+    "created": {"zh": "已创建发放批次 {id}。", "en": "Distribution {id} created."},
+    "saved": {"zh": "已保存。", "en": "Saved."},
+    # field errors
+    "required": {"zh": "必填。", "en": "Required."},
+    "whole_number": {"zh": "请填写整数。", "en": "Enter a whole number."},
+    "min_value": {"zh": "不能小于 {min}。", "en": "Must be at least {min}."},
+    "positive_number": {"zh": "请填写大于 0 的数。", "en": "Enter a number above 0."},
+    "unknown_timezone": {"zh": "未知时区。", "en": "Unknown time zone."},
+    "bad_choice": {"zh": "请从选项中选择。", "en": "Choose one of the options."},
+    "windows_empty": {"zh": "至少填写一个领取时间窗。", "en": "Give at least one pickup window."},
+    "window_format": {
+        "zh": "第 {line} 行：请写成 2020-02-04 12:00 / 19:00。",
+        "en": "Line {line}: write a window as 2020-02-04 12:00 / 19:00.",
+    },
+    "window_order": {
+        "zh": "第 {line} 行：结束时间早于开始时间。",
+        "en": "Line {line}: the window ends before it starts.",
+    },
+    "window_overlap": {
+        "zh": "第 {line} 行：与其他时间窗重叠。",
+        "en": "Line {line}: the window overlaps another one.",
+    },
+    "window_short": {
+        "zh": "第 {line} 行：时间窗比一个时段还短。",
+        "en": "Line {line}: the window is shorter than one slot.",
+    },
+    # refused edits
+    "locked_schedule": {
+        "zh": "已有 {slots} 个时段被预约，领取时间窗、时段长度和时区不能再改。"
+        "请新建一个批次，或先取消这些预约。",
+        "en": "Pickup windows, slot length and time zone cannot change: {slots} slots already "
+        "hold bookings. Create a new distribution, or cancel those bookings first.",
+    },
+    "capacity_below_load": {
+        "zh": "每时段上限不能低于已预约数：{time} 的时段已有 {people} 人、{units} 单位。",
+        "en": "Capacity per slot cannot go below what is booked: the slot at {time} already "
+        "has {people} people and {units} units.",
+    },
+    "stock_below_allotted": {
+        "zh": "库存不能低于已分配的 {allotted} 单位。",
+        "en": "Stock cannot go below the {allotted} units already allotted.",
+    },
+    "unit_size_locked": {
+        "zh": "已有物资发出，每单位数量不能再改：台账按此计量。",
+        "en": "The amount per unit cannot change once goods have been handed over: "
+        "the ledger counts in it.",
+    },
+    # roster
+    "roster_title": {"zh": "导入名单", "en": "Import roster"},
+    "roster_help": {
+        "zh": "上传 CSV（UTF-8 或 GBK，中文或英文表头）。先检查每一行；有任何错误则不导入。",
+        "en": "Upload a CSV (UTF-8 or GBK, Chinese or English headers). Every row is checked "
+        "first; a file with any error imports nothing.",
+    },
+    "roster_file": {"zh": "名单文件", "en": "Roster file"},
+    "check_file": {"zh": "检查文件", "en": "Check the file"},
+    "template_csv": {"zh": "下载模板 CSV", "en": "Download the template CSV"},
+    "no_file": {"zh": "请选择一个 CSV 文件。", "en": "Choose a CSV file."},
+    "roster_errors": {
+        "zh": "文件有 {n} 处错误，未导入任何数据。改正后重新上传：",
+        "en": "The file has {n} errors; nothing was imported. Fix them and upload it again:",
+    },
+    "row": {"zh": "行", "en": "Row"},
+    "column": {"zh": "列", "en": "Column"},
+    "problem": {"zh": "问题", "en": "Problem"},
+    "roster_clean": {
+        "zh": "文件无误：{n} 行。确认后导入。",
+        "en": "The file is clean: {n} rows. Import them when they look right.",
+    },
+    "import_rows": {"zh": "导入 {n} 行", "en": "Import {n} rows"},
+    "imported": {
+        "zh": "已导入 {n} 个领取单位。",
+        "en": "Imported {n} recipients.",
+    },
+    "more_rows": {"zh": "……另有 {n} 行", "en": "… and {n} more rows"},
+    "external_id": {"zh": "编号/信用代码", "en": "Id"},
+    "town": {"zh": "镇街", "en": "Town"},
+    "headcount": {"zh": "人数", "en": "Headcount"},
+    "population": {"zh": "人口", "en": "Population"},
+    "requested_units": {"zh": "申请", "en": "Requested"},
+    "floor_units": {"zh": "保底", "en": "Floor"},
+    "contact_name": {"zh": "联系人", "en": "Contact"},
+    "phone": {"zh": "电话", "en": "Phone"},
+    "language": {"zh": "语言", "en": "Language"},
+    "priority": {"zh": "优先级", "en": "Priority"},
+    "earliest": {"zh": "最早", "en": "Earliest"},
+    "latest": {"zh": "最晚", "en": "Latest"},
+    # allocation
+    "allocation_title": {"zh": "分配预览", "en": "Allotment preview"},
+    "preview_method": {"zh": "按此方法预览", "en": "Preview with this method"},
+    "allocation_summary": {
+        "zh": "{method}：库存 {stock} 单位，分配 {allocated}，余 {rest}。",
+        "en": "{method}: stock {stock} units, {allocated} allotted, {rest} left over.",
+    },
+    "weight": {"zh": "权重", "en": "Weight"},
+    "cap": {"zh": "上限", "en": "Cap"},
+    "units": {"zh": "单位", "en": "Units"},
+    "amount": {"zh": "数量", "en": "Amount"},
+    "commit_allocation": {"zh": "确认分配", "en": "Commit these allotments"},
+    "allocated": {
+        "zh": "已分配 {allocated} / {stock} 单位，余 {rest}。",
+        "en": "Allotted {allocated} of {stock} units; {rest} left over.",
+    },
+    # schedule
+    "schedule_title": {"zh": "时段安排预览", "en": "Slot plan preview"},
+    "schedule_summary": {
+        "zh": "{slots} 个时段；将新安排 {new} 个单位，已有预约 {booked} 个。",
+        "en": "{slots} slots; {new} recipients get a slot now, {booked} already have one.",
+    },
+    "load_per_slot": {"zh": "每时段人数", "en": "People per slot"},
+    "slot": {"zh": "时段", "en": "Slot"},
+    "people": {"zh": "人数", "en": "People"},
+    "capacity": {"zh": "上限", "en": "Capacity"},
+    "commit_schedule": {"zh": "确认安排并发放凭证", "en": "Commit the plan and issue vouchers"},
+    "scheduled": {
+        "zh": "已为 {booked} 个单位安排时段（共 {slots} 个时段，{already} 个原已预约）。",
+        "en": "{booked} recipients booked into {slots} slots ({already} already had one).",
+    },
+    "nothing_to_schedule": {
+        "zh": "每个已分配的单位都已有时段。",
+        "en": "Every allotted recipient already has a slot.",
+    },
+    # invitations
+    "invite_title": {"zh": "短信邀请", "en": "Invitations"},
+    "invite_help": {
+        "zh": "给每个有电话、有分配的单位发一条邀请短信；每个单位只发一次。",
+        "en": "Send every allotted recipient with a phone one invitation SMS; nobody is "
+        "invited twice.",
+    },
+    "send_invitations": {"zh": "发送邀请", "en": "Send invitations"},
+    "retry_failed": {"zh": "重发失败的短信", "en": "Retry failed messages"},
+    "invitations_queued": {
+        "zh": "已排队 {queued} 条邀请（{already} 个单位此前已邀请）。",
+        "en": "{queued} invitations queued ({already} recipients were invited before).",
+    },
+    "retried": {"zh": "已重新排队 {n} 条短信。", "en": "{n} messages queued again."},
+    "to_invite": {"zh": "可邀请", "en": "Can be invited"},
+    "sms_queued": {"zh": "排队中", "en": "Queued"},
+    "sms_sent": {"zh": "已发出", "en": "Sent"},
+    "sms_delivered": {"zh": "已送达", "en": "Delivered"},
+    "sms_failed": {"zh": "失败", "en": "Failed"},
+    "sms_opted_out": {"zh": "已退订", "en": "Opted out"},
+    "sms_sending": {"zh": "发送中", "en": "Sending"},
+    "sms_undelivered": {"zh": "未送达", "en": "Undelivered"},
+    "outbox_worker_hint": {
+        "zh": "短信由发送进程逐条发出：flask --app wsgi send-outbox。",
+        "en": "The outbox worker sends them one by one: flask --app wsgi send-outbox.",
+    },
+    # recipients
+    "state": {"zh": "状态", "en": "State"},
+    "all_states": {"zh": "全部", "en": "All"},
+    "st_booked": {"zh": "已预约", "en": "Booked"},
+    "st_checked_in": {"zh": "已签到", "en": "Checked in"},
+    "st_collected": {"zh": "已领取", "en": "Collected"},
+    "st_missed": {"zh": "已错过", "en": "Missed"},
+    "st_cancelled": {"zh": "已取消", "en": "Cancelled"},
+    "st_unbooked": {"zh": "未预约", "en": "No booking"},
+    "booking": {"zh": "预约", "en": "Booking"},
+    "voucher": {"zh": "凭证", "en": "Voucher"},
+    "allotment": {"zh": "分配", "en": "Allotment"},
+    "handed": {"zh": "已发", "en": "Handed"},
+    "checked_in_at": {"zh": "签到时间", "en": "Checked in"},
+    "messages_sent": {"zh": "发出的短信", "en": "Messages sent"},
+    "messages_received": {"zh": "收到的短信", "en": "Messages received"},
+    "time": {"zh": "时间", "en": "Time"},
+    "text": {"zh": "内容", "en": "Text"},
+    "delivery": {"zh": "送达状态", "en": "Delivery"},
+    "reply": {"zh": "回复", "en": "Reply"},
+    "none": {"zh": "无", "en": "None"},
+    "offer_slots": {"zh": "短信推荐新时段", "en": "Offer new slots by SMS"},
+    "offer_queued": {
+        "zh": "已发短信推荐 {n} 个空余时段。",
+        "en": "An SMS offering {n} free slots is queued.",
+    },
+    "offer_none": {
+        "zh": "未发短信：没有空余时段、没有电话或已退订。",
+        "en": "No SMS queued: no free slot, no phone, or the phone opted out.",
+    },
+    # dashboard
+    "dashboard_title": {"zh": "实时看板", "en": "Live dashboard"},
+    "handed_out": {"zh": "已发放", "en": "Handed out"},
+    "bookings_by_state": {"zh": "预约状态", "en": "Bookings by state"},
+    "per_slot": {"zh": "各时段：预约、到场与上限", "en": "Per slot: booked, arrived, capacity"},
+    "booked": {"zh": "预约", "en": "Booked"},
+    "arrived": {"zh": "到场", "en": "Arrived"},
+    "late_arrivals": {"zh": "迟到", "en": "Late arrivals"},
+    "queue": {"zh": "排队中", "en": "Queue now"},
+    "queue_number": {"zh": "号", "en": "No."},
+    "waiting_list": {"zh": "候补名单", "en": "Waiting list"},
+    "waiting_count": {
+        "zh": "{n} 个单位已分配但没有预约。",
+        "en": "{n} allotted recipients have no booking.",
+    },
+    "offer_waiting": {"zh": "把空余时段推荐给候补", "en": "Offer free slots to the waiting list"},
+    "waiting_offered": {
+        "zh": "已给 {offered} 个候补单位发短信推荐时段；"
+        "{skipped} 个未发（无空位、无电话或已退订）。",
+        "en": "SMS offers queued for {offered} on the waiting list; {skipped} not sent "
+        "(no free slot, no phone, or opted out).",
+    },
+    "no_shows": {"zh": "未到场", "en": "No-shows"},
+    "no_shows_help": {
+        "zh": "时段结束并超过宽限 {grace} 分钟仍未签到的预约记为错过，并短信推荐新时段。",
+        "en": "Bookings whose slot ended more than {grace} minutes ago without a check-in are "
+        "marked missed and offered new slots by SMS.",
+    },
+    "mark_no_shows": {"zh": "标记未到场并推荐新时段", "en": "Mark no-shows and re-offer"},
+    "no_shows_marked": {
+        "zh": "{marked} 个预约记为错过；{offered} 个已短信推荐新时段。",
+        "en": "{marked} bookings marked missed; {offered} offered new slots by SMS.",
+    },
+    "updated_at": {"zh": "更新于 {time}", "en": "Updated {time}"},
+    "recipient": {"zh": "领取单位", "en": "Recipient"},
+    "slot_ended": {"zh": "时段结束", "en": "Slot ended"},
+    "ledger_balance": {
+        "zh": "库存 {stock} = 已发 {handed} + 待领 {outstanding} + 未分配 {unallocated}：{state}",
+        "en": "Stock {stock} = handed over {handed} + outstanding {outstanding} + "
+        "unallocated {unallocated}: {state}",
+    },
+    "balanced": {"zh": "平衡", "en": "balanced"},
+    "not_balanced": {"zh": "不平衡", "en": "NOT BALANCED"},
+    # exports
+    "export_ledger": {"zh": "导出台账 CSV", "en": "Ledger CSV"},
+    "export_bookings": {"zh": "导出预约 CSV", "en": "Bookings CSV"},
+    # audit
+    "audit_help": {
+        "zh": "谁在何时做了什么。日志只能追加，任何人都不能修改。",
+        "en": "Who changed what, when. The log is append-only: nobody can edit it.",
+    },
+    "actor": {"zh": "操作人", "en": "Who"},
+    "action": {"zh": "操作", "en": "Action"},
+    "subject": {"zh": "对象", "en": "Subject"},
+    "detail": {"zh": "详情", "en": "Detail"},
+    "filter": {"zh": "筛选", "en": "Filter"},
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The console text ``key`` in ``language``; falls back to the shared message table."""
+    table = TEXTS.get(key)
+    if table is None:
+        return messages.text(key, language, **values)
+    return table[language].format(**values)

@@ -1,0 +1,657 @@
+"""``/admin`` pages: thin views that read the form, call the console's functions and render.
+
+Access: the session user set by the staff sign-in (``session["user"]``, see
+:mod:`kiosk.staff`) with the ``admin`` role. Anonymous requests go to that sign-in page with
+``next=``; a staff user gets 403. Every POST carries the session's CSRF token
+(:func:`kiosk.web.protect_forms`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+
+from admin import bp, charts, operations, setup
+from admin.texts import t
+from kiosk.web import now, protect_forms
+from shared import dashboard, exports, messages, planning, roster, storage
+from shared.db import get_db
+from shared.errors import NotFound, PickupError, RosterInvalid
+from shared.handover import reconcile
+from shared.vouchers import format_code, voucher_code
+
+PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
+LIVE_ENDPOINT = "admin.dashboard_live"
+
+
+def _language() -> str:
+    if "lang" in request.args:
+        session["lang"] = messages.pick_language(request.args["lang"])
+    return session.get("lang") or messages.DEFAULT_LANGUAGE
+
+
+@bp.before_request
+def _require_admin() -> Any:
+    g.lang = _language()
+    g.user = session.get("user")
+    if g.user is None:
+        if request.endpoint == LIVE_ENDPOINT:
+            return Response("sign in first", 401, mimetype="text/plain")
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    if g.user.get("role") != "admin":
+        abort(403)
+    return None
+
+
+# After the role check: anonymous and staff users are turned away before a form is read.
+protect_forms(bp)
+
+
+def _switch_url() -> str:
+    """This page in the other language (a GET of the same address)."""
+    other = "en" if g.lang == "zh" else "zh"
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("admin.index", lang=other)
+    args = {**request.args.to_dict(), **(request.view_args or {}), "lang": other}
+    return url_for(request.endpoint, **args)
+
+
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return (
+        render_template(
+            template,
+            t=t,
+            lang=g.lang,
+            user=g.user,
+            switch_url=_switch_url(),
+            flashes=get_flashed_messages(with_categories=True),
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    if exc.code == 403:
+        title, text = t("forbidden_title", g.lang), t("forbidden", g.lang)
+    elif exc.code == 400 and exc.description == t("form_expired", "en"):
+        title, text = t("form_expired_title", g.lang), t("form_expired", g.lang)
+    elif exc.code == 404:
+        title, text = t("not_found_title", g.lang), exc.description
+    else:
+        return exc
+    if not hasattr(g, "lang"):
+        g.lang = messages.DEFAULT_LANGUAGE
+    return _render("admin/error.html", exc.code, title=title, text=text)
+
+
+def _error_text(exc: PickupError) -> str:
+    if isinstance(exc, setup.EditRefused):
+        return t(exc.problem.key, g.lang, **exc.problem.values)
+    return t("not_done", g.lang, reason=str(exc))
+
+
+def _actor() -> str:
+    return f"admin:{g.user['username']}"
+
+
+def _distribution(distribution_id: int) -> dict[str, Any]:
+    try:
+        return storage.get_distribution(get_db(), distribution_id)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+
+
+def _tz(distribution: dict[str, Any]) -> ZoneInfo:
+    return ZoneInfo(distribution["timezone"])
+
+
+def _local(text: str | None, tz: ZoneInfo, fmt: str = "%H:%M") -> str:
+    moment = storage.from_db_time(text)
+    return moment.astimezone(tz).strftime(fmt) if moment else ""
+
+
+def _make_code(serial: int) -> str:
+    return voucher_code(serial, current_app.config["VOUCHER_SECRET"])
+
+
+def _summary(distribution_id: int) -> dict[str, Any]:
+    db = get_db()
+    ledger = reconcile(db, distribution_id)
+    distribution = storage.get_distribution(db, distribution_id)
+    return {
+        "distribution": distribution,
+        "ledger": ledger,
+        "recipients": storage.count_recipients(db, distribution_id),
+        "allotted": ledger.stock - ledger.unallocated,
+        "bookings": storage.count_live_bookings(db, distribution_id),
+        "share": ledger.handed_over / ledger.stock if ledger.stock else 0.0,
+        "allocated": storage.latest_allocation_run(db, distribution_id) is not None,
+    }
+
+
+# -- distributions --------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    summaries = [_summary(d["id"]) for d in storage.list_distributions(get_db())]
+    return _render("admin/index.html", summaries=summaries)
+
+
+def _form_context(values: dict[str, str], problems: dict[str, setup.Problem]) -> dict:
+    return {
+        "values": values,
+        "problems": problems,
+        "item_keys": sorted({c["item_key"] for c in storage.list_safety_contents(get_db())}),
+        "bases": setup.WEIGHT_BASES,
+        "methods": setup.METHOD_CHOICES,
+    }
+
+
+NEW_DEFAULTS = {
+    "timezone": "Asia/Shanghai",
+    "slot_minutes": "15",
+    "capacity_people": "5",
+    "early_minutes": "15",
+    "grace_minutes": "30",
+    "weight_basis": "headcount",
+    "allocation_method": "sainte_lague",
+}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_distribution():
+    if request.method == "GET":
+        return _render("admin/form.html", **_form_context(NEW_DEFAULTS, {}), distribution=None)
+    values = request.form.to_dict()
+    try:
+        form = setup.read_form(values)
+    except setup.FormInvalid as exc:
+        context = _form_context(values, exc.problems)
+        return _render("admin/form.html", 400, **context, distribution=None)
+    distribution_id = setup.create_distribution(get_db(), form, now(), _actor())
+    flash(t("created", g.lang, id=distribution_id), "notice")
+    return redirect(url_for("admin.overview", distribution_id=distribution_id))
+
+
+@bp.get("/d/<int:distribution_id>/")
+def overview(distribution_id: int):
+    _distribution(distribution_id)
+    return _render("admin/overview.html", **_summary(distribution_id))
+
+
+@bp.route("/d/<int:distribution_id>/edit", methods=["GET", "POST"])
+def edit_distribution(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    db = get_db()
+    if request.method == "GET":
+        sites = storage.list_sites(db, distribution_id)
+        site = sites[0] if sites else None
+        windows = storage.list_windows(db, site["id"]) if site else []
+        values = setup.form_values(distribution, site, windows)
+        return _render("admin/form.html", **_form_context(values, {}), distribution=distribution)
+    values = request.form.to_dict()
+    try:
+        form = setup.read_form(values)
+        setup.update_distribution(db, distribution_id, form, now(), _actor())
+    except setup.FormInvalid as exc:
+        context = _form_context(values, exc.problems)
+        return _render("admin/form.html", 400, **context, distribution=distribution)
+    except PickupError as exc:
+        context = _form_context(values, {})
+        return _render(
+            "admin/form.html", 409, **context, distribution=distribution, error=_error_text(exc)
+        )
+    flash(t("saved", g.lang), "notice")
+    return redirect(url_for("admin.overview", distribution_id=distribution_id))
+
+
+# -- roster ---------------------------------------------------------------------------------
+
+
+@bp.get("/roster-template.csv")
+def roster_template():
+    return Response(
+        roster.template_csv().encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=roster-template.csv"},
+    )
+
+
+@bp.get("/d/<int:distribution_id>/roster")
+def roster_form(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    return _render("admin/roster.html", distribution=distribution)
+
+
+def _roster_errors_page(distribution: dict, exc: RosterInvalid):
+    errors = getattr(exc, "errors", [])
+    return _render("admin/roster.html", 422, distribution=distribution, errors=errors)
+
+
+@bp.post("/d/<int:distribution_id>/roster")
+def roster_check(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    if not data:
+        return _render(
+            "admin/roster.html", 400, distribution=distribution, error=t("no_file", g.lang)
+        )
+    try:
+        rows = roster.parse_roster(
+            data, distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
+        )
+    except RosterInvalid as exc:
+        return _roster_errors_page(distribution, exc)
+    return _render(
+        "admin/roster.html",
+        distribution=distribution,
+        rows=rows[:PREVIEW_ROWS],
+        total=len(rows),
+        columns=roster.COLUMNS,
+        data=base64.b64encode(data).decode(),
+        filename=upload.filename or "roster.csv",
+    )
+
+
+@bp.post("/d/<int:distribution_id>/roster/import")
+def roster_import(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    try:
+        data = base64.b64decode(request.form.get("data", ""), validate=True)
+    except binascii.Error:
+        data = b""
+    if not data:
+        return _render(
+            "admin/roster.html", 400, distribution=distribution, error=t("no_file", g.lang)
+        )
+    try:
+        count = operations.import_roster(
+            get_db(),
+            distribution_id,
+            data,
+            current_app.config["PICKUP_DEFAULT_REGION"],
+            now(),
+            _actor(),
+            request.form.get("filename", "roster.csv")[:200],
+        )
+    except RosterInvalid as exc:
+        return _roster_errors_page(distribution, exc)
+    flash(t("imported", g.lang, n=count), "notice")
+    return redirect(url_for("admin.allocation", distribution_id=distribution_id))
+
+
+# -- allotments and slots ------------------------------------------------------------------
+
+
+def _method_arg(value: str | None) -> str | None:
+    if value and value not in setup.METHOD_CHOICES:
+        abort(400, description=t("bad_choice", g.lang))
+    return value or None
+
+
+def _allocation_page(distribution: dict, method: str | None, status: int = 200, error=None):
+    context: dict[str, Any] = {"distribution": distribution, "methods": setup.METHOD_CHOICES}
+    try:
+        plan = planning.plan_allocation(get_db(), distribution["id"], method)
+    except PickupError as exc:
+        return _render("admin/allocation.html", 409, **context, error=_error_text(exc))
+    return _render(
+        "admin/allocation.html", status, **context, plan=plan, rows=plan.rows(), error=error
+    )
+
+
+@bp.get("/d/<int:distribution_id>/allocate")
+def allocation(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    return _allocation_page(distribution, _method_arg(request.args.get("method")))
+
+
+@bp.post("/d/<int:distribution_id>/allocate")
+def allocate(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    method = _method_arg(request.form.get("method"))
+    try:
+        result = planning.allocate_distribution(get_db(), distribution_id, now(), _actor(), method)
+    except PickupError as exc:
+        return _allocation_page(distribution, method, 409, _error_text(exc))
+    flash(
+        t(
+            "allocated",
+            g.lang,
+            allocated=result.allocated,
+            stock=result.stock,
+            rest=result.unallocated,
+        ),
+        "notice",
+    )
+    return redirect(url_for("admin.schedule_preview", distribution_id=distribution_id))
+
+
+def _slot_label(text: str, tz: ZoneInfo, days: int) -> str:
+    return _local(text, tz, "%m-%d %H:%M" if days > 1 else "%H:%M")
+
+
+def _schedule_page(distribution: dict, status: int = 200, error: str | None = None):
+    tz = _tz(distribution)
+    try:
+        plan = planning.plan_schedule(get_db(), distribution["id"], now())
+    except PickupError as exc:
+        return _render(
+            "admin/schedule.html", 409, distribution=distribution, error=_error_text(exc)
+        )
+    days = len({_local(s["starts_at"], tz, "%Y-%m-%d") for s in plan.slots})
+    loads = plan.load_per_slot()
+    slots = [
+        {
+            "label": _slot_label(s["starts_at"], tz, days),
+            "people": people,
+            "units": units,
+            "capacity_people": s["capacity_people"],
+            "capacity_units": s["capacity_units"],
+        }
+        for s, (people, units) in zip(plan.slots, loads, strict=True)
+    ]
+    chart = charts.bar_chart(
+        [s["label"] for s in slots],
+        [charts.Series(t("people", g.lang), [s["people"] for s in slots], "booked")],
+        [s["capacity_people"] for s in slots],
+        t("capacity", g.lang),
+        t("load_per_slot", g.lang),
+    )
+    return _render(
+        "admin/schedule.html",
+        status,
+        distribution=distribution,
+        plan=plan,
+        slots=slots,
+        chart=chart,
+        error=error,
+    )
+
+
+@bp.get("/d/<int:distribution_id>/schedule")
+def schedule_preview(distribution_id: int):
+    return _schedule_page(_distribution(distribution_id))
+
+
+@bp.post("/d/<int:distribution_id>/schedule")
+def schedule(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    try:
+        result = planning.schedule_distribution(
+            get_db(), distribution_id, now(), _actor(), _make_code
+        )
+    except PickupError as exc:
+        return _schedule_page(distribution, 409, _error_text(exc))
+    flash(
+        t(
+            "scheduled",
+            g.lang,
+            booked=result.booked,
+            slots=result.slots,
+            already=result.already_booked,
+        ),
+        "notice",
+    )
+    return redirect(url_for("admin.invitations", distribution_id=distribution_id))
+
+
+# -- invitations and recipients -------------------------------------------------------------
+
+
+@bp.get("/d/<int:distribution_id>/invite")
+def invitations(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    progress = operations.invitation_progress(get_db(), distribution_id)
+    return _render(
+        "admin/invite.html",
+        distribution=distribution,
+        progress=progress,
+        states=operations.INVITATION_STATES,
+    )
+
+
+@bp.post("/d/<int:distribution_id>/invite")
+def invite(distribution_id: int):
+    _distribution(distribution_id)
+    queued, already = operations.send_invitations(get_db(), distribution_id, now(), _actor())
+    flash(t("invitations_queued", g.lang, queued=queued, already=already), "notice")
+    return redirect(url_for("admin.invitations", distribution_id=distribution_id))
+
+
+@bp.post("/d/<int:distribution_id>/invite/retry")
+def retry_invitations(distribution_id: int):
+    _distribution(distribution_id)
+    count = operations.retry_failed(get_db(), distribution_id, now(), _actor())
+    flash(t("retried", g.lang, n=count), "notice")
+    return redirect(url_for("admin.invitations", distribution_id=distribution_id))
+
+
+@bp.get("/d/<int:distribution_id>/recipients")
+def recipients(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    rows, counts = operations.recipient_states(get_db(), distribution_id, now())
+    state = request.args.get("state", "")
+    if state:
+        rows = [r for r in rows if r["state"] == state]
+    return _render(
+        "admin/recipients.html",
+        distribution=distribution,
+        rows=rows,
+        counts=counts,
+        state=state,
+        states=(*dashboard.STATES, "unbooked"),
+    )
+
+
+def _recipient(distribution_id: int, recipient_id: int) -> dict[str, Any]:
+    try:
+        recipient = storage.get_recipient(get_db(), recipient_id)
+    except NotFound as exc:
+        abort(404, description=str(exc))
+    if recipient["distribution_id"] != distribution_id:
+        abort(404, description=f"recipient {recipient_id} is not in distribution {distribution_id}")
+    return recipient
+
+
+@bp.get("/d/<int:distribution_id>/recipients/<int:recipient_id>")
+def recipient(distribution_id: int, recipient_id: int):
+    distribution = _distribution(distribution_id)
+    person = _recipient(distribution_id, recipient_id)
+    db = get_db()
+    tz = _tz(distribution)
+    rows, _ = operations.recipient_states(db, distribution_id, now())
+    entry = next(r for r in rows if r["recipient"]["id"] == recipient_id)
+    voucher = None
+    if entry["booking"]:
+        voucher = storage.voucher_view_by_booking(db, entry["booking"]["id"])
+    handovers = storage.handovers_for_booking(db, voucher["booking_id"]) if voucher else []
+    phone = person["phone"]
+    return _render(
+        "admin/recipient.html",
+        distribution=distribution,
+        person=person,
+        entry=entry,
+        voucher=voucher,
+        code=format_code(voucher["code"]) if voucher else "",
+        handovers=handovers,
+        sent=storage.outbox_for_phone(db, phone) if phone else [],
+        received=storage.inbound_for_phone(db, phone) if phone else [],
+        local=lambda text, fmt="%Y-%m-%d %H:%M": _local(text, tz, fmt),
+    )
+
+
+@bp.post("/d/<int:distribution_id>/recipients/<int:recipient_id>/offer")
+def offer_recipient(distribution_id: int, recipient_id: int):
+    from sms.outbox import queue_slot_offer
+
+    _distribution(distribution_id)
+    _recipient(distribution_id, recipient_id)
+    db = get_db()
+    live = storage.live_booking_for(db, recipient_id)
+    kind = "missed_offer" if live and live["status"] == "missed" else "waiting_offer"
+    try:
+        queued = queue_slot_offer(
+            db, recipient_id, now(), current_app.config["PICKUP_HOLD_MINUTES"], kind
+        )
+    except PickupError as exc:
+        flash(_error_text(exc), "error")
+        queued = None
+    else:
+        if queued:
+            held = storage.held_slot_ids(db, recipient_id, now())
+            flash(t("offer_queued", g.lang, n=len(held)), "notice")
+        else:
+            flash(t("offer_none", g.lang), "error")
+    return redirect(
+        url_for("admin.recipient", distribution_id=distribution_id, recipient_id=recipient_id)
+    )
+
+
+# -- live dashboard -------------------------------------------------------------------------
+
+
+def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
+    db = get_db()
+    moment = now()
+    tz = _tz(distribution)
+    progress = dashboard.distribution_progress(db, distribution["id"], moment)
+    days = len({s.starts_at.astimezone(tz).date() for s in progress.slots})
+    labels = [
+        s.starts_at.astimezone(tz).strftime("%m-%d %H:%M" if days > 1 else "%H:%M")
+        for s in progress.slots
+    ]
+    chart = charts.bar_chart(
+        labels,
+        [
+            charts.Series(t("booked", g.lang), [s.booked for s in progress.slots], "booked"),
+            charts.Series(t("arrived", g.lang), [s.arrived for s in progress.slots], "arrived"),
+        ],
+        [s.capacity_people for s in progress.slots],
+        t("capacity", g.lang),
+        t("per_slot", g.lang),
+    )
+    ledger = reconcile(db, distribution["id"])
+    return {
+        "distribution": distribution,
+        "progress": progress,
+        "ledger": ledger,
+        "chart": chart,
+        "states": dashboard.STATES,
+        "slot_rows": list(zip(labels, progress.slots, strict=True)),
+        "late": [
+            {**r, "ends": _local(r["ends_at"], tz), "arrived": _local(r["checked_in_at"], tz)}
+            for r in progress.late
+        ],
+        "queue": [{**r, "arrived": _local(r["checked_in_at"], tz)} for r in progress.queue],
+        "waiting": len(operations.waiting_list(db, distribution["id"])),
+        "updated": moment.astimezone(tz).strftime("%H:%M:%S"),
+    }
+
+
+def _dashboard_etag(distribution_id: int) -> str:
+    # Booking states also change with the clock (a slot passes its grace period), so the
+    # minute is part of the tag: at most one full render a minute when nothing happens.
+    fingerprint = storage.dashboard_fingerprint(get_db(), distribution_id)
+    minute = now().strftime("%Y-%m-%dT%H:%M")
+    return hashlib.sha256(repr((fingerprint, minute, g.lang)).encode()).hexdigest()[:32]
+
+
+@bp.get("/d/<int:distribution_id>/dashboard")
+def dashboard_page(distribution_id: int):
+    distribution = _distribution(distribution_id)
+    return _render(
+        "admin/dashboard.html",
+        **_dashboard_context(distribution),
+        etag=_dashboard_etag(distribution_id),
+    )
+
+
+@bp.get("/d/<int:distribution_id>/dashboard/live")
+def dashboard_live(distribution_id: int):
+    """The dashboard's figures only; 304 when nothing changed since the page's ETag."""
+    distribution = _distribution(distribution_id)
+    etag = _dashboard_etag(distribution_id)
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        body, _ = _render("admin/_live.html", **_dashboard_context(distribution))
+        response = Response(body, mimetype="text/html")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.post("/d/<int:distribution_id>/no-shows")
+def no_shows(distribution_id: int):
+    _distribution(distribution_id)
+    result = operations.sweep_no_shows(
+        get_db(), distribution_id, now(), _actor(), current_app.config["PICKUP_HOLD_MINUTES"]
+    )
+    flash(t("no_shows_marked", g.lang, marked=result.marked, offered=result.offered), "notice")
+    return redirect(url_for("admin.dashboard_page", distribution_id=distribution_id))
+
+
+@bp.post("/d/<int:distribution_id>/waiting-list")
+def offer_waiting(distribution_id: int):
+    _distribution(distribution_id)
+    offered, skipped = operations.offer_to_waiting_list(
+        get_db(), distribution_id, now(), _actor(), current_app.config["PICKUP_HOLD_MINUTES"]
+    )
+    flash(t("waiting_offered", g.lang, offered=offered, skipped=skipped), "notice")
+    return redirect(url_for("admin.dashboard_page", distribution_id=distribution_id))
+
+
+# -- exports and audit ----------------------------------------------------------------------
+
+
+def _csv(content: str, filename: str) -> Response:
+    # With a BOM, as `export ... --out FILE.csv` writes it: Excel then shows Chinese right.
+    return Response(
+        content.encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+@bp.get("/d/<int:distribution_id>/ledger.csv")
+def export_ledger(distribution_id: int):
+    _distribution(distribution_id)
+    rows = exports.ledger_rows(get_db(), distribution_id)
+    return _csv(exports.to_csv(rows, exports.LEDGER_COLUMNS), f"ledger-{distribution_id}.csv")
+
+
+@bp.get("/d/<int:distribution_id>/bookings.csv")
+def export_bookings(distribution_id: int):
+    _distribution(distribution_id)
+    rows = exports.booking_rows(get_db(), distribution_id)
+    return _csv(exports.to_csv(rows, exports.BOOKING_COLUMNS), f"bookings-{distribution_id}.csv")
+
+
+@bp.get("/audit")
+def audit_log():
+    subject = request.args.get("subject", "").strip()
+    entries = storage.audit_entries(get_db(), subject or None, limit=500)
+    return _render("admin/audit.html", entries=entries, subject=subject)

@@ -1,0 +1,125 @@
+"""``/kiosk``: the self-service screen at the pickup point.
+
+Check a voucher, show the safety instructions, record the acknowledgement, check in. The
+kiosk never hands goods over. Every screen after the first is the answer to a POST, so a
+code never lands in a URL or an access log; the language toggle re-posts the same form,
+which is safe because checking, acknowledging and checking in are all idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template, request
+
+from kiosk import bp
+from kiosk.texts import t
+from kiosk.web import mask_name, mask_phone, now, protect_forms
+from shared import messages, safety, storage
+from shared.db import get_db
+from shared.errors import VoucherRefused
+from shared.verification import Verdict, check_in, verify_voucher
+
+ACTOR = "kiosk"
+
+protect_forms(bp)
+
+
+def _language() -> str:
+    return messages.pick_language(request.values.get("lang"))
+
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    language = context.setdefault("lang", _language())
+    context.setdefault("idle_seconds", current_app.config["PICKUP_KIOSK_IDLE_SECONDS"])
+    return render_template(
+        template, t=t, other_lang="en" if language == "zh" else "zh", **context
+    ), status
+
+
+def voucher_summary(verdict: Verdict, language: str) -> dict[str, str]:
+    """What a stranger's screen may show about a voucher: names and phone masked."""
+    v = verdict.voucher
+    start = verdict.local(storage.from_db_time(v["starts_at"]))
+    end = verdict.local(storage.from_db_time(v["ends_at"]))
+    amount = v["units"] * v["unit_size"]
+    return {
+        "recipient": mask_name(v["recipient_name"]),
+        "contact": " ".join(filter(None, (mask_name(v["contact_name"]), mask_phone(v["phone"])))),
+        "slot": f"{messages.day_and_clock(start, language)}–{messages.clock(end)}",
+        "site": v["site_name"],
+        "address": v["site_address"],
+        "allotment": f"{v['units']} × {v['unit_name']} ({amount:g} {v['measure']})",
+        "item": v["item"],
+    }
+
+
+@bp.get("/kiosk")
+def kiosk_start():
+    return _page("kiosk_start.html")
+
+
+def _refused(verdict: Verdict, language: str):
+    return _page(
+        "kiosk_refused.html",
+        200,
+        lang=language,
+        reason=verdict.reason.value,
+        message=messages.verdict_message(verdict, language),
+        advice=t(f"advice_{verdict.reason.value}", language),
+    )
+
+
+@bp.post("/kiosk/check")
+def kiosk_check():
+    language = _language()
+    code = request.form.get("code", "")
+    db = get_db()
+    verdict = verify_voucher(db, code, current_app.config["VOUCHER_SECRET"], now())
+    if not verdict.valid:
+        return _refused(verdict, language)
+    v = verdict.voucher
+    content = safety.content_for(db, v["item_key"], language)
+    acknowledged = safety.acknowledgement(db, v["booking_id"]) is not None
+    if v["checked_in_at"] and (acknowledged or content is None):
+        return _checked_in(code, language)
+    return _page(
+        "kiosk_safety.html",
+        lang=language,
+        code=v["code"],
+        summary=voucher_summary(verdict, language),
+        content=content,
+        pictogram_names=safety.PICTOGRAMS,
+    )
+
+
+def _checked_in(code: str, language: str):
+    db = get_db()
+    try:
+        result = check_in(db, code, current_app.config["VOUCHER_SECRET"], now(), ACTOR)
+    except VoucherRefused as exc:
+        return _refused(exc.verdict, language)
+    return _page(
+        "kiosk_checked_in.html",
+        lang=language,
+        code=result.verdict.voucher["code"],
+        queue_number=result.queue_number,
+        first_time=result.first_time,
+        summary=voucher_summary(result.verdict, language),
+    )
+
+
+@bp.post("/kiosk/checkin")
+def kiosk_checkin():
+    """The tap on "I have read and understood": record it, then check in."""
+    language = _language()
+    code = request.form.get("code", "")
+    db = get_db()
+    verdict = verify_voucher(db, code, current_app.config["VOUCHER_SECRET"], now())
+    if not verdict.valid:
+        return _refused(verdict, language)
+    v = verdict.voucher
+    content = safety.content_for(db, v["item_key"], language)
+    if content is not None:
+        safety.acknowledge(db, v["booking_id"], content.item_key, content.language, ACTOR, now())
+    return _checked_in(code, language)

@@ -1,0 +1,330 @@
+"""``/staff``: the staff station. Sign in, scan, see the booking, hand over, undo, queue.
+
+Every handover records the signed-in user, the station name given at sign-in and the
+time. Two stations handing over on one voucher at once get one handover; the second is
+told who made it, where and when (:class:`shared.handover.AlreadyHandedOver`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from kiosk.texts import t
+from kiosk.web import mask_phone, now, protect_forms
+from shared import accounts, messages, safety, storage
+from shared.db import get_db
+from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
+from shared.handover import AlreadyHandedOver, hand_over, undo_handover
+from shared.verification import Verdict, check_in, verify_voucher
+
+staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+protect_forms(staff_bp)
+
+
+@staff_bp.record_once
+def _cookie_policy(state: Any) -> None:
+    # The staff session is a login: keep its cookie away from cross-site requests.
+    state.app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def _language() -> str:
+    if "lang" in request.args:
+        session["lang"] = messages.pick_language(request.args["lang"])
+    return session.get("lang") or messages.DEFAULT_LANGUAGE
+
+
+@staff_bp.before_request
+def _load_user() -> Any:
+    g.lang = _language()
+    g.user = session.get("user")
+    if g.user is None and request.endpoint not in {"staff.login"}:
+        if request.endpoint == "staff.queue_json":
+            return jsonify({"error": "sign in first"}), 401
+        return redirect(url_for("staff.login", next=request.full_path))
+    return None
+
+
+def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    lang = g.lang
+    return (
+        render_template(
+            template,
+            t=t,
+            lang=lang,
+            other_lang="en" if lang == "zh" else "zh",
+            user=g.user,
+            station=session.get("station"),
+            flashes=get_flashed_messages(with_categories=True),
+            **context,
+        ),
+        status,
+    )
+
+
+def _secret() -> bytes:
+    return current_app.config["VOUCHER_SECRET"]
+
+
+def _who() -> tuple[str, str]:
+    return g.user["username"], session.get("station") or "station"
+
+
+@staff_bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        try:
+            user = accounts.authenticate(
+                get_db(), request.form.get("username", ""), request.form.get("password", "")
+            )
+        except accounts.NotAuthenticated:
+            error = t("login_failed", g.lang)
+        else:
+            lang = session.get("lang")
+            session.clear()  # a fresh session on sign-in: no fixation of an old one
+            session["user"] = user
+            session["station"] = request.form.get("station", "").strip()[:40] or "station"
+            if lang:
+                session["lang"] = lang
+            target = request.args.get("next", "")
+            # Only a path on this site, never an absolute URL someone slipped in.
+            if not target.startswith("/staff") or target.startswith("//"):
+                target = url_for("staff.station")
+            return redirect(target)
+    return _render("staff_login.html", 401 if error else 200, error=error)
+
+
+@staff_bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+def queue_entries(lang: str) -> list[dict[str, Any]]:
+    """The representatives checked in over the last day and still waiting, in queue order.
+
+    "The last day" rather than a calendar day: sites may be in different time zones, and a
+    queue number is only ever handed out on the day itself.
+    """
+    moment = now()
+    rows = storage.checked_in_queue(
+        get_db(), moment - timedelta(days=1), moment + timedelta(minutes=1)
+    )
+    entries = []
+    for row in rows:
+        checked = storage.from_db_time(row["checked_in_at"]).astimezone(ZoneInfo(row["timezone"]))
+        entries.append(
+            {
+                "queue_number": row["queue_number"],
+                "recipient": row["recipient_name"],
+                "code": row["code"],
+                "units_due": row["units"] - row["handed_units"],
+                "unit_name": row["unit_name"],
+                "checked_in_at": messages.clock(checked),
+                "url": url_for("staff.voucher", code=row["code"]),
+            }
+        )
+    return entries
+
+
+@staff_bp.get("/")
+def station():
+    return _render("staff_station.html", queue=queue_entries(g.lang))
+
+
+@staff_bp.get("/queue.json")
+def queue_json():
+    return jsonify({"queue": queue_entries(g.lang)})
+
+
+@staff_bp.get("/search")
+def search():
+    query = request.args.get("q", "").strip()
+    digits = "".join(ch for ch in query if ch.isdigit())
+    rows = (
+        storage.search_vouchers(get_db(), query, digits if len(digits) >= 4 else "")
+        if query
+        else []
+    )
+    results = [
+        {
+            "recipient": r["recipient_name"],
+            "contact": r["contact_name"],
+            "phone": mask_phone(r["phone"]),
+            "code": r["code"],
+            "status": r["status"],
+        }
+        for r in rows
+    ]
+    return _render("staff_search.html", query=query, results=results)
+
+
+def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
+    """Everything the station shows about one voucher."""
+    v = verdict.voucher
+    db = get_db()
+    tz = ZoneInfo(v["timezone"])
+
+    def local(text: str | None) -> str:
+        return messages.clock(storage.from_db_time(text).astimezone(tz)) if text else ""
+
+    start = verdict.local(storage.from_db_time(v["starts_at"]))
+    end = verdict.local(storage.from_db_time(v["ends_at"]))
+    ack = safety.acknowledgement(db, v["booking_id"])
+    undo_seconds = current_app.config["PICKUP_UNDO_SECONDS"]
+    moment = now()
+    handovers = []
+    for h in storage.handovers_for_booking(db, v["booking_id"]):
+        made = storage.from_db_time(h["handed_at"])
+        handovers.append(
+            {
+                **h,
+                "time": local(h["handed_at"]),
+                "undoable": not h["undone_at"] and (moment - made).total_seconds() <= undo_seconds,
+            }
+        )
+    return {
+        "code": v["code"],
+        "recipient": v["recipient_name"],
+        "contact": v["contact_name"],
+        "phone": mask_phone(v["phone"]),
+        "slot": f"{messages.day_and_clock(start, lang)}–{messages.clock(end)}",
+        "site": v["site_name"],
+        "units": v["units"],
+        "unit_name": v["unit_name"],
+        "handed_units": v["handed_units"],
+        "remaining": max(v["units"] - v["handed_units"], 0),
+        "checked_in": local(v["checked_in_at"]),
+        "queue_number": v["queue_number"],
+        "ack": ack and {"time": local(ack["acknowledged_at"]), "channel": ack["channel"]},
+        "has_safety": safety.content_for(db, v["item_key"], lang) is not None,
+        "handovers": handovers,
+        "valid": verdict.valid,
+        "message": messages.verdict_message(verdict, lang),
+        "reason": verdict.reason.value,
+    }
+
+
+def _voucher_page(code: str, status: int = 200, alert: str | None = None):
+    verdict = verify_voucher(get_db(), code, _secret(), now())
+    if verdict.voucher is None:
+        return _render(
+            "staff_voucher.html",
+            404,
+            state=None,
+            alert=messages.verdict_message(verdict, g.lang),
+        )
+    return _render("staff_voucher.html", status, state=voucher_state(verdict, g.lang), alert=alert)
+
+
+@staff_bp.get("/voucher")
+def voucher():
+    return _voucher_page(request.args.get("code", ""))
+
+
+def _code_action(action: Callable[[str], Any]) -> Any:
+    code = request.form.get("code", "")
+    try:
+        return action(code)
+    except AlreadyHandedOver as exc:
+        when = messages.clock(exc.at.astimezone(_tz_of(code))) if exc.at else ""
+        alert = t("already_handed", g.lang, staff=exc.staff, station=exc.station, time=when)
+        return _voucher_page(code, 409, alert)
+    except VoucherRefused as exc:
+        return _voucher_page(code, 409, messages.verdict_message(exc.verdict, g.lang))
+    except (InvalidInput, UndoWindowPassed, NotFound) as exc:
+        return _voucher_page(code, 400, str(exc))
+
+
+def _tz_of(code: str) -> ZoneInfo:
+    verdict = verify_voucher(get_db(), code, _secret(), now())
+    return ZoneInfo(verdict.voucher["timezone"] if verdict.voucher else "UTC")
+
+
+@staff_bp.post("/handover")
+def handover():
+    def act(code: str):
+        raw = request.form.get("units", "").strip()
+        if raw and not raw.isdigit():
+            raise InvalidInput("units must be a whole number")
+        staff, station_name = _who()
+        result = hand_over(
+            get_db(), code, _secret(), now(), staff, station_name, int(raw) if raw else None
+        )
+        unit = result.verdict.voucher["unit_name"]
+        flash(
+            t("handed_ok", g.lang, units=result.units, unit=unit, remaining=result.remaining_units),
+            "notice",
+        )
+        return redirect(url_for("staff.voucher", code=result.verdict.voucher["code"]))
+
+    return _code_action(act)
+
+
+@staff_bp.post("/undo")
+def undo():
+    def act(code: str):
+        raw = request.form.get("handover_id", "")
+        if not raw.isdigit():
+            raise InvalidInput("handover_id must be a whole number")
+        handover = storage.get_handover(get_db(), int(raw))
+        verdict = verify_voucher(get_db(), code, _secret(), now())
+        if verdict.voucher is None or verdict.voucher["booking_id"] != handover["booking_id"]:
+            raise InvalidInput("that handover is not one of this voucher's")
+        undo_handover(
+            get_db(), int(raw), now(), _who()[0], current_app.config["PICKUP_UNDO_SECONDS"]
+        )
+        flash(t("undone", g.lang), "notice")
+        return redirect(url_for("staff.voucher", code=verdict.voucher["code"]))
+
+    return _code_action(act)
+
+
+@staff_bp.post("/checkin")
+def checkin():
+    def act(code: str):
+        result = check_in(get_db(), code, _secret(), now(), f"staff:{_who()[0]}")
+        return redirect(url_for("staff.voucher", code=result.verdict.voucher["code"]))
+
+    return _code_action(act)
+
+
+@staff_bp.post("/acknowledge")
+def acknowledge():
+    """Staff explained the safety instructions in person (for people who skipped the kiosk)."""
+
+    def act(code: str):
+        verdict = verify_voucher(get_db(), code, _secret(), now())
+        if verdict.voucher is None:
+            raise VoucherRefused(verdict)
+        v = verdict.voucher
+        content = safety.content_for(get_db(), v["item_key"], g.lang)
+        if content is not None:
+            safety.acknowledge(
+                get_db(),
+                v["booking_id"],
+                content.item_key,
+                content.language,
+                f"staff:{_who()[0]}",
+                now(),
+            )
+        return redirect(url_for("staff.voucher", code=v["code"]))
+
+    return _code_action(act)

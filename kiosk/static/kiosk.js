@@ -1,0 +1,109 @@
+// Kiosk and staff station: idle reset, keyboard-wedge scanner, keypad, camera.
+// Plain JavaScript, no framework; the QR decoder is imported only when the camera opens.
+(function () {
+  "use strict";
+  var body = document.body;
+  var input = document.getElementById("code");
+
+  // Back to the start screen after data-idle-seconds without a touch or key.
+  var idle = parseFloat(body.getAttribute("data-idle-seconds") || "0");
+  var home = body.getAttribute("data-home");
+  if (idle > 0 && home) {
+    var timer = 0;
+    var reset = function () {
+      if (body.getAttribute("data-screen") === "start" && location.search === "") {
+        // Already home in the default language: forget what was typed, do not reload.
+        if (input) input.value = "";
+        arm();
+        return;
+      }
+      location.replace(home);
+    };
+    var arm = function () {
+      clearTimeout(timer);
+      timer = setTimeout(reset, idle * 1000);
+    };
+    ["pointerdown", "keydown", "input", "touchstart", "scroll"].forEach(function (name) {
+      document.addEventListener(name, arm, { passive: true, capture: true });
+    });
+    arm();
+  }
+
+  if (!input) return;
+  var form = input.form;
+
+  // On-screen keypad.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-key]"), function (button) {
+    button.addEventListener("click", function () {
+      var key = button.getAttribute("data-key");
+      if (key === "clear") input.value = "";
+      else if (key === "back") input.value = input.value.slice(0, -1);
+      else input.value += key;
+      if (input.hasAttribute("data-keep-focus")) input.focus();
+    });
+  });
+
+  // A wedge scanner types into whatever has focus and ends with Enter, which submits
+  // the form; keep the focus on the code input when people tap elsewhere.
+  if (input.hasAttribute("data-keep-focus")) {
+    document.addEventListener("click", function (event) {
+      if (!event.target.closest("input,select,textarea,a,[data-key]")) input.focus();
+    });
+  }
+
+  // Camera: getUserMedia through nimiq's qr-scanner, scanning the full frame.
+  var cameraButton = document.getElementById("camera");
+  var video = document.getElementById("video");
+  var status = document.getElementById("camera-status");
+  if (!cameraButton || !video) return;
+  var scanner = null;
+  var stop = function () {
+    if (scanner) {
+      scanner.stop();
+      scanner.destroy();
+      scanner = null;
+    }
+    video.hidden = true;
+    cameraButton.textContent = cameraButton.getAttribute("data-start");
+  };
+  var fullFrame = function (v) {
+    var scale = Math.min(1, 800 / Math.max(v.videoWidth, v.videoHeight));
+    return {
+      x: 0,
+      y: 0,
+      width: v.videoWidth,
+      height: v.videoHeight,
+      downScaledWidth: Math.round(v.videoWidth * scale),
+      downScaledHeight: Math.round(v.videoHeight * scale),
+    };
+  };
+  cameraButton.addEventListener("click", function () {
+    if (scanner) {
+      stop();
+      return;
+    }
+    status.textContent = "";
+    import(cameraButton.getAttribute("data-src"))
+      .then(function (module) {
+        var QrScanner = module.default;
+        scanner = new QrScanner(
+          video,
+          function (result) {
+            stop();
+            input.value = result.data;
+            if (form.requestSubmit) form.requestSubmit();
+            else form.submit();
+          },
+          { returnDetailedScanResult: true, calculateScanRegion: fullFrame, maxScansPerSecond: 10 }
+        );
+        video.hidden = false;
+        cameraButton.textContent = cameraButton.getAttribute("data-stop");
+        status.textContent = cameraButton.getAttribute("data-hint") || "";
+        return scanner.start();
+      })
+      .catch(function () {
+        stop();
+        status.textContent = cameraButton.getAttribute("data-error");
+      });
+  });
+})();

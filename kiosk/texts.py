@@ -1,0 +1,138 @@
+"""What the kiosk and the staff station say, in Chinese and English.
+
+Verdict reasons come from :mod:`shared.messages` (every channel says them the same way);
+these are the screens' own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared import messages
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "kiosk_title": {"zh": "自助领取机", "en": "Self-service pickup"},
+    "scan_prompt": {
+        "zh": "请扫描凭证二维码，或输入16位凭证号码",
+        "en": "Scan your voucher QR code, or type the 16-digit code",
+    },
+    "code_label": {"zh": "凭证号码", "en": "Voucher code"},
+    "check": {"zh": "查询", "en": "Check"},
+    "clear": {"zh": "清除", "en": "Clear"},
+    "backspace": {"zh": "退格", "en": "Delete"},
+    "camera": {"zh": "用摄像头扫码", "en": "Scan with camera"},
+    "camera_stop": {"zh": "关闭摄像头", "en": "Stop camera"},
+    "camera_hint": {"zh": "把二维码对准摄像头", "en": "Hold the QR code up to the camera"},
+    "camera_error": {
+        "zh": "无法打开摄像头，请输入号码或向工作人员求助。",
+        "en": "The camera cannot be opened. Type the code or ask staff.",
+    },
+    "start_again": {"zh": "返回首页", "en": "Start again"},
+    "what_to_do": {"zh": "怎么办", "en": "What to do"},
+    "advice_unknown": {"zh": "请到服务台找工作人员。", "en": "Go to the help desk and ask staff."},
+    "advice_mistyped": {
+        "zh": "核对凭证上的16位数字，再试一次。",
+        "en": "Check the 16 digits on your voucher and try again.",
+    },
+    "advice_cancelled": {
+        "zh": "如认为有误，请找工作人员。",
+        "en": "If you think this is wrong, ask staff.",
+    },
+    "advice_too_early": {
+        "zh": "请按时返回，避免排队聚集。",
+        "en": "Please come back then, so the queue stays short.",
+    },
+    "advice_missed": {
+        "zh": "请找工作人员，或回复短信改约。",
+        "en": "Ask staff, or reply to your SMS to rebook.",
+    },
+    "advice_already_collected": {
+        "zh": "每张凭证只能领取一次。如有疑问请找工作人员。",
+        "en": "Each voucher is collected once. Ask staff if in doubt.",
+    },
+    "advice_wrong_site": {"zh": "请到凭证上的领取点。", "en": "Go to the place on your voucher."},
+    "advice_wrong_distribution": {
+        "zh": "请找工作人员。",
+        "en": "Ask staff.",
+    },
+    "recipient": {"zh": "领取单位", "en": "Recipient"},
+    "contact": {"zh": "联系人", "en": "Contact"},
+    "slot": {"zh": "领取时段", "en": "Pickup time"},
+    "place": {"zh": "领取地点", "en": "Where to go"},
+    "allotment": {"zh": "分配数量", "en": "Allotment"},
+    "read_safety": {
+        "zh": "领取前请阅读安全须知",
+        "en": "Read the safety instructions before you collect",
+    },
+    "acknowledge": {
+        "zh": "我已阅读并了解，办理签到",
+        "en": "I have read and understood: check in",
+    },
+    "check_in": {"zh": "办理签到", "en": "Check in"},
+    "checked_in": {"zh": "签到成功", "en": "You are checked in"},
+    "queue_number": {"zh": "排队号", "en": "Queue number"},
+    "wait_call": {
+        "zh": "请到{site}等候，工作人员叫号后领取。",
+        "en": "Wait at {site}; staff will call your number.",
+    },
+    "already_checked_in": {
+        "zh": "您已签到，排队号不变。",
+        "en": "You were already checked in; your number stays the same.",
+    },
+    "safety_title": {"zh": "安全须知", "en": "Safety instructions"},
+    "no_safety": {"zh": "此物品无特别安全须知。", "en": "No special safety instructions."},
+    "idle_note": {
+        "zh": "无操作{seconds}秒后返回首页",
+        "en": "Back to start after {seconds} s idle",
+    },
+    # staff station
+    "staff_title": {"zh": "工作台", "en": "Staff station"},
+    "login": {"zh": "登录", "en": "Sign in"},
+    "logout": {"zh": "退出", "en": "Sign out"},
+    "username": {"zh": "用户名", "en": "User name"},
+    "password": {"zh": "密码", "en": "Password"},
+    "station": {"zh": "工作台名称", "en": "Station name"},
+    "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "search": {"zh": "搜索", "en": "Search"},
+    "search_label": {
+        "zh": "按单位、联系人、电话或号码搜索",
+        "en": "Search by name, contact, phone or code",
+    },
+    "no_results": {"zh": "没有找到。", "en": "Nothing found."},
+    "queue": {"zh": "已签到排队", "en": "Checked-in queue"},
+    "queue_empty": {"zh": "暂无人排队。", "en": "Nobody is waiting."},
+    "state": {"zh": "状态", "en": "State"},
+    "handed": {"zh": "已发放", "en": "Handed over"},
+    "remaining": {"zh": "待发放", "en": "Still due"},
+    "not_checked_in": {"zh": "未签到", "en": "Not checked in"},
+    "checked_in_at": {"zh": "{time}签到，{number}号", "en": "at {time}, number {number}"},
+    "safety_ack": {"zh": "安全须知", "en": "Safety instructions"},
+    "ack_yes": {"zh": "已确认（{time}，{channel}）", "en": "acknowledged ({time}, {channel})"},
+    "ack_no": {"zh": "未确认", "en": "not acknowledged"},
+    "ack_explained": {"zh": "已口头讲解", "en": "Explained in person"},
+    "hand_over_all": {"zh": "全部发放 {units} × {unit}", "en": "Hand over all {units} × {unit}"},
+    "hand_over_some": {"zh": "部分发放", "en": "Hand over part"},
+    "units": {"zh": "数量", "en": "Units"},
+    "handed_ok": {
+        "zh": "已发放 {units} × {unit}，还剩 {remaining}。",
+        "en": "Handed over {units} × {unit}; {remaining} still due.",
+    },
+    "already_handed": {
+        "zh": "已由 {staff} 在 {station} 于 {time} 发放，不能重复发放。",
+        "en": "Already handed over by {staff} at {station} at {time}; not again.",
+    },
+    "undo": {"zh": "撤销", "en": "Undo"},
+    "undone": {"zh": "已撤销该次发放。", "en": "That handover was undone."},
+    "history": {"zh": "发放记录", "en": "Handovers"},
+    "by_at": {"zh": "{staff}，{station}，{time}", "en": "{staff}, {station}, {time}"},
+    "undone_mark": {"zh": "（已撤销）", "en": "(undone)"},
+    "open": {"zh": "打开", "en": "Open"},
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The screen text ``key`` in ``language``; falls back to the shared message table."""
+    table = TEXTS.get(key)
+    if table is None:
+        return messages.text(key, language, **values)
+    return table[language].format(**values)

@@ -1,0 +1,380 @@
+"""The SMS conversation: text in, reply out. Knows nothing of Twilio or of HTTP.
+
+A provider adapter turns its request into ``(from, to, text, message id)``, calls
+:func:`handle_sms` and turns the :class:`Reply` back into its own format. The message id
+makes a retried delivery harmless: the first answer is stored with it, in the same
+transaction as any booking it made, and a retry (even one arriving at the same moment)
+gets that answer back and books nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared import booking, storage
+from shared.errors import (
+    BookingClosed,
+    HoldExpired,
+    InvalidInput,
+    MistypedCode,
+    NotFound,
+    SlotFull,
+    UnknownCode,
+)
+from shared.messages import DEFAULT_LANGUAGE
+from shared.vouchers import parse_code, voucher_code
+from sms import texts
+
+CHOOSE_MINUTES = 24 * 60  # how long "reply 1, 2 or 3" stays answerable (holds lapse sooner)
+CONFIRM_MINUTES = 30  # how long a "reply 1 to cancel" stays answerable
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """What the phone channels need from the app's settings."""
+
+    secret: bytes
+    hold_minutes: int = 5
+
+    def make_code(self, serial: int) -> str:
+        return voucher_code(serial, self.secret)
+
+
+def channel_config(config: Mapping[str, Any]) -> ChannelConfig:
+    """The channel's settings from a Flask config (or any mapping with the same keys)."""
+    return ChannelConfig(config["VOUCHER_SECRET"], config["PICKUP_HOLD_MINUTES"])
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one SMS. An empty ``text`` means: send nothing back."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str  # see parse_command
+    arg: str = ""
+
+
+# One-word messages that opt a phone out at Twilio (and so here too). A bare CANCEL is one
+# of them, which is why cancelling a booking takes QX, 取消 or "CANCEL <code>".
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "退订", "TD"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+YES_WORDS = frozenset({"YES", "Y", "是", "确认", "确定"})
+WORDS = {
+    "help": {"HELP", "H", "?", "INFO", "帮助", "菜单", "BZ"},
+    "status": {"STATUS", "查询", "CX"},
+    "book": {"BOOK", "预约", "YY"},
+    "change": {"CHANGE", "改期", "GQ"},
+    "cancel": {"CANCEL", "QX", "取消"},
+    "english": {"EN", "ENGLISH", "英文"},
+    "chinese": {"ZH", "CN", "中文", "CHINESE", "汉语", "普通话"},
+}
+_KIND_OF_WORD = {word: kind for kind, words in WORDS.items() for word in words}
+# Chinese keywords are often typed straight before a code, with no space.
+_CHINESE_HEADS = sorted((w for w in _KIND_OF_WORD if not w.isascii()), key=len, reverse=True)
+# Punctuation NFKC leaves alone (or that people put around a command): read as spaces.
+_PUNCTUATION = re.compile(r"[。、，,；;：:！!“”‘’\"'《》【】\[\]（）()…~·.\-_/]+")
+
+
+def normalise_text(text: str) -> str:
+    """Upper case, half-width, punctuation as spaces, single spaces, trimmed."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    if folded.strip() in {"?", "？"}:
+        return "?"
+    folded = _PUNCTUATION.sub(" ", folded.replace("?", " "))
+    return " ".join(folded.upper().split())
+
+
+def parse_command(text: str) -> Command:
+    """Read one SMS as a command. Never raises; anything unknown is ``unknown``.
+
+    Kinds: help, status, book, change, cancel (arg: the code, maybe empty), choose (arg:
+    one digit), yes, opt_out, opt_in, english, chinese, unknown.
+    """
+    clean = normalise_text(text)
+    if not clean:
+        return Command("unknown")
+    if clean in OPT_OUT_WORDS:
+        return Command("opt_out")
+    if clean in OPT_IN_WORDS:
+        return Command("opt_in")
+    if clean in YES_WORDS:
+        return Command("yes")
+    if len(clean) == 1 and clean.isdigit():
+        return Command("choose", clean)
+    head, _, rest = clean.partition(" ")
+    if head not in _KIND_OF_WORD:
+        for word in _CHINESE_HEADS:
+            if clean.startswith(word):
+                head, rest = word, clean[len(word) :]
+                break
+    kind = _KIND_OF_WORD.get(head)
+    if kind is None:
+        return Command("unknown")
+    if kind == "cancel":
+        return Command("cancel", "".join(rest.split()) if any(c.isdigit() for c in rest) else "")
+    if rest and kind in {"english", "chinese"}:
+        return Command("unknown")
+    return Command(kind)
+
+
+def guess_language(text: str) -> str:
+    """Chinese if the text has a Chinese character, English if it has a Latin letter."""
+    if re.search(r"[\u4e00-\u9fff]", text or ""):
+        return "zh"
+    if re.search(r"[A-Za-z]", text or ""):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def choose_recipient(db: Database, recipients: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The recipient a phone speaks for: one with a live booking, else the latest list.
+
+    A phone can be on several distributions' rosters (an enterprise's contact for both
+    disinfectant and masks); the most recent distribution with a booking wins.
+    """
+    booked = [r for r in recipients if storage.live_booking_for(db, r["id"])]
+    pool = booked or list(recipients)
+    return max(pool, key=lambda r: (r["distribution_id"], r["id"]))
+
+
+def phone_language(db: Database, phone: str, recipient: Mapping[str, Any] | None) -> str | None:
+    """The language a phone asked for, else the roster's; None if neither is known."""
+    prefs = storage.get_phone_prefs(db, phone)
+    if prefs and prefs["language"]:
+        return prefs["language"]
+    return recipient["language"] if recipient else None
+
+
+def handle_sms(
+    db: Database,
+    from_phone: str,
+    to_phone: str | None,
+    text: str,
+    message_id: str,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Reply:
+    """Answer one incoming SMS, once: a repeated ``message_id`` gets the stored reply."""
+    if not message_id:
+        raise InvalidInput("an incoming SMS needs the provider's message id")
+    with storage.transaction(db):
+        seen = storage.get_inbound(db, message_id)
+        if seen is not None:
+            return Reply(seen["reply"], seen["language"])
+        reply = respond(db, from_phone, text or "", now, channel)
+        storage.record_inbound(
+            db, message_id, from_phone, to_phone, text or "", reply.text, reply.language, now
+        )
+    return reply
+
+
+def respond(db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig) -> Reply:
+    """The reply to ``text`` from ``phone``, with its effects (bookings, preferences)."""
+    command = parse_command(text)
+    recipients = storage.find_recipients_by_phone(db, phone)
+    recipient = choose_recipient(db, recipients) if recipients else None
+    language = phone_language(db, phone, recipient) or guess_language(text)
+    opted_out = storage.is_opted_out(db, phone)
+
+    if command.kind == "opt_out":
+        storage.set_phone_opt_out(db, phone, True, now)
+        storage.clear_conversation(db, phone)
+        return _reply("opted_out", language)
+    if command.kind == "opt_in" or (command.kind == "yes" and opted_out):
+        storage.set_phone_opt_out(db, phone, False, now)
+        return _reply("opted_in", language)
+    if opted_out:
+        # The provider would refuse to deliver it anyway; say nothing until START.
+        return Reply("", language)
+    if command.kind in {"english", "chinese"}:
+        language = "en" if command.kind == "english" else "zh"
+        storage.set_phone_language(db, phone, language, now)
+        return _reply("language_set", language)
+    if recipient is None:
+        return _reply("unknown_phone", language)
+
+    conversation = storage.get_conversation(db, phone)
+    if conversation and conversation["expires_at"] <= storage.to_db_time(now):
+        storage.clear_conversation(db, phone)
+        conversation = None
+    if conversation and conversation["state"] == "confirm_cancel":
+        storage.clear_conversation(db, phone)
+        subject = storage.get_recipient(db, conversation["recipient_id"])
+        if command.kind == "yes" or command == Command("choose", "1"):
+            return _cancel(db, subject, phone, now, language)
+        if command.kind in {"unknown", "choose"}:
+            live = storage.live_booking_for(db, subject["id"])
+            if live is not None:
+                view = storage.voucher_view_by_booking(db, live["id"])
+                return _reply("kept", language, when=texts.voucher_values(view, language)["when"])
+    if command.kind == "choose":
+        if conversation is None or conversation["state"] != "choosing":
+            return _reply("not_offered", language)
+        subject = storage.get_recipient(db, conversation["recipient_id"])
+        offered = json.loads(conversation["offered"])
+        return _choose(db, subject, phone, offered, command, now, channel, language)
+
+    label = _which(db, recipient, recipients, language)
+    if command.kind == "status":
+        return _status(db, recipient, language, label)
+    if command.kind in {"book", "change"}:
+        return _offer(db, recipient, phone, now, channel, language)
+    if command.kind == "cancel":
+        return _ask_cancel(db, recipients, recipient, phone, command.arg, now, channel, language)
+    return _reply("help", language)
+
+
+def _reply(key: str, language: str, **values: object) -> Reply:
+    return Reply(texts.sms_text(key, language, **values), language)
+
+
+def _which(
+    db: Database,
+    recipient: Mapping[str, Any],
+    recipients: Sequence[Mapping[str, Any]],
+    language: str,
+) -> str:
+    """Name the distribution when the phone is on more than one roster, else nothing."""
+    if len(recipients) < 2:
+        return ""
+    distribution = storage.get_distribution(db, recipient["distribution_id"])
+    return texts.item_label(distribution["name"], distribution["item"], language)
+
+
+def _status(db: Database, recipient: Mapping[str, Any], language: str, label: str) -> Reply:
+    live = storage.live_booking_for(db, recipient["id"])
+    which = texts.which(label, language)
+    if live is None:
+        return _reply("no_booking", language, which=which)
+    view = storage.voucher_view_by_booking(db, live["id"])
+    return _reply("status", language, which=which, **texts.voucher_values(view, language))
+
+
+def _offer(
+    db: Database,
+    recipient: Mapping[str, Any],
+    phone: str,
+    now: datetime,
+    channel: ChannelConfig,
+    language: str,
+) -> Reply:
+    try:
+        slots = booking.offer_slots(db, recipient["id"], now, channel.hold_minutes)
+    except BookingClosed:
+        return _reply("closed", language)
+    if not slots:
+        return _reply("no_slots", language)
+    timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
+    storage.set_conversation(
+        db,
+        phone,
+        recipient["id"],
+        "choosing",
+        [s["id"] for s in slots],
+        now + timedelta(minutes=CHOOSE_MINUTES),
+        now,
+    )
+    options = " ".join(
+        f"{n}) {texts.start_time(s['starts_at'], timezone, language)}"
+        for n, s in enumerate(slots, start=1)
+    )
+    return _reply(
+        "offer",
+        language,
+        choices=texts.choices(len(slots), language),
+        minutes=channel.hold_minutes,
+        options=options,
+    )
+
+
+def _choose(
+    db: Database,
+    recipient: Mapping[str, Any],
+    phone: str,
+    offered: list[int],
+    command: Command,
+    now: datetime,
+    channel: ChannelConfig,
+    language: str,
+) -> Reply:
+    index = int(command.arg) - 1
+    if not 0 <= index < len(offered):
+        return _reply("bad_choice", language, choices=texts.choices(len(offered), language))
+    had_booking = storage.live_booking_for(db, recipient["id"]) is not None
+    try:
+        view = booking.book_slot(
+            db, recipient["id"], offered[index], now, f"sms:{phone}", channel.make_code
+        )
+    except (SlotFull, HoldExpired):
+        return _reply("slot_taken", language)
+    except (BookingClosed, InvalidInput, NotFound):
+        storage.clear_conversation(db, phone)
+        return _reply("closed", language)
+    storage.clear_conversation(db, phone)
+    key = "changed" if had_booking else "booked"
+    return _reply(key, language, **texts.voucher_values(view, language))
+
+
+def _ask_cancel(
+    db: Database,
+    recipients: Sequence[dict[str, Any]],
+    recipient: dict[str, Any],
+    phone: str,
+    code: str,
+    now: datetime,
+    channel: ChannelConfig,
+    language: str,
+) -> Reply:
+    if code:
+        try:
+            serial = parse_code(code, channel.secret)
+        except MistypedCode:
+            return _reply("code_mistyped", language)
+        except UnknownCode:
+            return _reply("code_not_yours", language)
+        view = storage.voucher_view(db, serial)
+        mine = {r["id"] for r in recipients}
+        if view is None or view["recipient_id"] not in mine:
+            return _reply("code_not_yours", language)
+        recipient = next(r for r in recipients if r["id"] == view["recipient_id"])
+    live = storage.live_booking_for(db, recipient["id"])
+    if live is None:
+        return _reply("nothing_to_cancel", language)
+    view = storage.voucher_view_by_booking(db, live["id"])
+    storage.set_conversation(
+        db,
+        phone,
+        recipient["id"],
+        "confirm_cancel",
+        [],
+        now + timedelta(minutes=CONFIRM_MINUTES),
+        now,
+    )
+    return _reply("confirm_cancel", language, when=texts.voucher_values(view, language)["when"])
+
+
+def _cancel(
+    db: Database, recipient: Mapping[str, Any], phone: str, now: datetime, language: str
+) -> Reply:
+    try:
+        view = booking.cancel_booking(db, recipient["id"], now, f"sms:{phone}")
+    except NotFound:
+        return _reply("nothing_to_cancel", language)
+    except BookingClosed:
+        return _reply("closed", language)
+    return _reply("cancelled", language, **texts.voucher_values(view, language))

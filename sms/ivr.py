@@ -1,0 +1,458 @@
+"""The phone menu (IVR) as plain functions: a step and the keys pressed in, a :class:`Turn` out.
+
+A turn is what to say, whether to wait for keys (and where to send them), and where to go
+when nothing is pressed. The Twilio adapter renders it as TwiML; the simulator shows it as
+text. State travels in the step's parameters (language, recipient, try count, slots on
+offer); the provider signs the URLs that carry them, so they cannot be forged. Each step of
+a call is answered once: a retried request (same call, step, parameters and keys) gets the
+stored turn and changes nothing twice.
+
+Steps: start -> lang -> (caller ID or code) -> menu -> pick -> hear | offer | cancel ->
+choose | cancel_confirm -> ... -> bye. Every wait has a no-input branch; after
+:data:`MAX_TRIES` unanswered or wrong tries the call ends politely.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlite_utils import Database
+
+from shared import booking, storage
+from shared.errors import (
+    BookingClosed,
+    HoldExpired,
+    InvalidInput,
+    MistypedCode,
+    NotFound,
+    SlotFull,
+    UnknownCode,
+)
+from shared.vouchers import parse_code
+from sms import texts
+from sms.conversation import ChannelConfig, choose_recipient
+from sms.outbox import queue_confirmation
+
+MAX_TRIES = 3
+GATHER_TIMEOUT = 6  # seconds of silence before the no-input branch
+CODE_TIMEOUT = 15  # typing a code takes longer
+STEPS = (
+    "start",
+    "lang",
+    "identify",
+    "code",
+    "menu",
+    "pick",
+    "hear",
+    "after_hear",
+    "offer",
+    "offered",
+    "choose",
+    "cancel",
+    "cancel_confirm",
+    "bye",
+)
+_KEYPAD = {
+    letter: digit
+    for digit, letters in {
+        "2": "ABC",
+        "3": "DEF",
+        "4": "GHI",
+        "5": "JKL",
+        "6": "MNO",
+        "7": "PQRS",
+        "8": "TUV",
+        "9": "WXYZ",
+    }.items()
+    for letter in letters
+}
+
+
+@dataclass(frozen=True)
+class Speech:
+    text: str
+    language: str  # "zh" or "en"
+    pause_after: int = 0  # seconds of silence after it (between code groups)
+
+
+@dataclass(frozen=True)
+class Next:
+    step: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def query(self) -> str:
+        return urlencode(sorted(self.params.items()))
+
+
+@dataclass(frozen=True)
+class Gather:
+    action: Next
+    num_digits: int | None = 1  # None: until the caller presses #
+    timeout: int = GATHER_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Turn:
+    speech: list[Speech]
+    language: str
+    gather: Gather | None = None
+    then: Next | None = None  # after speaking, or when the gather gets no keys
+    hangup: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Turn:
+        data = json.loads(text)
+        gather = data["gather"]
+        return cls(
+            speech=[Speech(**s) for s in data["speech"]],
+            language=data["language"],
+            gather=Gather(Next(**gather["action"]), gather["num_digits"], gather["timeout"])
+            if gather
+            else None,
+            then=Next(**data["then"]) if data["then"] else None,
+            hangup=data["hangup"],
+        )
+
+
+def keypad_digits(text: str) -> str:
+    """What typing ``text`` on a phone keypad gives: letters become their key's digit."""
+    out = []
+    for ch in text.upper():
+        if ch.isascii() and ch.isdigit():
+            out.append(ch)
+        elif ch in _KEYPAD:
+            out.append(_KEYPAD[ch])
+    return "".join(out)
+
+
+def find_by_keys(db: Database, digits: str, channel: ChannelConfig) -> int | None:
+    """The recipient whose voucher code or enterprise code (as keypad digits) is ``digits``."""
+    if not digits:
+        return None
+    if len(digits) == 16:
+        try:
+            view = storage.voucher_view(db, parse_code(digits, channel.secret))
+        except (MistypedCode, UnknownCode):
+            view = None
+        if view is not None:
+            return view["recipient_id"]
+    matches = [
+        r for r in storage.recipient_external_ids(db) if keypad_digits(r["external_id"]) == digits
+    ]
+    if not matches:
+        return None
+    # One code on several rosters (the same enterprise in two distributions): latest wins.
+    return max(matches, key=lambda r: (r["distribution_id"], r["id"]))["id"]
+
+
+def call_step(
+    db: Database,
+    call_id: str,
+    caller: str | None,
+    step: str,
+    params: dict[str, str],
+    digits: str,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Turn:
+    """Answer one step of a call, once: a retry of the same request gets the same turn."""
+    key = f"{step}?{urlencode(sorted(params.items()))}#{digits}"
+    with storage.transaction(db):
+        seen = storage.get_ivr_step(db, call_id, key)
+        if seen is not None:
+            return Turn.from_json(seen["turn"])
+        turn = _number(_answer(db, caller, step, params, digits, now, channel), params)
+        storage.record_ivr_step(db, call_id, key, turn.to_json(), now)
+    return turn
+
+
+def _number(turn: Turn, params: dict[str, str]) -> Turn:
+    """Stamp the next step number on every link, so a revisited step is a new step."""
+    counter = (
+        str(int(params.get("s", "0") or 0) + 1) if str(params.get("s", "0")).isdigit() else "1"
+    )
+
+    def stamp(link: Next | None) -> Next | None:
+        return Next(link.step, {**link.params, "s": counter}) if link else None
+
+    gather = turn.gather
+    if gather is not None:
+        gather = Gather(stamp(gather.action), gather.num_digits, gather.timeout)
+    return Turn(turn.speech, turn.language, gather, stamp(turn.then), turn.hangup)
+
+
+def _lang(params: dict[str, str]) -> str:
+    return params.get("lang") if params.get("lang") in ("zh", "en") else "zh"
+
+
+def _tries(params: dict[str, str]) -> int:
+    value = params.get("n", "0")
+    return int(value) if value.isdigit() else 0
+
+
+def _say(language: str, key: str, **values: object) -> Speech:
+    return Speech(texts.spoken(key, language, **values), language)
+
+
+def _again(step: str, params: dict[str, str], **extra: str) -> Next:
+    base = {k: v for k, v in params.items() if k in ("lang", "rid", "offer")}
+    return Next(step, {**base, **extra, "n": str(_tries(params) + 1)})
+
+
+def _fresh(step: str, params: dict[str, str], **extra: str) -> Next:
+    base = {k: v for k, v in params.items() if k in ("lang", "rid")}
+    return Next(step, {**base, **extra})
+
+
+def _keep(step: str, params: dict[str, str], **extra: str) -> Next:
+    """A link that keeps the try count: a wrong key there counts as another try."""
+    base = {k: v for k, v in params.items() if k in ("lang", "rid", "n")}
+    return Next(step, {**base, **extra})
+
+
+def _too_many(language: str) -> Turn:
+    return Turn([_say(language, "too_many")], language, hangup=True)
+
+
+def _answer(
+    db: Database,
+    caller: str | None,
+    step: str,
+    params: dict[str, str],
+    digits: str,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Turn:
+    language = _lang(params)
+    rid = int(params["rid"]) if params.get("rid", "").isdigit() else None
+    if step == "start":
+        return _start(db, caller, params)
+    if step == "lang":
+        if digits not in ("1", "2"):
+            return _start(db, caller, {"n": str(_tries(params) + 1)})
+        language = "zh" if digits == "1" else "en"
+        if caller:
+            storage.set_phone_language(db, caller, language, now)
+        return _identify(db, caller, {"lang": language})
+    if step == "bye":
+        return Turn([_say(language, "goodbye")], language, hangup=True)
+    if step == "identify":
+        return _identify(db, None, params)
+    if step == "code":
+        found = find_by_keys(db, digits, channel)
+        if found is None:
+            retry = _identify(db, None, {**params, "n": str(_tries(params) + 1)})
+            return Turn(
+                [_say(language, "code_unknown"), *retry.speech],
+                language,
+                retry.gather,
+                retry.then,
+                retry.hangup,
+            )
+        return _menu({"lang": language, "rid": str(found)})
+    if rid is None or step not in STEPS:
+        return _start(db, caller, {})
+    if step == "menu":
+        return _menu(params)
+    if step == "pick":
+        follow = {"1": "hear", "2": "offer", "3": "cancel"}.get(digits)
+        if follow is None:
+            return _menu({**params, "n": str(_tries(params) + 1)}, _say(language, "no_input"))
+        return Turn([], language, then=_fresh(follow, params))
+    if step == "hear":
+        return _hear(db, rid, params)
+    if step == "after_hear":
+        follow = {"9": "hear", "0": "menu"}.get(digits, "bye")
+        return Turn([], language, then=_fresh(follow, params))
+    if step == "offer":
+        return _offer(db, rid, params, now, channel)
+    if step == "offered":
+        return _offered(db, rid, params)
+    if step == "choose":
+        return _choose(db, rid, params, digits, now, channel)
+    if step == "cancel":
+        return _ask_cancel(db, rid, params)
+    if step == "cancel_confirm":
+        return _cancel(db, rid, params, digits, now)
+    return _too_many(language)  # pragma: no cover - every step is handled above
+
+
+def _start(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
+    if caller and _tries(params) == 0:
+        prefs = storage.get_phone_prefs(db, caller)
+        if prefs and prefs["language"]:
+            return _identify(db, caller, {"lang": prefs["language"]})
+    if _tries(params) >= MAX_TRIES:
+        return Turn([_say("zh", "too_many"), _say("en", "too_many")], "zh", hangup=True)
+    speech = [_say("zh", "welcome"), _say("en", "welcome")]
+    return Turn(
+        speech,
+        "zh",
+        gather=Gather(Next("lang", {"n": str(_tries(params))})),
+        then=Next("start", {"n": str(_tries(params) + 1)}),
+    )
+
+
+def _identify(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
+    language = _lang(params)
+    if caller:
+        recipients = storage.find_recipients_by_phone(db, caller)
+        if recipients:
+            chosen = choose_recipient(db, recipients)
+            return _menu({"lang": language, "rid": str(chosen["id"])})
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    return Turn(
+        [_say(language, "enter_code")],
+        language,
+        gather=Gather(_keep("code", params), num_digits=None, timeout=CODE_TIMEOUT),
+        then=_again("identify", params),
+    )
+
+
+def _menu(params: dict[str, str], *before: Speech) -> Turn:
+    language = _lang(params)
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    return Turn(
+        [*before, _say(language, "menu")],
+        language,
+        gather=Gather(_keep("pick", params)),
+        then=_again("menu", params),
+    )
+
+
+def _voucher(db: Database, rid: int) -> dict[str, Any] | None:
+    live = storage.live_booking_for(db, rid)
+    return storage.voucher_view_by_booking(db, live["id"]) if live else None
+
+
+def _hear(db: Database, rid: int, params: dict[str, str]) -> Turn:
+    language = _lang(params)
+    voucher = _voucher(db, rid)
+    if voucher is None:
+        return _menu(_fresh("menu", params).params, _say(language, "no_booking"))
+    values = texts.voucher_values(voucher, language)
+    speech = [
+        _say(language, "slot", when=values["when"], site=values["site"], amount=values["amount"]),
+        Speech(texts.spoken("code_intro", language), language, pause_after=1),
+        *(Speech(group, language, pause_after=1) for group in texts.spoken_code(voucher["code"])),
+        _say(language, "repeat_hint"),
+    ]
+    return Turn(
+        speech,
+        language,
+        gather=Gather(_fresh("after_hear", params)),
+        then=_fresh("bye", params),
+    )
+
+
+def _offer_turn(
+    db: Database, rid: int, params: dict[str, str], slot_ids: list[int], *before: Speech
+) -> Turn:
+    language = _lang(params)
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    timezone = storage.get_distribution(db, storage.get_recipient(db, rid)["distribution_id"])[
+        "timezone"
+    ]
+    speech = list(before)
+    for digit, slot_id in enumerate(slot_ids, start=1):
+        slot = storage.get_slot(db, slot_id)
+        when = texts.when(slot["starts_at"], slot["ends_at"], timezone, language)
+        speech.append(_say(language, "offer_item", when=when, digit=digit))
+    offer = ",".join(str(s) for s in slot_ids)
+    return Turn(
+        speech,
+        language,
+        gather=Gather(_keep("choose", params, offer=offer)),
+        then=_again("offered", params, offer=offer),
+    )
+
+
+def _offer(
+    db: Database, rid: int, params: dict[str, str], now: datetime, channel: ChannelConfig
+) -> Turn:
+    language = _lang(params)
+    try:
+        slots = booking.offer_slots(db, rid, now, channel.hold_minutes)
+    except BookingClosed:
+        return _menu(_fresh("menu", params).params, _say(language, "closed"))
+    if not slots:
+        return _menu(_fresh("menu", params).params, _say(language, "no_slots"))
+    return _offer_turn(db, rid, params, [s["id"] for s in slots])
+
+
+def _offered_ids(params: dict[str, str]) -> list[int]:
+    return [int(x) for x in params.get("offer", "").split(",") if x.isdigit()]
+
+
+def _offered(db: Database, rid: int, params: dict[str, str], *before: Speech) -> Turn:
+    slot_ids = _offered_ids(params)
+    if not slot_ids:
+        return _menu(_fresh("menu", params).params)
+    return _offer_turn(db, rid, params, slot_ids, *before)
+
+
+def _choose(
+    db: Database,
+    rid: int,
+    params: dict[str, str],
+    digits: str,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Turn:
+    language = _lang(params)
+    slot_ids = _offered_ids(params)
+    index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else -1
+    if not 0 <= index < len(slot_ids):
+        again = {**params, "n": str(_tries(params) + 1)}
+        return _offered(db, rid, again, _say(language, "no_input"))
+    had_booking = storage.live_booking_for(db, rid) is not None
+    try:
+        view = booking.book_slot(db, rid, slot_ids[index], now, f"ivr:{rid}", channel.make_code)
+    except (SlotFull, HoldExpired):
+        return _menu(_fresh("menu", params).params, _say(language, "slot_taken"))
+    except (BookingClosed, InvalidInput, NotFound):
+        return _menu(_fresh("menu", params).params, _say(language, "closed"))
+    queue_confirmation(db, view["booking_id"], "changed" if had_booking else "booked", now)
+    when = texts.voucher_values(view, language)["when"]
+    return Turn([_say(language, "booked", when=when)], language, then=_fresh("hear", params))
+
+
+def _ask_cancel(db: Database, rid: int, params: dict[str, str]) -> Turn:
+    language = _lang(params)
+    voucher = _voucher(db, rid)
+    if voucher is None:
+        return _menu(_fresh("menu", params).params, _say(language, "nothing_to_cancel"))
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    when = texts.voucher_values(voucher, language)["when"]
+    return Turn(
+        [_say(language, "confirm_cancel", when=when)],
+        language,
+        gather=Gather(_fresh("cancel_confirm", params)),
+        then=_again("cancel", params),
+    )
+
+
+def _cancel(db: Database, rid: int, params: dict[str, str], digits: str, now: datetime) -> Turn:
+    language = _lang(params)
+    menu = _fresh("menu", params).params
+    if digits != "1":
+        return _menu(menu, _say(language, "kept"))
+    try:
+        view = booking.cancel_booking(db, rid, now, f"ivr:{rid}")
+    except NotFound:
+        return _menu(menu, _say(language, "nothing_to_cancel"))
+    except BookingClosed:
+        return _menu(menu, _say(language, "closed"))
+    queue_confirmation(db, view["booking_id"], "cancelled", now)
+    return _menu(menu, _say(language, "cancelled"))

@@ -1,0 +1,122 @@
+"""``/dev/phone``: play a roster phone without a Twilio account (development only).
+
+It calls the conversation and the IVR directly, as the webhooks do after their signature
+check; the outbox worker (``make run`` starts it) logs outbound SMS, shown here too.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import parse_qsl, urlencode
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+
+from shared import settings, storage
+from shared.db import get_db
+from sms import bp, ivr
+from sms.conversation import channel_config, handle_sms
+
+MAX_REDIRECTS = 10
+MAX_TRANSCRIPT = 40
+
+
+def _dev_only() -> None:
+    if not settings.is_development(current_app.config):
+        abort(404)
+
+
+def _page(phone: str, call: dict | None = None):
+    db = get_db()
+    phones = storage.roster_phones(db)
+    if not phone and phones:
+        phone = phones[0]["phone"]
+    inbound = list(reversed(storage.inbound_for_phone(db, phone))) if phone else []
+    sent = storage.outbox_for_phone(db, phone) if phone else []
+    return render_template(
+        "sms/phone.html", phones=phones, phone=phone, inbound=inbound, sent=sent, call=call
+    )
+
+
+@bp.get("/dev/phone")
+def phone_page():
+    _dev_only()
+    return _page(request.args.get("phone", ""))
+
+
+@bp.post("/dev/phone/sms")
+def phone_sms():
+    _dev_only()
+    phone = request.form.get("phone", "")
+    text = request.form.get("text", "")
+    handle_sms(
+        get_db(),
+        phone,
+        "simulator",
+        text,
+        f"SIM{uuid.uuid4().hex}",
+        storage.now_utc(),
+        channel_config(current_app.config),
+    )
+    return redirect(url_for("sms.phone_page", phone=phone) + "#sms")
+
+
+def _follow(call_id: str, caller: str, link: ivr.Next, digits: str, transcript: list) -> dict:
+    """Run one step and any redirects after it, collecting what the caller hears."""
+    db = get_db()
+    channel = channel_config(current_app.config)
+    turn = ivr.call_step(
+        db, call_id, caller, link.step, link.params, digits, storage.now_utc(), channel
+    )
+    for _ in range(MAX_REDIRECTS):
+        transcript.extend([s.language, s.text] for s in turn.speech)
+        if turn.gather or turn.hangup or turn.then is None:
+            break
+        turn = ivr.call_step(
+            db, call_id, caller, turn.then.step, turn.then.params, "", storage.now_utc(), channel
+        )
+    return {
+        "call_id": call_id,
+        "transcript": transcript[-MAX_TRANSCRIPT:],
+        "ended": turn.gather is None,
+        "multi": bool(turn.gather and turn.gather.num_digits is None),
+        "action": _encode(turn.gather.action) if turn.gather else "",
+        "timeout": _encode(turn.then) if turn.then else _encode(ivr.Next("bye", {})),
+    }
+
+
+def _encode(link: ivr.Next) -> str:
+    return f"{link.step}?{urlencode(sorted(link.params.items()))}"
+
+
+def _decode(text: str) -> ivr.Next:
+    step, _, query = text.partition("?")
+    if step not in ivr.STEPS:
+        abort(400)
+    return ivr.Next(step, dict(parse_qsl(query)))
+
+
+@bp.post("/dev/phone/call")
+def phone_call():
+    _dev_only()
+    form = request.form
+    phone = form.get("phone", "")
+    caller = "" if form.get("hide_caller") else phone
+    if form.get("mode") == "start":
+        call = _follow(f"SIMCA{uuid.uuid4().hex}", caller, ivr.Next("start", {}), "", [])
+        call["caller"] = caller
+        return _page(phone, call)
+    try:
+        transcript = json.loads(form.get("transcript", "[]"))
+    except ValueError:
+        transcript = []
+    caller = form.get("caller", "")
+    if form.get("mode") == "timeout":
+        link, digits = _decode(form.get("timeout", "")), ""
+        transcript.append(["", "(no key pressed)"])
+    else:
+        link, digits = _decode(form.get("action", "")), form.get("digits", "")
+        transcript.append(["", f"(pressed {digits or 'nothing'})"])
+    call = _follow(form.get("call_id", ""), caller, link, digits, transcript)
+    call["caller"] = caller
+    return _page(phone, call)

@@ -1,0 +1,328 @@
+"""The pickup point in a real browser: Debian's Chromium driven by Playwright.
+
+Kiosk by keyboard wedge, keypad and fake camera (a .y4m of a voucher QR); refusal screens;
+the idle reset; the staff double scan from two pages; the first-load byte budget; axe-core.
+In CI these run and never skip (``require`` fails there when Chromium is missing).
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import require
+from kiosk_support import PASSWORD, Pickup, build_pickup
+from PIL import Image
+from werkzeug.serving import make_server
+
+from shared.vouchers import qr_content, qr_png
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+BUDGET = 60 * 1024  # bytes, gzip-compressed, the kiosk's first load
+
+
+def write_y4m(path: Path, image: Image.Image, frames: int = 5) -> None:
+    """Write ``image`` as a YUV4MPEG2 (C420) video of ``frames`` identical frames."""
+    width, height = image.size
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + planes)
+
+
+def qr_frame(code: str) -> Image.Image:
+    """A 640x480 camera frame with the voucher's QR code in the middle, as if held up."""
+    from io import BytesIO
+
+    qr = Image.open(BytesIO(qr_png(qr_content(code), box_size=10))).convert("RGB")
+    frame = Image.new("RGB", (640, 480), "white")
+    frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def pickup(demo_app) -> Pickup:
+    return build_pickup(demo_app)
+
+
+@pytest.fixture
+def base_url(pickup) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, pickup.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 800, "height": 1280})
+    yield context.new_page()
+    context.close()
+
+
+def expect_screen(page, screen: str, timeout: float = 10_000) -> None:
+    page.wait_for_selector(f"body[data-screen='{screen}']", timeout=timeout)
+
+
+def acknowledge_and_check_in(page, queue_number: str = "1") -> None:
+    page.click("#acknowledge")
+    expect_screen(page, "checked-in")
+    assert page.inner_text("#queue-number") == queue_number
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "checked_in"),
+    [("en", "Never mix", "You are checked in"), ("zh", "切勿混用", "签到成功")],
+)
+def test_kiosk_by_keyboard_wedge(pickup, base_url, page, lang, heading, checked_in):
+    page.goto(f"{base_url}/kiosk?lang={lang}")
+    # A wedge scanner types the QR content into the focused input and presses Enter.
+    page.keyboard.type(qr_content(pickup.codes["valid"]), delay=5)
+    page.keyboard.press("Enter")
+    expect_screen(page, "safety")
+    assert heading in page.inner_text("main")
+    assert page.locator("svg.ghs").count() == 3
+    acknowledge_and_check_in(page)
+    assert checked_in in page.inner_text("main")
+
+
+def test_kiosk_by_keypad_and_language_toggle(pickup, base_url, page):
+    page.goto(f"{base_url}/kiosk")
+    for digit in pickup.codes["valid"]:
+        page.click(f"[data-key='{digit}']")
+    page.click("[data-key='back']")
+    page.click(f"[data-key='{pickup.codes['valid'][-1]}']")
+    assert page.input_value("#code") == pickup.codes["valid"]
+    page.click("#scan-form button[type=submit]")
+    expect_screen(page, "safety")
+    assert "安全" in page.inner_text("main") or "危险" in page.inner_text("main")
+    page.click("header .lang")  # one tap to English, same voucher
+    expect_screen(page, "safety")
+    assert "Hazards" in page.inner_text("main")
+    acknowledge_and_check_in(page)
+
+
+def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path):
+    video = tmp_path / "voucher.y4m"
+    write_y4m(video, qr_frame(pickup.codes["valid"]))
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            *ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = browser.new_context()
+        context.grant_permissions(["camera"], origin=base_url)
+        page = context.new_page()
+        page.goto(f"{base_url}/kiosk?lang=en")
+        page.click("#camera")
+        expect_screen(page, "safety", timeout=30_000)
+        assert "Hydrogen peroxide" in page.inner_text("main")
+        acknowledge_and_check_in(page)
+    finally:
+        browser.close()
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("too_early", "You are early. Please come back at 16:45."),
+        ("collected", "Already collected at 12:55; it cannot be collected twice."),
+        ("cancelled", "This booking was cancelled; the voucher is no longer valid."),
+        ("missed", "You missed your pickup time. Reply by SMS or call to rebook."),
+        ("mistyped", "This code has a typo. Check the digits and try again."),
+        ("unknown", "We do not know this voucher. Please ask staff."),
+    ],
+)
+def test_kiosk_refusal_screens(pickup, base_url, page, state, message):
+    page.goto(f"{base_url}/kiosk?lang=en")
+    page.fill("#code", pickup.codes[state])
+    page.press("#code", "Enter")
+    expect_screen(page, "refused")
+    assert page.inner_text("#message") == message
+    assert page.get_attribute("body", "data-reason") == {"collected": "already_collected"}.get(
+        state, state
+    )
+
+
+def test_kiosk_goes_back_to_start_when_idle(pickup, base_url, page):
+    pickup.app.config["PICKUP_KIOSK_IDLE_SECONDS"] = 1
+    page.goto(f"{base_url}/kiosk?lang=en")
+    page.fill("#code", pickup.codes["too_early"])
+    page.press("#code", "Enter")
+    expect_screen(page, "refused")
+    started = time.monotonic()
+    expect_screen(page, "start", timeout=5_000)
+    assert 0.8 < time.monotonic() - started < 4
+    assert page.url == f"{base_url}/kiosk"
+    assert page.get_attribute("html", "lang") == "zh-CN"  # the next stranger gets the default
+
+
+def _staff_page(browser, base_url: str, name: str, station: str):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base_url}/staff/?lang=en")
+    page.fill("#username", name)
+    page.fill("#password", PASSWORD)
+    page.fill("#station", station)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#queue")
+    return context, page
+
+
+def test_staff_double_scan_from_two_pages(pickup, browser, base_url):
+    code = pickup.codes["valid"]
+    (ctx_a, alice), (ctx_b, bob) = (
+        _staff_page(browser, base_url, "alice", "Desk 1"),
+        _staff_page(browser, base_url, "bob", "Desk 2"),
+    )
+    try:
+        for page in (alice, bob):
+            page.fill("#code", qr_content(code))
+            page.press("#code", "Enter")
+            page.wait_for_selector("#hand-over-all")
+        alice.click("#hand-over-all", no_wait_after=True)
+        bob.click("#hand-over-all", no_wait_after=True)
+        for page in (alice, bob):
+            page.wait_for_selector("#flash, #alert")
+        texts = sorted(
+            page.inner_text("#flash")
+            if page.locator("#flash").count()
+            else page.inner_text("#alert")
+            for page in (alice, bob)
+        )
+        handed = [t for t in texts if t.startswith("Handed over")]
+        told = [t for t in texts if t.startswith("Already handed over by")]
+        assert len(handed) == 1 and len(told) == 1, texts
+        assert told[0].endswith("at 13:00; not again.")
+        assert ("alice at Desk 1" in told[0]) != ("bob at Desk 2" in told[0])
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_staff_queue_updates_live(pickup, browser, base_url):
+    context, page = _staff_page(browser, base_url, "alice", "Desk 1")
+    try:
+        assert "Nobody is waiting." in page.inner_text("#queue")
+        kiosk = context.new_page()
+        kiosk.goto(f"{base_url}/kiosk")
+        kiosk.fill("#code", pickup.codes["valid"])
+        kiosk.press("#code", "Enter")
+        expect_screen(kiosk, "safety")
+        acknowledge_and_check_in(kiosk)
+        page.wait_for_function(
+            "document.getElementById('queue').textContent.indexOf('1 ·') === 0", timeout=8_000
+        )
+    finally:
+        context.close()
+
+
+def test_kiosk_first_load_within_budget_on_regular_2g(pickup, browser, base_url):
+    context = browser.new_context()
+    page = context.new_page()
+    loaded: list[tuple[str, int, int]] = []
+
+    def record(response) -> None:
+        body = response.body()
+        loaded.append((response.url, len(body), len(gzip.compress(body, 6))))
+
+    page.on("response", record)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    # Chrome DevTools' "Regular 2G" preset: 250 kbit/s down, 50 up, 300 ms latency.
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 300,
+            "downloadThroughput": 250 * 1024 / 8,
+            "uploadThroughput": 50 * 1024 / 8,
+        },
+    )
+    started = time.monotonic()
+    page.goto(f"{base_url}/kiosk", wait_until="load")
+    seconds = time.monotonic() - started
+    page.wait_for_timeout(300)
+    total = sum(compressed for _url, _raw, compressed in loaded)
+    context.close()
+    urls = [url.removeprefix(base_url) for url, _, _ in loaded]
+    assert urls[0] == "/kiosk" and len(urls) == 3, urls
+    assert not any("qr-scanner" in url for url in urls)  # loaded when the camera opens
+    assert total <= BUDGET, loaded
+    assert seconds < 8, f"first load took {seconds:.1f} s on Regular 2G"
+    print(f"kiosk first load: {total} bytes gzip over {len(urls)} requests, {seconds:.2f} s on 2G")
+
+
+def _axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
+    context = browser.new_context()
+    page = context.new_page()
+    screens = []
+    page.goto(f"{base_url}/kiosk")
+    screens.append(("start", _axe_violations(page)))
+    page.fill("#code", pickup.codes["valid"])
+    page.press("#code", "Enter")
+    expect_screen(page, "safety")
+    screens.append(("safety", _axe_violations(page)))
+    page.click("#acknowledge")
+    expect_screen(page, "checked-in")
+    screens.append(("checked-in", _axe_violations(page)))
+    page.goto(f"{base_url}/kiosk?lang=en")
+    page.fill("#code", pickup.codes["mistyped"])
+    page.press("#code", "Enter")
+    expect_screen(page, "refused")
+    screens.append(("refused", _axe_violations(page)))
+    page.goto(f"{base_url}/v/{pickup.codes['valid']}?lang=en")
+    screens.append(("voucher page", _axe_violations(page)))
+    context.close()
+    context, staff = _staff_page(browser, base_url, "alice", "Desk 1")
+    screens.append(("staff station", _axe_violations(staff)))
+    staff.fill("#code", pickup.codes["valid_2"])
+    staff.press("#code", "Enter")
+    staff.wait_for_selector("#hand-over-all")
+    screens.append(("staff voucher", _axe_violations(staff)))
+    context.close()
+    assert [s for s in screens if s[1]] == []

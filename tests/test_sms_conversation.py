@@ -1,0 +1,260 @@
+"""The SMS conversation on the demo: book, check, change and cancel, in both languages."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import timedelta
+
+import pytest
+from conftest import DEMO_LOADED_AT, SECRET
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared import booking, storage
+from sms import texts
+from sms.conversation import ChannelConfig, handle_sms
+from sms.segments import count_segments
+
+CHANNEL = ChannelConfig(SECRET.encode(), hold_minutes=5)
+ZH_PHONE = "+8617000000001"  # demo enterprise 1 prefers Chinese
+EN_PHONE = "+8617000000009"  # every ninth prefers English
+_ids = itertools.count(1)
+
+
+def sms(db, phone, text, now=DEMO_LOADED_AT, message_id=None):
+    return handle_sms(
+        db, phone, "+10000000000", text, message_id or f"SM{next(_ids)}", now, CHANNEL
+    )
+
+
+def live(db, phone):
+    recipient = storage.find_recipients_by_phone(db, phone)[0]
+    found = storage.live_booking_for(db, recipient["id"])
+    return storage.voucher_view_by_booking(db, found["id"]) if found else None
+
+
+def fits(reply) -> bool:
+    count = count_segments(reply.text)
+    if reply.language == "en":
+        return count.encoding == "GSM-7" and count.units <= 160
+    return count.units <= 134
+
+
+WORDS = {
+    "zh": {"status": "查询", "book": "预约", "change": "改期", "cancel": "取消"},
+    "en": {"status": "STATUS", "book": "BOOK", "change": "CHANGE", "cancel": "QX"},
+}
+
+
+@pytest.mark.parametrize(("phone", "language"), [(ZH_PHONE, "zh"), (EN_PHONE, "en")])
+def test_check_change_cancel_and_book_again(demo_db, phone, language):
+    words = WORDS[language]
+    before = live(demo_db, phone)
+    code = texts.format_code(before["code"])
+
+    status = sms(demo_db, phone, words["status"])
+    assert status.language == language and code in status.text and fits(status)
+
+    offer = sms(demo_db, phone, words["change"])
+    assert "1)" in offer.text and "3)" in offer.text and fits(offer)
+    chosen = sms(demo_db, phone, "2")
+    after = live(demo_db, phone)
+    assert after["slot_id"] != before["slot_id"]
+    assert after["code"] == before["code"]  # a move keeps the voucher
+    assert code in chosen.text and fits(chosen)
+    when = texts.when(after["starts_at"], after["ends_at"], after["timezone"], language)
+    assert when in sms(demo_db, phone, words["status"]).text
+
+    ask = sms(demo_db, phone, words["cancel"])
+    assert when in ask.text and live(demo_db, phone) is not None
+    done = sms(demo_db, phone, "1")
+    assert live(demo_db, phone) is None
+    assert code in done.text and fits(done)
+    assert sms(demo_db, phone, words["status"]).text == texts.sms_text(
+        "no_booking", language, which=""
+    )
+
+    sms(demo_db, phone, words["book"])
+    booked = sms(demo_db, phone, "1")
+    fresh = live(demo_db, phone)
+    assert fresh is not None and fresh["code"] != before["code"]
+    assert texts.format_code(fresh["code"]) in booked.text and fits(booked)
+
+
+def test_cancel_with_code_asks_first_and_other_reply_keeps_it(demo_db):
+    voucher = live(demo_db, EN_PHONE)
+    ask = sms(demo_db, EN_PHONE, f"CANCEL {voucher['code']}")
+    assert ask.text.startswith("Cancel your pickup on")
+    kept = sms(demo_db, EN_PHONE, "no thanks")
+    assert kept.text.startswith("Not cancelled")
+    assert live(demo_db, EN_PHONE) is not None
+    # The confirmation is gone: a later "1" does not cancel.
+    assert sms(demo_db, EN_PHONE, "1").text == texts.sms_text("not_offered", "en")
+    assert live(demo_db, EN_PHONE) is not None
+
+
+@pytest.mark.parametrize(
+    ("code", "key"),
+    [("1234", "code_mistyped"), ("0000000000000001", "code_mistyped"), (None, "code_not_yours")],
+)
+def test_cancel_with_a_wrong_code(demo_db, code, key):
+    if code is None:  # somebody else's real code
+        code = live(demo_db, ZH_PHONE)["code"]
+    assert sms(demo_db, EN_PHONE, f"CANCEL {code}").text == texts.sms_text(key, "en")
+    assert live(demo_db, ZH_PHONE) is not None and live(demo_db, EN_PHONE) is not None
+
+
+@pytest.mark.parametrize("word", ["CANCEL", "cancel", "STOP", "Stop.", "退订", "END", "QUIT"])
+def test_bare_cancel_and_stop_opt_out_and_never_cancel(demo_db, word):
+    reply = sms(demo_db, EN_PHONE, word)
+    assert reply.text == texts.sms_text("opted_out", "en")
+    assert storage.is_opted_out(demo_db, EN_PHONE)
+    assert live(demo_db, EN_PHONE) is not None
+    # Opted out: nothing is sent back until START.
+    assert sms(demo_db, EN_PHONE, "STATUS").text == ""
+    assert sms(demo_db, EN_PHONE, "START").text == texts.sms_text("opted_in", "en")
+    assert not storage.is_opted_out(demo_db, EN_PHONE)
+    assert "Voucher" in sms(demo_db, EN_PHONE, "STATUS").text
+
+
+def test_language_is_remembered_per_phone(demo_db):
+    assert sms(demo_db, ZH_PHONE, "EN").text == texts.sms_text("language_set", "en")
+    assert sms(demo_db, ZH_PHONE, "STATUS").text.startswith("Pickup ")
+    assert sms(demo_db, ZH_PHONE, "中文").text == texts.sms_text("language_set", "zh")
+    assert sms(demo_db, ZH_PHONE, "STATUS").text.startswith("领取时间")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("hello", "en"), ("你好", "zh"), ("BOOK", "en"), ("123", "zh")]
+)
+def test_unknown_phone_is_told_how_to_register(demo_db, text, language):
+    reply = sms(demo_db, "+8613900000000", text)
+    assert reply.text == texts.sms_text("unknown_phone", language)
+
+
+@pytest.mark.parametrize("text", ["hello", "", "   ", "😀", "12", "thanks a lot"])
+def test_anything_else_gets_help(demo_db, text):
+    assert sms(demo_db, EN_PHONE, text).text == texts.sms_text("help", "en")
+
+
+def test_choice_without_offer(demo_db):
+    assert sms(demo_db, EN_PHONE, "2").text == texts.sms_text("not_offered", "en")
+
+
+def test_choice_out_of_range(demo_db):
+    sms(demo_db, EN_PHONE, "BOOK")
+    assert sms(demo_db, EN_PHONE, "7").text == texts.sms_text(
+        "bad_choice", "en", choices="1, 2 or 3"
+    )
+
+
+def test_offered_slot_taken_after_hold_expired(demo_db):
+    sms(demo_db, EN_PHONE, "BOOK")
+    conversation = storage.get_conversation(demo_db, EN_PHONE)
+    slot_id = __import__("json").loads(conversation["offered"])[0]
+    later = DEMO_LOADED_AT + timedelta(minutes=10)
+    # Others fill the slot after the hold lapsed.
+    slot = storage.get_slot(demo_db, slot_id)
+    others = [
+        r
+        for r in storage.list_recipients(demo_db, slot["distribution_id"])
+        if storage.live_booking_for(demo_db, r["id"])["slot_id"] != slot_id
+    ]
+    filled = 0
+    for other in others:
+        try:
+            booking.book_slot(demo_db, other["id"], slot_id, later, "test", CHANNEL.make_code)
+            filled += 1
+        except Exception:  # noqa: BLE001 - capacity reached: stop filling
+            break
+    assert filled
+    reply = sms(demo_db, EN_PHONE, "1", now=later)
+    assert reply.text == texts.sms_text("slot_taken", "en")
+
+
+def test_phone_on_two_rosters_says_which(demo_db):
+    first = storage.find_recipients_by_phone(demo_db, EN_PHONE)[0]
+    with storage.transaction(demo_db):
+        storage.insert_recipients(
+            demo_db,
+            2,
+            [
+                {
+                    "name": "Extra",
+                    "external_id": "X-1",
+                    "phone": EN_PHONE,
+                    "language": "en",
+                    "population": 1000,
+                }
+            ],
+        )
+    reply = sms(demo_db, EN_PHONE, "STATUS")
+    # No booking in distribution 2: the one with a booking (disinfectant) is meant.
+    assert reply.text.startswith("Disinfectant: Pickup ")
+    assert live(demo_db, EN_PHONE)["recipient_id"] == first["id"]
+
+
+def test_retried_message_books_once_and_answers_the_same(demo_db):
+    sms(demo_db, EN_PHONE, "CHANGE")
+    first = sms(demo_db, EN_PHONE, "1", message_id="SMretry")
+    moved = storage.audit_entries(demo_db)
+    again = sms(demo_db, EN_PHONE, "1", message_id="SMretry")
+    assert again == first
+    assert storage.audit_entries(demo_db) == moved
+
+
+def test_two_copies_at_once_book_once(demo_app, demo_db):
+    recipient = storage.find_recipients_by_phone(demo_db, EN_PHONE)[0]
+    storage.cancel_booking_row(
+        demo_db, storage.live_booking_for(demo_db, recipient["id"])["id"], DEMO_LOADED_AT
+    )
+    sms(demo_db, EN_PHONE, "BOOK")
+    path = demo_app.config["PICKUP_DB"]
+    replies, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def deliver():
+        connection = storage.open_database(path)
+        try:
+            barrier.wait()
+            replies.append(sms(connection, EN_PHONE, "1", message_id="SMtwin"))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.conn.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert replies[0] == replies[1] and replies[0].text.startswith("Booked:")
+    bookings = demo_db.execute(
+        "SELECT count(*) FROM bookings WHERE recipient_id = ?", [recipient["id"]]
+    ).fetchone()[0]
+    assert bookings == 2  # the cancelled one and exactly one new one
+    assert (
+        demo_db.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'book' AND actor = ?",
+            [f"sms:{EN_PHONE}"],
+        ).fetchone()[0]
+        == 1
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=st.text(max_size=200))
+def test_any_text_gets_a_reply_within_limits(demo_db, text):
+    reply = sms(demo_db, EN_PHONE, text)
+    if storage.is_opted_out(demo_db, EN_PHONE):
+        assert reply.text in ("", texts.sms_text("opted_out", reply.language))
+        sms(demo_db, EN_PHONE, "START")
+        return
+    assert reply.text
+    assert fits(reply), reply
