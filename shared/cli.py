@@ -18,6 +18,7 @@ from shared.allocation import METHODS
 from shared.db import get_db
 from shared.errors import PickupError, RosterInvalid
 from shared.handover import reconcile
+from shared.settings import is_development
 from shared.vouchers import voucher_code
 
 ACTOR = "cli"
@@ -127,6 +128,10 @@ def demo_command(start: str | None, if_empty: bool, base_url: str) -> None:
 def _print_links(db, base_url: str) -> None:
     base = base_url.rstrip("/")
     click.echo(f"Service: {base}/   Health: {base}/healthz")
+    if is_development(current_app.config):
+        logins = demo.demo_accounts(db, current_app.instance_path, storage.now_utc())
+        shown = ", ".join(f"{name} / {password}" for name, password in logins.items())
+        click.echo(f"Demo logins (development only): {shown}")
     for d in storage.list_distributions(db):
         rows = exports.booking_rows(db, d["id"])
         if rows:

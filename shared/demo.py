@@ -12,15 +12,18 @@ Every enterprise, person and phone number here is fictional; the phone numbers u
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from shared import planning, storage
+from shared import accounts, planning, storage
 from shared.roster import uscc_check_char
 
 TIMEZONE = "Asia/Shanghai"
@@ -256,3 +259,25 @@ def load_demo(
         planning.allocate_distribution(db, distribution_id, now, actor)
         planning.schedule_distribution(db, distribution_id, now, actor, make_code)
     return [disinfectant, masks]
+
+
+DEMO_ACCOUNTS = (("admin", "admin"), ("staff", "staff"))
+
+
+def demo_accounts(db: Database, instance_path: str | Path, now: datetime) -> dict[str, str]:
+    """Development only: an admin and a staff login with random passwords, made once.
+
+    They are kept in ``instance/demo-accounts.json`` (mode 0600) so that ``make run``
+    can show them again; a production database never gets them.
+    """
+    path = Path(instance_path) / "demo-accounts.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    for username, role in DEMO_ACCOUNTS:
+        password = known.setdefault(username, secrets.token_urlsafe(9))
+        # The file outlives a deleted database: recreate the account with the same password.
+        if storage.get_user_by_name(db, username) is None:
+            accounts.create_user(db, username, password, role, now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(known))
+    return known

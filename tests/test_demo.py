@@ -91,3 +91,17 @@ def test_default_start_is_the_current_hour_in_fenghua():
 
     start = demo.default_start(datetime(2020, 2, 4, 4, 37, tzinfo=UTC))
     assert start.isoformat() == "2020-02-04T12:00:00+08:00"
+
+
+def test_demo_accounts_are_made_once_and_survive_a_new_database(db, tmp_path):
+    from shared import accounts
+
+    first = demo.demo_accounts(db, tmp_path, storage.now_utc())
+    assert set(first) == {"admin", "staff"}
+    assert demo.demo_accounts(db, tmp_path, storage.now_utc()) == first
+    assert accounts.authenticate(db, "admin", first["admin"])["role"] == "admin"
+    assert (tmp_path / "demo-accounts.json").stat().st_mode & 0o077 == 0
+    fresh = storage.open_database(tmp_path / "new.sqlite3")
+    storage.migrate(fresh)
+    assert demo.demo_accounts(fresh, tmp_path, storage.now_utc()) == first
+    assert accounts.authenticate(fresh, "staff", first["staff"])["role"] == "staff"
