@@ -105,7 +105,7 @@ def login():
                 session["lang"] = lang
             target = request.args.get("next", "")
             # Only a path on this site, never an absolute URL someone slipped in.
-            if not target.startswith("/staff") or target.startswith("//"):
+            if not target.startswith(("/staff", "/admin")) or target.startswith("//"):
                 target = url_for("staff.station")
             return redirect(target)
     return _render("staff_login.html", 401 if error else 200, error=error)

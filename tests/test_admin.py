@@ -7,14 +7,16 @@ import html
 import io
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
+from conftest import DEMO_LOADED_AT, SECRET, require
 from kiosk_support import AT, PASSWORD, csrf, login
 
 from admin import charts, setup
 from shared import accounts, booking, roster, storage
 from shared.db import get_db
+from shared.errors import RosterInvalid
 from shared.handover import hand_over
 from sms.conversation import channel_config, handle_sms
 
@@ -39,11 +41,11 @@ VALID = {
     "allocation_method": "sainte_lague",
 }
 ROSTER = (
-    "name,external_id,town,headcount,phone,language\n"
-    "Alpha Ltd,A1,Yuelin,30,+8617000002001,en\n"
-    "Beta Ltd,B2,Xikou,10,+8617000002002,zh\n"
-    "Gamma Ltd,C3,Xikou,60,,en\n"
-).encode()
+    b"name,external_id,town,headcount,phone,language\n"
+    b"Alpha Ltd,A1,Yuelin,30,+8617000002001,en\n"
+    b"Beta Ltd,B2,Xikou,10,+8617000002002,zh\n"
+    b"Gamma Ltd,C3,Xikou,60,,en\n"
+)
 BAD_ROSTER = "name,external_id,headcount,phone\nAlpha,A1,many,+8617000002001\nBeta,B2,5,12\n"
 FORM_EXPIRED = "The form has expired. Go back, reload the page and try again."
 FORBIDDEN = "The operator console is for administrators only. Sign in with an admin account."
@@ -125,43 +127,52 @@ ROUTES = [
     ("get", "/admin/static/console.css"),
 ]
 GET_ROUTES = [path for method, path in ROUTES if method == "get"]
+# One client per role walks every route: the sign-in (a slow password hash) happens once.
 
 
-@pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_anonymous_is_sent_to_sign_in(console, method, path):
-    response = getattr(console.test_client(), method)(path)
-    assert response.status_code == 302
-    assert response.headers["Location"] == f"/staff/login?next={path}"
-
-
-@pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_staff_role_is_refused(console, method, path):
+def test_anonymous_is_sent_to_sign_in_everywhere(console):
     client = console.test_client()
-    login(client, "sam")
-    response = getattr(client, method)(path + "?lang=en")
-    assert response.status_code == 403
-    assert FORBIDDEN in _text(response)
-
-
-@pytest.mark.parametrize("path", GET_ROUTES)
-def test_admin_opens_every_page(console, path):
-    response = _admin(console).get(path)
-    assert response.status_code == 200
-
-
-def test_live_figures_need_a_sign_in(console):
-    response = console.test_client().get("/admin/d/1/dashboard/live")
+    for method, path in ROUTES:
+        response = getattr(client, method)(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"] == f"/staff/login?next={path}", path
+    response = client.get("/admin/d/1/dashboard/live")  # polled by script: no redirect
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r[0] == "post"])
-def test_post_without_csrf_token_is_refused(console, method, path):
+def test_staff_role_is_refused_everywhere(console):
+    client = console.test_client()
+    login(client, "sam")
+    for method, path in ROUTES:
+        response = getattr(client, method)(path + "?lang=en")
+        assert response.status_code == 403, path
+        assert FORBIDDEN in _text(response), path
+    assert client.get("/admin/d/1/dashboard/live").status_code == 403
+
+
+def test_admin_opens_every_page(console):
     client = _admin(console)
-    response = client.post(path, data={"name": "x"})
-    assert response.status_code == 400
-    assert FORM_EXPIRED in _text(response)
-    response = client.post(path, data={"csrf_token": "forged"})
-    assert response.status_code == 400
+    for path in GET_ROUTES:
+        assert client.get(path).status_code == 200, path
+
+
+def test_post_without_csrf_token_is_refused_everywhere(console):
+    client = _admin(console)
+    for method, path in ROUTES:
+        if method != "post":
+            continue
+        response = client.post(path, data={"name": "x"})
+        assert response.status_code == 400, path
+        assert FORM_EXPIRED in _text(response), path
+        assert client.post(path, data={"csrf_token": "forged"}).status_code == 400, path
+    with console.app_context():
+        assert len(storage.list_distributions(get_db())) == 2
+        assert storage.outbox_counts(get_db()) == {}
+
+
+def test_readme_documents_the_console():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "## Operator console" in readme and "| `mark-no-shows" in readme
 
 
 def test_unknown_distribution_is_404(console):
@@ -266,7 +277,9 @@ def _edit_values(app, distribution_id: int = 1) -> dict:
         db = get_db()
         site = storage.list_sites(db, distribution_id)[0]
         return setup.form_values(
-            storage.get_distribution(db, distribution_id), site, storage.list_windows(db, site["id"])
+            storage.get_distribution(db, distribution_id),
+            site,
+            storage.list_windows(db, site["id"]),
         )
 
 
@@ -379,7 +392,7 @@ def test_roster_with_errors_imports_nothing_and_lists_every_error(fresh):
     )  # fmt: skip
     assert response.status_code == 422
     page = _text(response)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(RosterInvalid) as caught:
         roster.parse_roster(BAD_ROSTER.encode(), "Asia/Shanghai", "CN")
     errors = caught.value.errors
     assert f"The file has {len(errors)} errors; nothing was imported." in page
@@ -444,7 +457,7 @@ def test_allocation_preview_and_commit(fresh):
     client = _imported(fresh)
     page = _text(client.get("/admin/d/1/allocate"))
     assert "Sainte-Laguë (Webster): stock 40 units, 40 allotted, 0 left over." in page
-    assert "<td>Gamma Ltd</td><td>C3</td><td class=\"num\">60</td>" in page
+    assert '<td>Gamma Ltd</td><td>C3</td><td class="num">60</td>' in page
     page = _text(client.get("/admin/d/1/allocate?method=largest_remainder"))
     assert "Largest remainder: stock 40 units, 40 allotted, 0 left over." in page
     with fresh.app_context():
@@ -493,7 +506,9 @@ def test_schedule_preview_chart_and_commit(fresh):
     response = _post(client, "/admin/d/1/schedule")
     assert response.headers["Location"] == "/admin/d/1/invite"
     assert "3 recipients booked into 4 slots (0 already had one)." in _follow(client, response)
-    assert "Every allotted recipient already has a slot." in _text(client.get("/admin/d/1/schedule"))
+    assert "Every allotted recipient already has a slot." in _text(
+        client.get("/admin/d/1/schedule")
+    )
 
 
 def test_schedule_errors(fresh):
@@ -729,9 +744,9 @@ def test_audit_log_is_shown_and_cannot_be_changed(console):
     page = _text(client.get("/admin/audit?subject=distribution:1"))
     assert "<td>admin:ada</td><td>offer_missed</td>" in page
     assert "<td>demo</td><td>create_distribution</td>" in page
-    assert client.post("/admin/audit", data={"csrf_token": csrf(client, "/admin/")}).status_code == (
-        405
-    )
+    assert client.post(
+        "/admin/audit", data={"csrf_token": csrf(client, "/admin/")}
+    ).status_code == (405)
     with console.app_context(), pytest.raises(Exception, match="append-only"):
         get_db().execute("DELETE FROM audit_log")
 
@@ -756,6 +771,90 @@ def test_bar_chart_escapes_labels_and_scales_to_the_capacity():
     root = ET.fromstring(str(svg))
     ns = "{http://www.w3.org/2000/svg}"
     bars = [r for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
-    assert [b.find(f"{ns}title").text for b in bars] == ["<9:00> booked & co: 3", "9:30 booked & co: 0"]
+    assert [b.find(f"{ns}title").text for b in bars] == [
+        "<9:00> booked & co: 3",
+        "9:30 booked & co: 0",
+    ]
     assert float(bars[0].get("height")) == pytest.approx(180 * 3 / 4)
     assert len([x for x in root.iter(f"{ns}line") if x.get("class") == "limit"]) == 1 + 1
+
+
+# -- a real browser -------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.mark.browser
+def test_operator_sets_up_a_distribution_in_a_browser(fresh, live_server, tmp_path):
+    require(CHROMIUM.exists(), "Debian chromium (/usr/bin/chromium) drives the browser tests")
+    from playwright.sync_api import expect, sync_playwright
+
+    base = live_server(fresh)
+    roster_file = tmp_path / "gloves.csv"
+    roster_file.write_bytes(ROSTER)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/admin/?lang=en")
+            assert "/staff/login?next=/admin/" in page.url
+            page.fill("#username", "ada")
+            page.fill("#password", PASSWORD)
+            page.fill("#station", "Office")
+            page.click("button[type=submit]")
+            expect(page).to_have_url(f"{base}/admin/?lang=en")
+
+            page.click("#new-distribution")
+            for name, value in VALID.items():
+                if name in {"item_key", "weight_basis", "allocation_method"}:
+                    continue
+                page.fill(f"#{name}", value)
+            page.select_option("#weight_basis", "headcount")
+            page.click("#save")
+            expect(page.locator(".flash.notice")).to_have_text("Distribution 1 created.")
+
+            page.click("text=2. Roster")
+            page.set_input_files("#file", str(roster_file))
+            page.click("#check")
+            expect(page.locator("#roster-clean")).to_have_text(
+                "The file is clean: 3 rows. Import them when they look right."
+            )
+            page.click("#import")
+            expect(page.locator(".flash.notice")).to_have_text("Imported 3 recipients.")
+            expect(page.locator("#allocation-summary")).to_contain_text(
+                "stock 40 units, 40 allotted, 0 left over."
+            )
+
+            page.click("#commit-allocation")
+            expect(page.locator("#schedule-summary")).to_have_text(
+                "4 slots; 3 recipients get a slot now, 0 already have one."
+            )
+            expect(page.locator("#load-chart svg")).to_be_visible()
+
+            page.click("#commit-schedule")
+            expect(page.locator(".flash.notice")).to_have_text(
+                "3 recipients booked into 4 slots (0 already had one)."
+            )
+            page.click("#send-invitations")
+            expect(page.locator("#count-queued")).to_have_text("2")  # Gamma has no phone
+
+            page.click("text=6. Live dashboard")
+            expect(page.locator("#state-booked")).to_have_text("3")
+            expect(page.locator("#slot-chart svg rect.booked")).to_have_count(4 + 1)
+            expect(page.locator(".handed")).to_contain_text("Handed out 0 of 40 box of 100")
+
+            page.click("#switch-language")
+            expect(page.locator("h1")).to_have_text("实时看板")
+        finally:
+            browser.close()
+
+
+def test_sign_in_returns_to_the_console_page_asked_for(console):
+    client = console.test_client()
+    token = csrf(client, "/staff/login")
+    response = client.post(
+        "/staff/login?next=/admin/d/1/dashboard",
+        data={"username": "ada", "password": PASSWORD, "station": "Office", "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/admin/d/1/dashboard"
