@@ -89,6 +89,11 @@ def page(browser):
     context.close()
 
 
+def wait_for_code_focus(page) -> None:
+    """A wedge scanner types into whatever has focus: wait until autofocus has placed it."""
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+
+
 def expect_screen(page, screen: str, timeout: float = 10_000) -> None:
     page.wait_for_selector(f"body[data-screen='{screen}']", timeout=timeout)
 
@@ -105,6 +110,7 @@ def acknowledge_and_check_in(page, queue_number: str = "1") -> None:
 )
 def test_kiosk_by_keyboard_wedge(pickup, base_url, page, lang, heading, checked_in):
     page.goto(f"{base_url}/kiosk?lang={lang}")
+    wait_for_code_focus(page)
     # A wedge scanner types the QR content into the focused input and presses Enter.
     page.keyboard.type(qr_content(pickup.codes["valid"]), delay=5)
     page.keyboard.press("Enter")
