@@ -3,7 +3,8 @@
 Prints, for each size, the time and peak memory (max RSS growth) of allocate_units
 (Sainte-Laguë) and assign_slots, the growth exponent between sizes (1.0 = linear),
 and the ratio to a baseline measured in the same run: sorting the same number of
-random floats with ``sorted``, which any machine does at its own speed. Target: 1 M in 10 s on one core.
+random floats with ``sorted``, which any machine does at its own speed.
+Target: 1 M in 10 s on one core.
 
 Run: ``.venv/bin/python bench/scale.py [--sizes 1000,100000,1000000]``
 """
