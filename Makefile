@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 export PICKUP_ENV ?= development
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench audit clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,14 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Every bench/*.py is a benchmark except the helpers the benchmarks share.
+BENCHMARKS := $(filter-out bench/support.py bench/bare_app.py,$(wildcard bench/*.py))
+
 bench: $(VENV)/.dev-installed
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+audit: $(VENV)/.dev-installed
+	$(BIN)/pip-audit -r requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import Flask, jsonify
 
+import web_security
 from shared import db, settings, storage
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build an app. ``test_config`` overrides the environment (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+    # No app-wide static folder: each blueprint serves its own files.
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     config = settings.load_settings(os.environ, app.instance_path)
     if test_config:
         config.update(test_config)
@@ -24,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["VOUCHER_SECRET"] = app.config["SECRET_KEY"].encode()
     app.json.ensure_ascii = False
 
+    web_security.init_app(app)
     db.init_app(app)
 
     # Each channel is a blueprint; imported here, not at module level, so that importing

@@ -280,7 +280,7 @@ def roster_import(distribution_id: int):
     distribution = _distribution(distribution_id)
     try:
         data = base64.b64decode(request.form.get("data", ""), validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: text that is not even ASCII
         data = b""
     if not data:
         return _render(

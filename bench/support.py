@@ -58,6 +58,7 @@ class Service:
     port: int
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    settings: dict[str, str] = field(default_factory=dict)  # more settings for this run
 
     @property
     def base_url(self) -> str:
@@ -74,6 +75,7 @@ class Service:
             PUBLIC_BASE_URL=self.base_url,
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
         )
+        env.update(self.settings)
         return env
 
 
@@ -250,19 +252,35 @@ BOOKED = frozenset({"booked", "changed"})
 VOUCHER_RE = re.compile(r"\d{4} ?\d{4} ?\d{4} ?\d{4}")
 
 
-def booking_flow(client: Client, phone: str, log: Callable[[str, Answer, str], None]) -> str:
+Log = Callable[[dict[str, str], Answer, str], None]
+
+
+def send_sms(client: Client, form: dict[str, str], log: Log, attempts: int = 5) -> str:
+    """Deliver one SMS webhook; the kind of its reply, or ``failed``.
+
+    A dropped connection is retried with the same MessageSid, as Twilio retries: the
+    service answers a repeat with the reply it stored, and books nothing twice.
+    """
+    for attempt in range(attempts):
+        answer = client.post("/sms/inbound", form)
+        kind = reply_kind(reply_text(answer.body)) if answer.status == 200 else "failed"
+        log(form, answer, kind)
+        if answer.status != 0:
+            return kind
+        time.sleep(0.05 * (attempt + 1))
+    return "failed"
+
+
+def booking_flow(client: Client, phone: str, log: Log) -> str:
     """One representative books by SMS: BOOK, then 1 for the first time offered.
 
     With nothing free they cancel (QX, then 1) to book afresh next time, as people did when
     they could not move a booking. Returns the kind of the last reply. ``log`` gets every
-    request's command, answer and reply kind.
+    request's form, answer and reply kind.
     """
 
     def send(body: str) -> str:
-        answer = client.post("/sms/inbound", sms_form(phone, body))
-        kind = reply_kind(reply_text(answer.body)) if answer.status == 200 else "failed"
-        log(body, answer, kind)
-        return kind
+        return send_sms(client, sms_form(phone, body), log)
 
     kind = send("BOOK")
     if kind == "offer":

@@ -1,9 +1,10 @@
 """The pickup point: the voucher page, the self-service kiosk, the staff station, the scanner API.
 
 Views stay thin: they read the request, call :mod:`shared`, and render. Three blueprints:
-``bp`` (``/v/<code>`` and ``/kiosk``, public), ``staff_bp`` (``/staff``, password login)
-and ``api_bp`` (``/api/v1``, bearer tokens). ``cli_group=None`` puts the account commands
-(``create-user``, ``create-token``, ``safety-content``) at the top level of ``flask``.
+``bp`` (the landing page ``/``, ``/v/<code>`` and ``/kiosk``, public), ``staff_bp``
+(``/staff``, password login) and ``api_bp`` (``/api/v1``, bearer tokens). ``cli_group=None``
+puts the account commands (``create-user``, ``create-token``, ``safety-content``) at the top
+level of ``flask``.
 """
 
 from flask import Blueprint
@@ -17,7 +18,7 @@ bp = Blueprint(
     cli_group=None,
 )
 
-from kiosk import commands, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
+from kiosk import commands, home, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
 from kiosk.api import api_bp  # noqa: E402
 from kiosk.staff import staff_bp  # noqa: E402
 

@@ -28,7 +28,7 @@ from flask import (
 
 from kiosk.texts import t
 from kiosk.web import mask_phone, now, protect_forms
-from shared import accounts, messages, safety, storage
+from shared import accounts, messages, ratelimit, safety, storage
 from shared.db import get_db
 from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
 from shared.handover import AlreadyHandedOver, hand_over, undo_handover
@@ -36,12 +36,6 @@ from shared.verification import Verdict, check_in, verify_voucher
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 protect_forms(staff_bp)
-
-
-@staff_bp.record_once
-def _cookie_policy(state: Any) -> None:
-    # The staff session is a login: keep its cookie away from cross-site requests.
-    state.app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
 
 def _language() -> str:
@@ -88,15 +82,26 @@ def _who() -> tuple[str, str]:
 
 @staff_bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
+        db, moment, address = get_db(), now(), request.remote_addr
+        username = request.form.get("username", "")
         try:
-            user = accounts.authenticate(
-                get_db(), request.form.get("username", ""), request.form.get("password", "")
-            )
+            # The lock is checked before the password: a locked name cannot be guessed.
+            ratelimit.check_login_allowed(db, username, address, moment)
+            user = accounts.authenticate(db, username, request.form.get("password", ""))
+        except ratelimit.LoginLocked as exc:
+            error, status = t("login_locked", g.lang, minutes=exc.minutes_left(moment)), 429
         except accounts.NotAuthenticated:
-            error = t("login_failed", g.lang)
+            limits = ratelimit.login_limits(current_app.config)
+            until = ratelimit.login_failed(db, username, address, moment, limits)
+            if until is None:
+                error, status = t("login_failed", g.lang), 401
+            else:
+                minutes = ratelimit.LoginLocked(until).minutes_left(moment)
+                error, status = t("login_locked", g.lang, minutes=minutes), 429
         else:
+            ratelimit.login_succeeded(db, user["username"])
             lang = session.get("lang")
             session.clear()  # a fresh session on sign-in: no fixation of an old one
             session["user"] = user
@@ -108,7 +113,7 @@ def login():
             if not target.startswith(("/staff", "/admin")) or target.startswith("//"):
                 target = url_for("staff.station")
             return redirect(target)
-    return _render("staff_login.html", 401 if error else 200, error=error)
+    return _render("staff_login.html", status, error=error)
 
 
 @staff_bp.post("/logout")
@@ -253,6 +258,16 @@ def _code_action(action: Callable[[str], Any]) -> Any:
         return _voucher_page(code, 400, str(exc))
 
 
+WHOLE_NUMBER_DIGITS = 9  # more than any count or id this station handles
+
+
+def whole_number(raw: str, name: str) -> int:
+    """``raw`` as a whole number of ASCII digits (not "²" or "１"), else InvalidInput."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > WHOLE_NUMBER_DIGITS:
+        raise InvalidInput(f"{name} must be a whole number")
+    return int(raw)
+
+
 def _tz_of(code: str) -> ZoneInfo:
     verdict = verify_voucher(get_db(), code, _secret(), now())
     return ZoneInfo(verdict.voucher["timezone"] if verdict.voucher else "UTC")
@@ -262,12 +277,9 @@ def _tz_of(code: str) -> ZoneInfo:
 def handover():
     def act(code: str):
         raw = request.form.get("units", "").strip()
-        if raw and not raw.isdigit():
-            raise InvalidInput("units must be a whole number")
+        units = whole_number(raw, "units") if raw else None
         staff, station_name = _who()
-        result = hand_over(
-            get_db(), code, _secret(), now(), staff, station_name, int(raw) if raw else None
-        )
+        result = hand_over(get_db(), code, _secret(), now(), staff, station_name, units)
         unit = result.verdict.voucher["unit_name"]
         flash(
             t("handed_ok", g.lang, units=result.units, unit=unit, remaining=result.remaining_units),
@@ -281,15 +293,13 @@ def handover():
 @staff_bp.post("/undo")
 def undo():
     def act(code: str):
-        raw = request.form.get("handover_id", "")
-        if not raw.isdigit():
-            raise InvalidInput("handover_id must be a whole number")
-        handover = storage.get_handover(get_db(), int(raw))
+        handover_id = whole_number(request.form.get("handover_id", ""), "handover_id")
+        handover = storage.get_handover(get_db(), handover_id)
         verdict = verify_voucher(get_db(), code, _secret(), now())
         if verdict.voucher is None or verdict.voucher["booking_id"] != handover["booking_id"]:
             raise InvalidInput("that handover is not one of this voucher's")
         undo_handover(
-            get_db(), int(raw), now(), _who()[0], current_app.config["PICKUP_UNDO_SECONDS"]
+            get_db(), handover_id, now(), _who()[0], current_app.config["PICKUP_UNDO_SECONDS"]
         )
         flash(t("undone", g.lang), "notice")
         return redirect(url_for("staff.voucher", code=verdict.voucher["code"]))

@@ -93,6 +93,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "password": {"zh": "密码", "en": "Password"},
     "station": {"zh": "工作台名称", "en": "Station name"},
     "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "login_locked": {
+        "zh": "登录失败次数过多，已暂时锁定。请{minutes}分钟后再试。",
+        "en": "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes.",
+    },
     "search": {"zh": "搜索", "en": "Search"},
     "search_label": {
         "zh": "按单位、联系人、电话或号码搜索",
@@ -127,6 +131,35 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "by_at": {"zh": "{staff}，{station}，{time}", "en": "{staff}, {station}, {time}"},
     "undone_mark": {"zh": "（已撤销）", "en": "(undone)"},
     "open": {"zh": "打开", "en": "Open"},
+    # landing page
+    "home_title": {"zh": "物资分批领取", "en": "Supplies pickup"},
+    "home_intro": {
+        "zh": "按时段分批领取紧缺物资。凭证以短信发送；请选择入口：",
+        "en": "Scarce supplies, collected in staggered time slots. Vouchers come by SMS. "
+        "Choose where to go:",
+    },
+    "home_kiosk": {"zh": "自助领取机", "en": "Self-service kiosk"},
+    "home_kiosk_hint": {
+        "zh": "在领取点扫码签到，阅读安全须知",
+        "en": "check in at the pickup point and read the safety instructions",
+    },
+    "home_staff": {"zh": "工作台", "en": "Staff station"},
+    "home_staff_hint": {"zh": "工作人员登录后发放物资", "en": "staff sign in and hand over"},
+    "home_admin": {"zh": "管理后台", "en": "Operator console"},
+    "home_admin_hint": {
+        "zh": "管理员设置发放、导入名单、查看实时看板",
+        "en": "administrators set up distributions, import rosters, watch the dashboard",
+    },
+    "home_phone": {"zh": "手机模拟器", "en": "Phone simulator"},
+    "home_phone_hint": {
+        "zh": "仅开发环境：模拟短信和电话",
+        "en": "development only: play a phone by SMS and by call",
+    },
+    "home_health": {"zh": "运行状态", "en": "Health check"},
+    "home_health_hint": {
+        "zh": "数据库与迁移是否就绪（JSON）",
+        "en": "whether the database and its migrations are ready (JSON)",
+    },
 }
 
 

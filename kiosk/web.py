@@ -22,7 +22,8 @@ def csrf_token() -> str:
     return token
 
 
-def _check_csrf() -> None:
+def check_csrf() -> None:
+    """Abort with 400 unless a POST carries this session's CSRF token."""
     if request.method != "POST":
         return
     sent = request.form.get(CSRF_FIELD, "")
@@ -33,7 +34,7 @@ def _check_csrf() -> None:
 
 def protect_forms(bp: Blueprint) -> None:
     """Refuse any POST to ``bp`` without this session's CSRF token; give templates the token."""
-    bp.before_request(_check_csrf)
+    bp.before_request(check_csrf)
     # A global, not a context variable, so that imported form macros can use it too.
     bp.add_app_template_global(csrf_token, "csrf_token")
 

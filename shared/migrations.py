@@ -342,3 +342,45 @@ def pickup_point(db: Database) -> None:
                     "stamp": stamp,
                 },
             )
+
+
+@migrations(name="0004_hardening")
+def hardening(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Failed sign-ins, one row each: counted per user name and per client address over a
+        -- window. In the database, not in memory, so that every app node sees the same count.
+        CREATE TABLE login_failures (
+            id INTEGER PRIMARY KEY,
+            scope TEXT NOT NULL CHECK (scope IN ('user', 'address')),
+            key TEXT NOT NULL,                   -- the user name or the client address
+            failed_at TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_key ON login_failures(scope, key, failed_at);
+
+        -- A user name or address refused until ``locked_until``.
+        CREATE TABLE login_locks (
+            scope TEXT NOT NULL CHECK (scope IN ('user', 'address')),
+            key TEXT NOT NULL,
+            locked_until TEXT NOT NULL,
+            PRIMARY KEY (scope, key)
+        );
+
+        -- Calls to the phone menu by caller, for the per-phone call limit.
+        CREATE TABLE ivr_calls (
+            call_id TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        );
+        CREATE INDEX ivr_calls_phone ON ivr_calls(phone, started_at);
+
+        -- When a phone over its limit was last told so: it is told once, then silence.
+        CREATE TABLE phone_limit_notices (
+            phone TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('sms', 'call')),
+            noticed_at TEXT NOT NULL,
+            PRIMARY KEY (phone, channel)
+        );
+        """,
+    )

@@ -128,6 +128,53 @@ SETTINGS: tuple[Setting, ...] = (
         "Log every SQL statement (development only; never logs parameters).",
         _flag,
     ),
+    Setting(
+        "PICKUP_LOGIN_MAX_FAILURES",
+        5,
+        "Failed sign-ins for one user name within PICKUP_LOGIN_WINDOW_MINUTES that lock it "
+        "for PICKUP_LOGIN_LOCK_MINUTES.",
+        int,
+    ),
+    Setting(
+        "PICKUP_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        20,
+        "Failed sign-ins from one client address (any user names) within the window that lock "
+        "that address; higher than per user because an office may share one address.",
+        int,
+    ),
+    Setting(
+        "PICKUP_LOGIN_WINDOW_MINUTES",
+        15,
+        "The window in which failed sign-ins are counted.",
+        int,
+    ),
+    Setting(
+        "PICKUP_LOGIN_LOCK_MINUTES",
+        15,
+        "How long a user name or address stays locked after too many failed sign-ins.",
+        int,
+    ),
+    Setting(
+        "PICKUP_TRUSTED_PROXIES",
+        0,
+        "How many reverse proxies in front of the app set X-Forwarded-For (1 behind the nginx "
+        "of deploy/); the sign-in limit per address then counts the real client address.",
+        int,
+    ),
+    Setting(
+        "PICKUP_SMS_PER_PHONE",
+        10,
+        "Incoming SMS one phone may send in 10 minutes; beyond that it gets one short notice, "
+        "then silence. 0 turns the limit off.",
+        int,
+    ),
+    Setting(
+        "PICKUP_CALLS_PER_PHONE",
+        6,
+        "Calls one phone may make to the phone menu in an hour; beyond that it hears one short "
+        "notice, then calls are hung up at once. 0 turns the limit off.",
+        int,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

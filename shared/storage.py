@@ -1306,3 +1306,98 @@ def dashboard_fingerprint(db: Database, distribution_id: int) -> tuple[Any, ...]
             {"d": distribution_id},
         ).fetchone()
     )
+
+
+# -- hardening: sign-in and per-phone limits ---------------------------------------------
+
+
+def record_login_failure(db: Database, scope: str, key: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO login_failures (scope, key, failed_at) VALUES (?, ?, ?)",
+        [scope, key, to_db_time(now)],
+    )
+
+
+def count_login_failures(db: Database, scope: str, key: str, since: datetime) -> int:
+    return db.execute(
+        "SELECT count(*) FROM login_failures WHERE scope = ? AND key = ? AND failed_at > ?",
+        [scope, key, to_db_time(since)],
+    ).fetchone()[0]
+
+
+def clear_login_failures(db: Database, scope: str, key: str) -> None:
+    db.execute("DELETE FROM login_failures WHERE scope = ? AND key = ?", [scope, key])
+    db.execute("DELETE FROM login_locks WHERE scope = ? AND key = ?", [scope, key])
+
+
+def prune_login_failures(db: Database, before: datetime) -> None:
+    """Forget failures older than the window, so that the table stays small."""
+    db.execute("DELETE FROM login_failures WHERE failed_at <= ?", [to_db_time(before)])
+
+
+def lock_login(db: Database, scope: str, key: str, until: datetime) -> None:
+    db.execute(
+        "INSERT INTO login_locks (scope, key, locked_until) VALUES (?, ?, ?) "
+        "ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until",
+        [scope, key, to_db_time(until)],
+    )
+
+
+def login_locked_until(
+    db: Database, keys: Sequence[tuple[str, str]], now: datetime
+) -> datetime | None:
+    """The latest lock still running on any of ``keys`` (``(scope, key)`` pairs), or None."""
+    latest = None
+    for scope, key in keys:
+        row = _one(
+            db,
+            "SELECT locked_until FROM login_locks WHERE scope = ? AND key = ? AND locked_until > ?",
+            [scope, key, to_db_time(now)],
+        )
+        if row is not None:
+            until = from_db_time(row["locked_until"])
+            latest = until if latest is None or until > latest else latest
+    return latest
+
+
+def count_inbound_since(db: Database, phone: str, since: datetime) -> int:
+    return db.execute(
+        "SELECT count(*) FROM sms_inbound WHERE phone = ? AND received_at > ?",
+        [phone, to_db_time(since)],
+    ).fetchone()[0]
+
+
+def record_ivr_call(db: Database, call_id: str, phone: str, now: datetime) -> bool:
+    """Record a call's start; False if the call was recorded before."""
+    return (
+        db.execute(
+            "INSERT INTO ivr_calls (call_id, phone, started_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (call_id) DO NOTHING",
+            [call_id, phone, to_db_time(now)],
+        ).rowcount
+        == 1
+    )
+
+
+def count_calls_since(db: Database, phone: str, since: datetime) -> int:
+    return db.execute(
+        "SELECT count(*) FROM ivr_calls WHERE phone = ? AND started_at > ?",
+        [phone, to_db_time(since)],
+    ).fetchone()[0]
+
+
+def limit_noticed_at(db: Database, phone: str, channel: str) -> datetime | None:
+    row = _one(
+        db,
+        "SELECT noticed_at FROM phone_limit_notices WHERE phone = ? AND channel = ?",
+        [phone, channel],
+    )
+    return from_db_time(row["noticed_at"]) if row else None
+
+
+def set_limit_noticed(db: Database, phone: str, channel: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO phone_limit_notices (phone, channel, noticed_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (phone, channel) DO UPDATE SET noticed_at = excluded.noticed_at",
+        [phone, channel, to_db_time(now)],
+    )

@@ -6,7 +6,13 @@
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("sms", __name__, template_folder="templates")
+bp = Blueprint(
+    "sms",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/dev/phone/static",
+)
 
 from sms import simulator, views  # noqa: E402,F401  (registers the routes on bp)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared import booking, storage
+from shared import booking, ratelimit, storage
 from shared.errors import (
     BookingClosed,
     HoldExpired,
@@ -43,6 +43,8 @@ class ChannelConfig:
 
     secret: bytes
     hold_minutes: int = 5
+    sms_per_phone: int = 0  # incoming SMS a phone may send per 10 minutes; 0: no limit
+    calls_per_phone: int = 0  # calls a phone may make per hour; 0: no limit
 
     def make_code(self, serial: int) -> str:
         return voucher_code(serial, self.secret)
@@ -50,7 +52,12 @@ class ChannelConfig:
 
 def channel_config(config: Mapping[str, Any]) -> ChannelConfig:
     """The channel's settings from a Flask config (or any mapping with the same keys)."""
-    return ChannelConfig(config["VOUCHER_SECRET"], config["PICKUP_HOLD_MINUTES"])
+    return ChannelConfig(
+        config["VOUCHER_SECRET"],
+        config["PICKUP_HOLD_MINUTES"],
+        config.get("PICKUP_SMS_PER_PHONE", 0),
+        config.get("PICKUP_CALLS_PER_PHONE", 0),
+    )
 
 
 @dataclass(frozen=True)
@@ -176,11 +183,33 @@ def handle_sms(
         seen = storage.get_inbound(db, message_id)
         if seen is not None:
             return Reply(seen["reply"], seen["language"])
-        reply = respond(db, from_phone, text or "", now, channel)
+        reply = _limited(db, from_phone, text or "", now, channel) or respond(
+            db, from_phone, text or "", now, channel
+        )
         storage.record_inbound(
             db, message_id, from_phone, to_phone, text or "", reply.text, reply.language, now
         )
     return reply
+
+
+def _limited(
+    db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig
+) -> Reply | None:
+    """The reply to a phone over its SMS limit (a notice once, then silence), else None.
+
+    STOP and START always go through: the provider acts on them whatever we answer.
+    """
+    if parse_command(text).kind in {"opt_out", "opt_in"}:
+        return None
+    allowance = ratelimit.sms_allowance(db, phone, channel.sms_per_phone, now)
+    if allowance == ratelimit.ALLOW:
+        return None
+    recipients = storage.find_recipients_by_phone(db, phone)
+    recipient = choose_recipient(db, recipients) if recipients else None
+    language = phone_language(db, phone, recipient) or guess_language(text)
+    if allowance == ratelimit.NOTICE:
+        return _reply("rate_limited", language)
+    return Reply("", language)
 
 
 def respond(db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig) -> Reply:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from sqlite_utils import Database
 
-from shared import booking, storage
+from shared import booking, ratelimit, storage
 from shared.errors import (
     BookingClosed,
     HoldExpired,
@@ -34,7 +34,7 @@ from shared.errors import (
 )
 from shared.vouchers import parse_code
 from sms import texts
-from sms.conversation import ChannelConfig, choose_recipient
+from sms.conversation import ChannelConfig, choose_recipient, phone_language
 from sms.outbox import queue_confirmation
 
 MAX_TRIES = 3
@@ -168,9 +168,34 @@ def call_step(
         seen = storage.get_ivr_step(db, call_id, key)
         if seen is not None:
             return Turn.from_json(seen["turn"])
-        turn = _number(_answer(db, caller, step, params, digits, now, channel), params)
+        turn = _limited(db, call_id, caller, step, now, channel) or _number(
+            _answer(db, caller, step, params, digits, now, channel), params
+        )
         storage.record_ivr_step(db, call_id, key, turn.to_json(), now)
     return turn
+
+
+def _limited(
+    db: Database,
+    call_id: str,
+    caller: str | None,
+    step: str,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Turn | None:
+    """A hang-up for a phone over its call limit (a short notice the first time), else None."""
+    if step != "start":
+        return None
+    allowance = ratelimit.call_allowance(db, call_id, caller, channel.calls_per_phone, now)
+    if allowance == ratelimit.ALLOW:
+        return None
+    recipients = storage.find_recipients_by_phone(db, caller)
+    recipient = choose_recipient(db, recipients) if recipients else None
+    known = phone_language(db, caller, recipient)
+    languages = [known] if known else ["zh", "en"]
+    if allowance == ratelimit.SILENCE:
+        return Turn([], languages[0], hangup=True)
+    return Turn([_say(lang, "calls_limited") for lang in languages], languages[0], hangup=True)
 
 
 def _number(turn: Turn, params: dict[str, str]) -> Turn:

@@ -2,7 +2,7 @@
 
 A sender has one method, ``send(to, body) -> provider message id``, and raises
 :class:`SendError` saying whether trying again later could help. Twilio's REST client is
-one adapter; the console adapter logs instead (development); :class:`FakeSender` is for
+one adapter; the console adapter logs instead, masked (development); :class:`FakeSender` is for
 tests. A generic HTTP gateway or a GSM modem would be another class with the same method.
 """
 
@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from shared import logsafe
 from shared.errors import InvalidInput
 from shared.settings import is_development
 
@@ -100,7 +101,8 @@ class ConsoleSender:
     """Development: logs each message instead of sending it, and reports it as sent."""
 
     def send(self, to: str, body: str) -> str:
-        log.info("SMS to %s: %s", to, body)
+        # Masked here as well as by the log redaction: the code an SMS carries is a key.
+        log.info("SMS to %s: %s", logsafe.mask_phone(to), logsafe.redact(body))
         return f"console-{uuid.uuid4().hex}"
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
+from kiosk.web import check_csrf
 from shared import settings, storage
 from shared.db import get_db
 from sms import bp, ivr
@@ -24,6 +25,15 @@ MAX_TRANSCRIPT = 40
 def _dev_only() -> None:
     if not settings.is_development(current_app.config):
         abort(404)
+
+
+@bp.before_request
+def _simulator_guard() -> None:
+    # This blueprint also has the webhooks, which Twilio signs; only the simulator's own
+    # pages are dev-only forms that need the session's CSRF token.
+    if (request.endpoint or "").startswith("sms.phone_"):
+        _dev_only()
+        check_csrf()
 
 
 def _page(phone: str, call: dict | None = None):

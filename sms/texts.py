@@ -131,6 +131,11 @@ SMS: Mapping[str, Mapping[str, str]] = {
         "en": "Reminder: pickup {when} at {site}, {amount}. Voucher {code}.",
         "zh": "提醒：请于{when}到{site}领取{amount}，凭证号{code}。",
     },
+    "rate_limited": {
+        "en": "Too many messages from this phone. We will answer again in 10 minutes; "
+        "STATUS then shows your booking.",
+        "zh": "本号码短信过多，10分钟内不再回复。之后回复“查询”可查看预约。",
+    },
 }
 
 # Templates that carry the voucher code: in Chinese they may take two UCS-2 segments.
@@ -203,6 +208,11 @@ SPOKEN: Mapping[str, Mapping[str, str]] = {
     "too_many": {
         "en": "Sorry, we could not understand your answer. Please call again later. Goodbye.",
         "zh": "抱歉，未能识别您的按键，请稍后再拨。再见。",
+    },
+    "calls_limited": {
+        "en": "This phone has called many times in the last hour. Please call again in an "
+        "hour, or reply to our SMS. Goodbye.",
+        "zh": "本号码一小时内来电次数过多，请一小时后再拨，或回复短信。再见。",
     },
 }
 

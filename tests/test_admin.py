@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from browser_support import CspWatch
 from conftest import DEMO_LOADED_AT, SECRET, require
 from kiosk_support import AT, PASSWORD, csrf, login
 
@@ -795,8 +796,11 @@ def test_operator_sets_up_a_distribution_in_a_browser(fresh, live_server, tmp_pa
     roster_file.write_bytes(ROSTER)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        csp = CspWatch()
         try:
-            page = browser.new_page()
+            context = browser.new_context()
+            csp.attach(context)
+            page = context.new_page()
             page.goto(f"{base}/admin/?lang=en")
             assert "/staff/login?next=/admin/" in page.url
             page.fill("#username", "ada")
@@ -846,8 +850,12 @@ def test_operator_sets_up_a_distribution_in_a_browser(fresh, live_server, tmp_pa
 
             page.click("#switch-language")
             expect(page.locator("h1")).to_have_text("实时看板")
+            page.goto(f"{base}/admin/d/1/invite")  # the stacked progress bar
+            expect(page.locator(".progress.stacked rect")).to_have_count(5)
         finally:
             browser.close()
+        # Every console page, the live dashboard's polling included, runs under the policy.
+        assert csp.violations == []
 
 
 def test_sign_in_returns_to_the_console_page_asked_for(console):

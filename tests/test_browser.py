@@ -2,6 +2,8 @@
 
 Kiosk by keyboard wedge, keypad and fake camera (a .y4m of a voucher QR); refusal screens;
 the idle reset; the staff double scan from two pages; the first-load byte budget; axe-core.
+Every page is watched for Content-Security-Policy violations (:class:`CspWatch`): the
+kiosk, its camera worker and the staff station must work under the app's policy.
 In CI these run and never skip (``require`` fails there when Chromium is missing).
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import CspWatch
 from conftest import require
 from kiosk_support import PASSWORD, Pickup, build_pickup
 from PIL import Image
@@ -51,6 +54,14 @@ def qr_frame(code: str) -> Image.Image:
     return frame
 
 
+@pytest.fixture
+def csp():
+    """A :class:`CspWatch`; the test fails if any attached context saw a violation."""
+    watch = CspWatch()
+    yield watch
+    assert watch.violations == []
+
+
 @pytest.fixture(scope="module")
 def playwright():
     require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
@@ -83,15 +94,47 @@ def base_url(pickup) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, csp):
     context = browser.new_context(viewport={"width": 800, "height": 1280})
+    csp.attach(context)
     yield context.new_page()
     context.close()
 
 
+def test_csp_watch_sees_a_violation(pickup, browser, base_url):
+    """The watch the other tests rely on does catch a refused inline script."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    watch = CspWatch()
+    context = browser.new_context()
+    watch.attach(context)
+    try:
+        page = context.new_page()
+        response = page.goto(f"{base_url}/kiosk")
+        assert "script-src 'self';" in response.headers["content-security-policy"]
+        with (
+            page.expect_console_message(lambda m: "Content Security Policy" in m.text),
+            pytest.raises(PlaywrightError, match="Content Security Policy"),
+        ):
+            page.add_script_tag(content="window.injected = 1")
+        assert page.evaluate("typeof window.injected") == "undefined"
+        assert any("script-src" in v for v in watch.violations), watch.violations
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", ["/?lang=en", "/v/{valid}?lang=en", "/v/{mistyped}"])
+def test_pages_load_under_the_policy_with_their_styles(pickup, base_url, page, path):
+    """No violation (the ``page`` fixture checks), and the style sheet moved out applies."""
+    response = page.goto(base_url + path.format(**pickup.codes))
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    # 18px comes from voucher.css (the browser's default is 16px).
+    assert page.evaluate("getComputedStyle(document.body).fontSize") == "18px"
+
+
 def wait_for_code_focus(page) -> None:
     """A wedge scanner types into whatever has focus: wait until autofocus has placed it."""
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
 
 
 def expect_screen(page, screen: str, timeout: float = 10_000) -> None:
@@ -137,7 +180,7 @@ def test_kiosk_by_keypad_and_language_toggle(pickup, base_url, page):
     acknowledge_and_check_in(page)
 
 
-def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path):
+def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path, csp):
     video = tmp_path / "voucher.y4m"
     write_y4m(video, qr_frame(pickup.codes["valid"]))
     browser = playwright.chromium.launch(
@@ -151,6 +194,7 @@ def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path):
     )
     try:
         context = browser.new_context()
+        csp.attach(context)
         context.grant_permissions(["camera"], origin=base_url)
         page = context.new_page()
         page.goto(f"{base_url}/kiosk?lang=en")
@@ -197,8 +241,10 @@ def test_kiosk_goes_back_to_start_when_idle(pickup, base_url, page):
     assert page.get_attribute("html", "lang") == "zh-CN"  # the next stranger gets the default
 
 
-def _staff_page(browser, base_url: str, name: str, station: str):
-    context = browser.new_context()
+def _staff_page(browser, base_url: str, name: str, station: str, csp=None, **options):
+    context = browser.new_context(**options)
+    if csp is not None:
+        csp.attach(context)
     page = context.new_page()
     page.goto(f"{base_url}/staff/?lang=en")
     page.fill("#username", name)
@@ -209,11 +255,11 @@ def _staff_page(browser, base_url: str, name: str, station: str):
     return context, page
 
 
-def test_staff_double_scan_from_two_pages(pickup, browser, base_url):
+def test_staff_double_scan_from_two_pages(pickup, browser, base_url, csp):
     code = pickup.codes["valid"]
     (ctx_a, alice), (ctx_b, bob) = (
-        _staff_page(browser, base_url, "alice", "Desk 1"),
-        _staff_page(browser, base_url, "bob", "Desk 2"),
+        _staff_page(browser, base_url, "alice", "Desk 1", csp),
+        _staff_page(browser, base_url, "bob", "Desk 2", csp),
     )
     try:
         for page in (alice, bob):
@@ -240,8 +286,8 @@ def test_staff_double_scan_from_two_pages(pickup, browser, base_url):
         ctx_b.close()
 
 
-def test_staff_queue_updates_live(pickup, browser, base_url):
-    context, page = _staff_page(browser, base_url, "alice", "Desk 1")
+def test_staff_queue_updates_live(pickup, browser, base_url, csp):
+    context, page = _staff_page(browser, base_url, "alice", "Desk 1", csp)
     try:
         assert "Nobody is waiting." in page.inner_text("#queue")
         kiosk = context.new_page()
@@ -251,7 +297,8 @@ def test_staff_queue_updates_live(pickup, browser, base_url):
         expect_screen(kiosk, "safety")
         acknowledge_and_check_in(kiosk)
         page.wait_for_function(
-            "document.getElementById('queue').textContent.indexOf('1 ·') === 0", timeout=8_000
+            "() => document.getElementById('queue').textContent.indexOf('1 ·') === 0",
+            timeout=8_000,
         )
     finally:
         context.close()
@@ -304,7 +351,9 @@ def _axe_violations(page) -> list[dict]:
 
 
 def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
-    context = browser.new_context()
+    # axe-core is injected as an inline script, which the policy refuses: bypass it here
+    # (the other tests check the pages under the policy).
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     screens = []
     page.goto(f"{base_url}/kiosk")
@@ -324,7 +373,7 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
     page.goto(f"{base_url}/v/{pickup.codes['valid']}?lang=en")
     screens.append(("voucher page", _axe_violations(page)))
     context.close()
-    context, staff = _staff_page(browser, base_url, "alice", "Desk 1")
+    context, staff = _staff_page(browser, base_url, "alice", "Desk 1", bypass_csp=True)
     screens.append(("staff station", _axe_violations(staff)))
     staff.fill("#code", pickup.codes["valid_2"])
     staff.press("#code", "Enter")

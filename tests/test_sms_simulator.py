@@ -46,20 +46,34 @@ def test_simulator_sms_and_call(tmp_path, demo_template):
     page = client.get("/dev/phone")
     assert page.status_code == 200 and "+8617000000009" in page.get_data(as_text=True)
     assert "<script" not in page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))[1]
 
-    sent = client.post("/dev/phone/sms", data={"phone": "+8617000000009", "text": "HELP"})
+    refused = client.post("/dev/phone/sms", data={"phone": "+8617000000009", "text": "HELP"})
+    assert refused.status_code == 400
+    sent = client.post(
+        "/dev/phone/sms", data={"phone": "+8617000000009", "text": "HELP", "csrf_token": token}
+    )
     assert sent.status_code == 302
     shown = page_text(client.get("/dev/phone?phone=%2B8617000000009"))
     assert texts.sms_text("help", "en") in shown
 
-    call = client.post("/dev/phone/call", data={"phone": "+8617000000009", "mode": "start"})
+    call = client.post(
+        "/dev/phone/call",
+        data={"phone": "+8617000000009", "mode": "start", "csrf_token": token},
+    )
     assert "For English, press 2." in page_text(call)
     html = call.get_data(as_text=True)
     fields = dict(re.findall(r'name="(call_id|action|caller|transcript)" value="([^"]*)"', html))
     fields = {k: unescape(v) for k, v in fields.items()}
     menu = client.post(
         "/dev/phone/call",
-        data={**fields, "phone": "+8617000000009", "mode": "keys", "digits": "2"},
+        data={
+            **fields,
+            "phone": "+8617000000009",
+            "mode": "keys",
+            "digits": "2",
+            "csrf_token": token,
+        },
     )
     text = page_text(menu)
     assert "(pressed 2)" in text and texts.spoken("menu", "en") in text

@@ -1,0 +1,122 @@
+"""Set-up for the hardening tests: the demo app, a client per role, a URL for every route."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conftest import DEMO_LOADED_AT, SECRET
+from flask import url_for
+from kiosk_support import Pickup, build_pickup
+from twilio.request_validator import RequestValidator
+
+from shared import accounts, storage
+from shared.db import get_db
+from sms.senders import FakeSender
+from wsgi import create_app
+
+TWILIO_TOKEN = "twilio-test-token"
+BASE = "https://pickup.example.org"
+CSRF = "csrf-token-of-this-test-session"
+FORM_EXPIRED = "The form has expired. Go back, reload the page and try again."
+ROLES = ("anonymous", "kiosk_token", "staff_token", "staff", "admin")
+# A sample value for each URL argument of the app's routes.
+STATIC_FILES = {
+    "kiosk.static": "kiosk.css",
+    "admin.static": "console.css",
+    "sms.static": "phone.css",
+}
+
+
+@dataclass
+class Site:
+    """The demo at 13:00 on the article's day with a voucher per state, users and tokens."""
+
+    pickup: Pickup
+
+    @property
+    def app(self):
+        return self.pickup.app
+
+    @property
+    def codes(self) -> dict[str, str]:
+        return self.pickup.codes
+
+
+def build_site(directory: Path, demo_template: Path, env: str = "development", **extra) -> Site:
+    path = directory / "demo.sqlite3"
+    shutil.copy(demo_template, path)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "PICKUP_DB": str(path),
+        "PICKUP_ENV": env,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "PUBLIC_BASE_URL": BASE,
+        "SMS_SENDER": FakeSender(),
+        **extra,
+    }
+    pickup = build_pickup(create_app(config))
+    with pickup.app.app_context():
+        accounts.create_user(get_db(), "ada", "an admin password", "admin", DEMO_LOADED_AT)
+    return Site(pickup)
+
+
+def client_for(site: Site, role: str, lang: str = "en"):
+    """A test client acting as ``role``, with a CSRF token in its session (:data:`CSRF`).
+
+    Sessions are written directly: the sign-in itself is tested in test_hardening.py, and
+    a password hash per request would make walking every route slow.
+    """
+    client = site.app.test_client()
+    with client.session_transaction() as session:
+        session["csrf"] = CSRF
+        session["lang"] = lang
+        if role in ("staff", "admin"):
+            name = "alice" if role == "staff" else "ada"
+            with site.app.app_context():
+                user = storage.get_user_by_name(get_db(), name)
+            session["user"] = {"id": user["id"], "username": name, "role": user["role"]}
+            session["station"] = "Desk 1"
+    token = {"kiosk_token": site.pickup.kiosk_token, "staff_token": site.pickup.staff_token}
+    if role in token:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token[role]}"
+    return client
+
+
+def sample_args(site: Site, rule) -> dict[str, Any]:
+    values = {
+        "distribution_id": 1,
+        "recipient_id": 1,
+        "handover_id": 1,
+        "code": site.codes["valid"],
+        "step": "menu",
+        "filename": STATIC_FILES.get(rule.endpoint, "none.txt"),
+    }
+    return {name: values[name] for name in rule.arguments}
+
+
+def url_of(site: Site, rule) -> str:
+    with site.app.test_request_context():
+        return url_for(rule.endpoint, **sample_args(site, rule))
+
+
+def rules(app, method: str | None = None) -> list:
+    """Every rule of the app (that takes ``method``), in a stable order."""
+    found = [r for r in app.url_map.iter_rules() if method is None or method in r.methods]
+    return sorted(found, key=lambda r: (r.rule, r.endpoint))
+
+
+def row_counts(app) -> dict[str, int]:
+    """Rows in every table: a request that failed must leave them all as they were."""
+    with app.app_context():
+        db = get_db()
+        return {table: db[table].count for table in db.table_names()}
+
+
+def signed_post(client, path: str, data: dict[str, str]):
+    """POST ``path`` signed as Twilio would sign it for :data:`BASE`."""
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(BASE + path, data)
+    return client.post(path, data=data, headers={"X-Twilio-Signature": signature})

@@ -1,0 +1,578 @@
+"""Hardening: CSRF on every form, session cookies, security headers, the sign-in limit,
+the per-phone limits on SMS and calls, logs without secrets, and the landing page."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import urllib.request
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_LOADED_AT, SECRET
+from hardening_support import (
+    CSRF,
+    FORM_EXPIRED,
+    TWILIO_TOKEN,
+    build_site,
+    client_for,
+    row_counts,
+    rules,
+    signed_post,
+    url_of,
+)
+from kiosk_support import AT, PASSWORD
+
+import web_security
+from kiosk.texts import t
+from shared import logsafe, ratelimit, storage
+from shared.db import get_db
+from shared.vouchers import format_code, qr_content
+from sms import ivr, texts
+from sms.conversation import ChannelConfig, handle_sms
+from sms.segments import count_segments
+from sms.senders import ConsoleSender
+from wsgi import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+EN_PHONE = "+8617000000009"  # demo enterprise 9 prefers English
+ZH_PHONE = "+8617000000001"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, demo_template):
+    return build_site(tmp_path_factory.mktemp("hardening"), demo_template)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+# -- CSRF -----------------------------------------------------------------------------------
+
+# POST routes without a CSRF token, by design: each has its own credential.
+CSRF_EXEMPT = {
+    "sms.sms_inbound": "Twilio signature",
+    "sms.sms_status": "Twilio signature",
+    "sms.ivr_voice": "Twilio signature",
+    "sms.ivr_step": "Twilio signature",
+    "api.check": "bearer token",
+    "api.checkin": "bearer token",
+    "api.handover": "bearer token",
+    "api.undo": "bearer token",
+}
+FORM_BLUEPRINTS = {"kiosk", "staff", "admin", "sms"}
+
+
+def form_rules(app) -> list:
+    """Every POST route that is an HTML form (all but the exempt ones)."""
+    return [r for r in rules(app, "POST") if r.endpoint not in CSRF_EXEMPT]
+
+
+def test_every_html_blueprint_has_forms_under_test(site):
+    blueprints = {rule.endpoint.split(".")[0] for rule in form_rules(site.app)}
+    assert blueprints == FORM_BLUEPRINTS
+    assert {r.endpoint for r in rules(site.app, "POST")} >= CSRF_EXEMPT.keys()
+
+
+@pytest.mark.parametrize("sent", [None, "", "forged-token"], ids=["missing", "empty", "forged"])
+def test_every_form_refuses_a_post_without_the_session_token(site, sent):
+    refused = []
+    for rule in form_rules(site.app):
+        client = client_for(site, "admin")  # an admin may use every form
+        data = {"code": site.codes["valid_2"], "username": "ada", "password": PASSWORD}
+        if sent is not None:
+            data["csrf_token"] = sent
+        before = row_counts(site.app)
+        response = client.post(url_of(site, rule), data=data)
+        if response.status_code == 400 and FORM_EXPIRED in text_of(response):
+            refused.append(rule.endpoint)
+        assert row_counts(site.app) == before, rule.rule
+    assert sorted(refused) == sorted(r.endpoint for r in form_rules(site.app))
+
+
+def test_the_forms_take_the_session_token(site):
+    client = client_for(site, "anonymous")
+    response = client.post("/kiosk/check", data={"code": site.codes["valid"], "csrf_token": CSRF})
+    assert response.status_code == 200 and 'data-screen="safety"' in text_of(response)
+
+
+def test_webhooks_and_api_are_exempt_but_need_their_own_credentials(site):
+    client = client_for(site, "anonymous")
+    webhooks = {
+        "/sms/inbound": {"From": EN_PHONE, "To": "+1500", "Body": "HELP", "MessageSid": "SMx1"},
+        "/sms/status": {"MessageSid": "SMnone", "MessageStatus": "delivered"},
+        "/ivr/voice": {"CallSid": "CAx1", "From": EN_PHONE},
+        "/ivr/bye": {"CallSid": "CAx1", "From": EN_PHONE},
+    }
+    for path, form in webhooks.items():
+        assert client.post(path, data=form).status_code == 403, path
+        assert signed_post(client, path, form).status_code in (200, 204), path
+    code = site.codes["valid_2"]
+    api = ["/api/v1/vouchers/{}/check", "/api/v1/vouchers/{}/checkin"]
+    for path in (p.format(code) for p in api):
+        assert client.post(path).status_code == 401, path
+        assert client_for(site, "kiosk_token").post(path).status_code == 200, path
+    staff = client_for(site, "staff_token")
+    handed = staff.post(f"/api/v1/vouchers/{code}/handover", json={})
+    assert handed.status_code == 200
+    undone = staff.post(f"/api/v1/handovers/{handed.json['handover_id']}/undo")
+    assert undone.status_code == 200
+
+
+# -- session cookies ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "testing", "secure"),
+    [("production", False, True), ("development", False, False), ("production", True, False)],
+)
+def test_session_cookie_is_httponly_lax_and_secure_outside_development(
+    tmp_path, env, testing, secure
+):
+    app = create_app(
+        {"SECRET_KEY": SECRET, "PICKUP_DB": str(tmp_path / "db.sqlite3"), "PICKUP_ENV": env}
+        | ({"TESTING": True} if testing else {})
+    )
+    response = app.test_client().get("/kiosk", base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie.split("; ")) is secure
+
+
+def test_cookie_policy_is_set_once_by_the_app_not_by_a_blueprint():
+    for path in (ROOT / "kiosk", ROOT / "admin", ROOT / "sms"):
+        for source in path.glob("*.py"):
+            assert "SESSION_COOKIE" not in source.read_text(), source
+
+
+# -- security headers -----------------------------------------------------------------------
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parts = (d.split() for d in policy.split(";") if d.strip())
+    return {name: values for name, *values in parts}
+
+
+def test_content_security_policy_allows_no_inline_script_or_style():
+    policy = directives(web_security.CSP)
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert "'unsafe-inline'" not in web_security.CSP and "'unsafe-eval'" not in web_security.CSP
+    assert policy["worker-src"] == ["'self'", "blob:"]  # qr-scanner's decoder worker
+    for name, value in [
+        ("frame-ancestors", ["'none'"]),
+        ("base-uri", ["'none'"]),
+        ("form-action", ["'self'"]),
+        ("object-src", ["'none'"]),
+        ("default-src", ["'self'"]),
+    ]:
+        assert policy[name] == value, name
+
+
+INLINE = [
+    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>"), "inline <script>"),
+    (re.compile(r"<style\b"), "<style> block"),
+    (re.compile(r"\sstyle="), "style attribute"),
+    (re.compile(r"\son[a-z]+="), "event handler attribute"),
+]
+
+
+@pytest.mark.parametrize("template", sorted(ROOT.glob("*/templates/**/*.html")), ids=str)
+def test_templates_have_no_inline_script_or_style(template):
+    source = template.read_text()
+    found = [what for pattern, what in INLINE if pattern.search(source)]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "camera"),
+    [
+        ("get", "/", False),
+        ("get", "/kiosk", True),
+        ("get", "/kiosk/static/kiosk.js", True),
+        ("get", "/staff/login", True),
+        ("get", "/staff/", True),
+        ("get", "/admin/", False),
+        ("get", "/v/1234", False),
+        ("get", "/healthz", False),
+        ("get", "/dev/phone", False),
+        ("get", "/no/such/page", False),
+        ("post", "/sms/inbound", False),
+        ("post", "/api/v1/vouchers/1234/check", False),
+    ],
+)
+def test_every_response_carries_the_security_headers(site, method, path, camera):
+    response = getattr(client_for(site, "anonymous"), method)(path)
+    headers = response.headers
+    assert headers["Content-Security-Policy"] == web_security.CSP
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    permissions = headers["Permissions-Policy"]
+    assert permissions.startswith("camera=(self)," if camera else "camera=(),")
+    assert "microphone=()" in permissions
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # BASE is https
+
+
+@pytest.mark.parametrize(
+    ("base", "hsts"),
+    [("https://pickup.example.org", True), ("http://10.0.0.5", False), (None, False)],
+)
+def test_hsts_only_when_the_public_url_is_https(tmp_path, base, hsts):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "PICKUP_DB": str(tmp_path / "db.sqlite3"),
+            "PUBLIC_BASE_URL": base,
+        }
+    )
+    response = app.test_client().get("/kiosk")
+    assert ("Strict-Transport-Security" in response.headers) is hsts
+
+
+# -- sign-in limit --------------------------------------------------------------------------
+
+WRONG = "Wrong user name or password."
+LOCKED = "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes."
+
+
+@pytest.fixture
+def signin(tmp_path, demo_template):
+    """A fresh demo site at 13:00 whose clock the test moves; limits 5 per user, 8 per address."""
+    site = build_site(tmp_path, demo_template, PICKUP_LOGIN_MAX_FAILURES_PER_ADDRESS=8)
+    clock = {"now": AT}
+    site.app.config["CLOCK"] = lambda: clock["now"]
+    site.clock = clock
+    return site
+
+
+def sign_in(site, username, password, address="192.0.2.1", lang="en"):
+    client = client_for(site, "anonymous", lang)
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": password, "station": "Desk 9", "csrf_token": CSRF},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_five_failures_lock_the_user_name_even_for_the_right_password(signin):
+    for _ in range(4):
+        response = sign_in(signin, "alice", "wrong password")
+        assert response.status_code == 401 and WRONG in text_of(response)
+    fifth = sign_in(signin, "alice", "wrong password")
+    assert fifth.status_code == 429 and LOCKED.format(minutes=15) in text_of(fifth)
+    right = sign_in(signin, "alice", PASSWORD)
+    assert right.status_code == 429 and LOCKED.format(minutes=15) in text_of(right)
+    signin.clock["now"] = AT + timedelta(minutes=9, seconds=30)
+    assert LOCKED.format(minutes=6) in text_of(sign_in(signin, "alice", PASSWORD))
+    assert sign_in(signin, "bob", PASSWORD).status_code == 302  # others are not locked
+    signin.clock["now"] = AT + timedelta(minutes=15, seconds=1)
+    assert sign_in(signin, "alice", PASSWORD).status_code == 302
+    with signin.app.app_context():
+        entries = storage.audit_entries(get_db(), "user:alice")
+    assert [e["action"] for e in entries] == ["login_locked"]
+    assert '"failures": 5' in entries[0]["detail"]
+
+
+def test_the_lock_message_is_in_the_users_language(signin):
+    for _ in range(5):
+        response = sign_in(signin, "alice", "wrong password", lang="zh")
+    assert response.status_code == 429
+    assert t("login_locked", "zh", minutes=15) in text_of(response)
+    assert "登录失败次数过多" in text_of(response)
+
+
+def test_a_successful_sign_in_clears_the_users_count(signin):
+    for _ in range(4):
+        sign_in(signin, "alice", "wrong password")
+    assert sign_in(signin, "alice", PASSWORD).status_code == 302
+    # Without the reset the user would now be locked at the next failure; it takes 4 more.
+    for _ in range(4):
+        assert sign_in(signin, "alice", "wrong password", "192.0.2.3").status_code == 401
+    # The first address keeps its 4 failures: a success must not reset an address's count.
+    for n in range(3):
+        assert sign_in(signin, f"guess{n}", "wrong password").status_code == 401
+    assert sign_in(signin, "guess3", "wrong password").status_code == 429
+
+
+def test_old_failures_leave_the_window(signin):
+    for _ in range(4):
+        sign_in(signin, "alice", "wrong password")
+    signin.clock["now"] = AT + timedelta(minutes=16)
+    assert sign_in(signin, "alice", "wrong password").status_code == 401
+
+
+def test_one_address_trying_many_names_is_locked(signin):
+    for n in range(7):
+        assert sign_in(signin, f"guess{n}", "x").status_code == 401
+    assert sign_in(signin, "guess7", "x").status_code == 429
+    assert sign_in(signin, "alice", PASSWORD).status_code == 429  # from that address
+    assert sign_in(signin, "alice", PASSWORD, address="192.0.2.2").status_code == 302
+    with signin.app.app_context():
+        entries = storage.audit_entries(get_db(), "address:192.0.2.1")
+    assert [e["action"] for e in entries] == ["login_locked"]
+
+
+def test_counts_are_shared_by_every_app_node(signin):
+    """Two apps on one database (two nodes, or two gunicorn workers) count together."""
+    other = create_app({**signin.app.config, "CLOCK": signin.app.config["CLOCK"]})
+    twin = type(signin)(type(signin.pickup)(other, signin.codes, "", ""))
+    for node in (signin, twin, signin, twin):
+        assert sign_in(node, "alice", "wrong password").status_code == 401
+    assert sign_in(twin, "alice", "wrong password").status_code == 429
+    assert sign_in(signin, "alice", PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(("hops", "locked_address"), [(1, "198.51.100.7"), (0, "127.0.0.1")])
+def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(
+    tmp_path, demo_template, hops, locked_address
+):
+    site = build_site(
+        tmp_path, demo_template, PICKUP_TRUSTED_PROXIES=hops, PICKUP_LOGIN_MAX_FAILURES=2
+    )
+    site.app.config["CLOCK"] = lambda: AT
+    client = client_for(site, "anonymous")
+    for _ in range(2):
+        client.post(
+            "/staff/login",
+            data={"username": "alice", "password": "nope", "csrf_token": CSRF},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+    with site.app.app_context():
+        failures = get_db().execute(
+            "SELECT DISTINCT key FROM login_failures WHERE scope = 'address'"
+        )
+        assert [row[0] for row in failures] == [locked_address]
+
+
+# -- per-phone limits -----------------------------------------------------------------------
+
+LIMITED = ChannelConfig(SECRET.encode(), hold_minutes=5, sms_per_phone=3, calls_per_phone=2)
+
+
+def test_sms_over_the_limit_get_one_notice_then_silence(demo_db):
+    def send(text, sid, now=DEMO_LOADED_AT, phone=EN_PHONE):
+        return handle_sms(demo_db, phone, "+1500", text, sid, now, LIMITED)
+
+    answers = [send("STATUS", f"SMa{n}").text for n in range(3)]
+    assert all(a.startswith("Pickup ") for a in answers)
+    notice = send("STATUS", "SMa3")
+    assert notice.text == texts.sms_text("rate_limited", "en")
+    assert send("STATUS", "SMa4").text == ""
+    assert send("STATUS", "SMa3").text == notice.text  # a retried webhook: same answer
+    assert send("STATUS", "SMa1").text == answers[1]
+    assert send("STATUS", "SMz0", phone=ZH_PHONE).text.startswith("领取时间")  # others unaffected
+    later = DEMO_LOADED_AT + timedelta(minutes=10, seconds=1)
+    assert send("STATUS", "SMa5", now=later).text.startswith("Pickup ")
+
+
+def test_stop_and_start_always_work_when_limited(demo_db):
+    for n in range(4):
+        handle_sms(demo_db, EN_PHONE, None, "HELP", f"SMb{n}", DEMO_LOADED_AT, LIMITED)
+    stop = handle_sms(demo_db, EN_PHONE, None, "STOP", "SMb9", DEMO_LOADED_AT, LIMITED)
+    assert stop.text == texts.sms_text("opted_out", "en")
+    assert storage.is_opted_out(demo_db, EN_PHONE)
+
+
+@pytest.mark.parametrize(("phone", "language"), [(EN_PHONE, "en"), (ZH_PHONE, "zh")])
+def test_the_notice_is_in_the_phones_language_and_fits_one_segment(demo_db, phone, language):
+    for n in range(3):
+        handle_sms(demo_db, phone, None, "HELP", f"SMc{n}{phone}", DEMO_LOADED_AT, LIMITED)
+    notice = handle_sms(demo_db, phone, None, "HELP", f"SMc9{phone}", DEMO_LOADED_AT, LIMITED)
+    assert notice.language == language
+    assert notice.text == texts.sms_text("rate_limited", language)
+    count = count_segments(notice.text)
+    assert count.segments == 1
+    assert count.encoding == ("GSM-7" if language == "en" else "UCS-2")
+
+
+def test_a_webhook_retried_over_the_limit_is_one_message(tmp_path, demo_template, monkeypatch):
+    monkeypatch.setattr(storage, "now_utc", lambda: DEMO_LOADED_AT)
+    site = build_site(tmp_path, demo_template, env="test", PICKUP_SMS_PER_PHONE=2)
+    client = site.app.test_client()
+
+    def deliver(sid):
+        form = {"From": EN_PHONE, "To": "+1500", "Body": "STATUS", "MessageSid": sid}
+        root = ET.fromstring(signed_post(client, "/sms/inbound", form).data)
+        return [m.text for m in root.findall("Message")]
+
+    assert len(deliver("SMd1")) == 1 and deliver("SMd1") == deliver("SMd1")
+    assert len(deliver("SMd2")) == 1
+    notice = [deliver("SMd3") for _ in range(3)]  # Twilio retries the third one
+    assert notice == [[texts.sms_text("rate_limited", "en")]] * 3
+    assert deliver("SMd4") == []
+    with site.app.app_context():
+        rows = storage.count_inbound_since(get_db(), EN_PHONE, DEMO_LOADED_AT - timedelta(1))
+    assert rows == 4
+
+
+def test_calls_over_the_limit_hear_one_notice_then_are_hung_up(demo_db):
+    def call(call_id, caller=EN_PHONE, now=DEMO_LOADED_AT):
+        return ivr.call_step(demo_db, call_id, caller, "start", {}, "", now, LIMITED)
+
+    assert call("CA1").gather is not None and call("CA2").gather is not None
+    notice = call("CA3")
+    assert notice.hangup and notice.gather is None
+    assert [s.text for s in notice.speech] == [texts.spoken("calls_limited", "en")]
+    assert call("CA3") == notice  # a retried webhook: the same turn
+    silent = call("CA4")
+    assert silent.hangup and silent.speech == []
+    assert call("CA5", caller=None).gather is not None  # no caller ID: not limited
+    assert call("CA6", now=DEMO_LOADED_AT + timedelta(hours=1, seconds=1)).gather is not None
+    # a later step of an allowed call is not a new call
+    later = ivr.call_step(
+        demo_db, "CA1", EN_PHONE, "start", {"n": "1"}, "", DEMO_LOADED_AT, LIMITED
+    )
+    assert later.gather is not None
+
+
+def test_a_limited_call_is_hung_up_in_twiml(tmp_path, demo_template, monkeypatch):
+    monkeypatch.setattr(storage, "now_utc", lambda: DEMO_LOADED_AT)
+    site = build_site(tmp_path, demo_template, env="test", PICKUP_CALLS_PER_PHONE=1)
+    client = site.app.test_client()
+    answers = []
+    for sid in ("CAt1", "CAt2", "CAt3"):
+        root = ET.fromstring(
+            signed_post(client, "/ivr/voice", {"CallSid": sid, "From": ZH_PHONE}).data
+        )
+        answers.append([(child.tag, child.text) for child in root])
+    assert answers[0][0][0] == "Gather"
+    assert answers[1] == [("Say", texts.spoken("calls_limited", "zh")), ("Hangup", None)]
+    assert answers[2] == [("Hangup", None)]
+
+
+def test_limits_off_with_zero(demo_db):
+    channel = ChannelConfig(SECRET.encode(), sms_per_phone=0, calls_per_phone=0)
+    for n in range(30):
+        reply = handle_sms(demo_db, EN_PHONE, None, "HELP", f"SMe{n}", DEMO_LOADED_AT, channel)
+        assert reply.text == texts.sms_text("help", "en")
+    assert ratelimit.call_allowance(demo_db, "CAx", EN_PHONE, 0, DEMO_LOADED_AT) == "allow"
+
+
+# -- logs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("SMS to +8617000000001: hi", "SMS to …0001: hi"),
+        ("From=%2B8617000000009&Body=STATUS", "From=…0009&Body=STATUS"),
+        ("call 17000000001", "call …0001"),
+        ("+86 170 0000 0001", "…0001"),
+        ("GET /v/1234567890123456 HTTP/1.1", "GET /v/[voucher] HTTP/1.1"),
+        ("Voucher 1234 5678 9012 3456.", "Voucher [voucher]."),
+        ("scan PV11234567890123456", "scan [voucher]"),
+        ("Authorization: Bearer pk_abc-DEF_123", "Authorization: Bearer pk_[token]"),
+        ("key=test-secret-key-not-for-production", "key=[secret]"),
+        ("127.0.0.1 at 2020-02-04 12:00:00+00:00 took 12 ms", None),
+    ],
+)
+def test_redact(line, redacted):
+    assert logsafe.redact(line, [SECRET]) == (line if redacted is None else redacted)
+
+
+def test_logs_hold_no_phone_voucher_token_or_secret(
+    tmp_path, demo_template, monkeypatch, caplog, live_server
+):
+    monkeypatch.setattr(storage, "now_utc", lambda: DEMO_LOADED_AT)
+    site = build_site(tmp_path, demo_template, PICKUP_LOG_SQL=True, SMS_SENDER=ConsoleSender())
+    caplog.set_level(logging.DEBUG)
+    app, phone = site.app, site.app.test_client()
+    # An SMS booking (change to the first free slot), with the confirmation sent by console.
+    for body, sid in (("CHANGE", "SMf1"), ("1", "SMf2")):
+        form = {"From": EN_PHONE, "To": "+1500", "Body": body, "MessageSid": sid}
+        reply = signed_post(phone, "/sms/inbound", form)
+    assert reply.status_code == 200 and "Moved to " in text_of(reply)  # booked by SMS
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["send-invitations", "--distribution", "2"]).exit_code == 0
+    sent = runner.invoke(args=["send-outbox", "--once", "--per-second", "1000"])
+    assert sent.exit_code == 0 and "0 tried" not in sent.output
+    # A kiosk check-in, by the code typed and by the QR content.
+    kiosk = client_for(site, "anonymous")
+    code = site.codes["valid"]
+    for form_code in (code, qr_content(code)):
+        kiosk.post("/kiosk/check", data={"code": form_code, "csrf_token": CSRF})
+    assert "queue-number" in text_of(
+        kiosk.post("/kiosk/checkin", data={"code": code, "csrf_token": CSRF})
+    )
+    # A staff handover after a real sign-in; an API check with a token.
+    staff = client_for(site, "anonymous")
+    login = staff.post(
+        "/staff/login",
+        data={"username": "alice", "password": PASSWORD, "station": "Desk 1", "csrf_token": CSRF},
+    )
+    assert login.status_code == 302
+    with staff.session_transaction() as session:
+        session["csrf"] = CSRF
+    handed = staff.post("/staff/handover", data={"code": code, "csrf_token": CSRF})
+    assert handed.status_code == 302
+    scanner = client_for(site, "kiosk_token")
+    assert scanner.post(f"/api/v1/vouchers/{site.codes['valid_2']}/check").status_code == 200
+    # Real request lines, as the server logs them (the path holds the code).
+    base = live_server(app)
+    for path in (f"/v/{code}", f"/v/{code}/qr.svg"):
+        with urllib.request.urlopen(base + path) as answer:
+            assert answer.status == 200
+
+    logged = caplog.text
+    with app.app_context():
+        db = get_db()
+        codes = [row[0] for row in db.execute("SELECT code FROM vouchers")]
+        phones = [r["phone"] for r in storage.roster_phones(db)]
+    forbidden = {
+        *codes,
+        *(format_code(c) for c in codes),
+        *phones,
+        *(p.removeprefix("+86") for p in phones),
+        site.pickup.kiosk_token,
+        site.pickup.staff_token,
+        SECRET,
+        TWILIO_TOKEN,
+    }
+    assert len(codes) == 112 + 12 and len(phones) > 100
+    assert sorted(s for s in forbidden if s in logged) == []
+    # The lines were logged, masked: the SMS sent, the server's request lines, the SQL.
+    assert "SMS to …0901: " in logged and "[voucher]" in logged
+    assert "GET /v/[voucher] HTTP/1.1" in logged
+    assert "INSERT INTO handovers" in logged
+
+
+# -- landing page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "lang", "heading", "links"),
+    [
+        (
+            "development",
+            "en",
+            "Supplies pickup",
+            ["/kiosk", "/staff/", "/admin/", "/dev/phone", "/healthz"],
+        ),
+        ("production", "en", "Supplies pickup", ["/kiosk", "/staff/", "/admin/", "/healthz"]),
+        ("production", "zh", "物资分批领取", ["/kiosk", "/staff/", "/admin/", "/healthz"]),
+    ],
+)
+def test_landing_page_links_every_door(tmp_path, demo_template, env, lang, heading, links):
+    site = build_site(tmp_path, demo_template, env=env)
+    response = site.app.test_client().get(f"/?lang={lang}")
+    page = text_of(response)
+    assert response.status_code == 200
+    assert f"<h1>{heading}</h1>" in page
+    assert re.findall(r'<li><a href="([^"]+)"', page) == links
+    other = "中文" if lang == "en" else "English"
+    assert f'href="?lang={"zh" if lang == "en" else "en"}"' in page and other in page
+
+
+def test_landing_page_follows_the_browser_language(site):
+    client = client_for(site, "anonymous")
+    page = text_of(client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}))
+    assert "Self-service kiosk" in page and "development only" in page
+    assert "自助领取机" in text_of(client.get("/", headers={"Accept-Language": "zh-CN"}))

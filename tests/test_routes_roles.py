@@ -1,0 +1,203 @@
+"""Roles on every route: each endpoint of ``app.url_map`` tried by every kind of caller.
+
+:data:`ENDPOINTS` names the access policy of every endpoint; a route added without an entry
+fails :func:`test_every_route_has_an_access_policy`. The outcomes are what the caller gets:
+``ok`` (served: any answer that is not a refusal), ``login`` (sent to the sign-in page with
+``next=``), ``401``, ``403``, ``404`` (the route does not exist for them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hardening_support import CSRF, ROLES, build_site, client_for, rules, url_of
+
+OK, LOGIN = "ok", "login"
+
+
+def _policy(anonymous, kiosk_token, staff_token, staff, admin) -> dict[str, str]:
+    return dict(zip(ROLES, (anonymous, kiosk_token, staff_token, staff, admin), strict=True))
+
+
+PUBLIC = _policy(OK, OK, OK, OK, OK)
+# A bearer token is for the API only: on the pages it is as good as nothing.
+STAFF_PAGE = _policy(LOGIN, LOGIN, LOGIN, OK, OK)
+STAFF_POLL = _policy("401", "401", "401", OK, OK)  # polled by script: no redirect
+ADMIN_PAGE = _policy(LOGIN, LOGIN, LOGIN, "403", OK)
+ADMIN_POLL = _policy("401", "401", "401", "403", OK)
+# The API takes tokens only: a browser session (and its cookie) does not count.
+API_SCAN = _policy("401", OK, OK, "401", "401")
+API_STAFF = _policy("401", "403", OK, "401", "401")
+# Twilio's webhooks: only a valid signature gets in, whoever calls.
+TWILIO = _policy("403", "403", "403", "403", "403")
+# The phone simulator: anyone in development (the walk below), nobody elsewhere.
+DEV_ONLY = PUBLIC
+
+# endpoint -> policy, or -> {method: policy} where the methods differ.
+ENDPOINTS: dict[str, dict[str, Any]] = {
+    # public: the landing page, health, the voucher page, the kiosk, sign-in, static files
+    "kiosk.home": PUBLIC,
+    "healthz": PUBLIC,
+    "kiosk.voucher_page": PUBLIC,
+    "kiosk.voucher_qr_png": PUBLIC,
+    "kiosk.voucher_qr_svg": PUBLIC,
+    "kiosk.kiosk_start": PUBLIC,
+    "kiosk.kiosk_check": PUBLIC,
+    "kiosk.kiosk_checkin": PUBLIC,
+    "kiosk.static": PUBLIC,
+    "sms.static": PUBLIC,
+    # A sign-in without a right password is answered 401, whoever sends it.
+    "staff.login": {"GET": PUBLIC, "POST": _policy("401", "401", "401", "401", "401")},
+    # the staff station
+    "staff.station": STAFF_PAGE,
+    "staff.logout": STAFF_PAGE,
+    "staff.search": STAFF_PAGE,
+    "staff.voucher": STAFF_PAGE,
+    "staff.handover": STAFF_PAGE,
+    "staff.undo": STAFF_PAGE,
+    "staff.checkin": STAFF_PAGE,
+    "staff.acknowledge": STAFF_PAGE,
+    "staff.queue_json": STAFF_POLL,
+    # the operator console
+    "admin.index": ADMIN_PAGE,
+    "admin.new_distribution": ADMIN_PAGE,
+    "admin.overview": ADMIN_PAGE,
+    "admin.edit_distribution": ADMIN_PAGE,
+    "admin.roster_template": ADMIN_PAGE,
+    "admin.roster_form": ADMIN_PAGE,
+    "admin.roster_check": ADMIN_PAGE,
+    "admin.roster_import": ADMIN_PAGE,
+    "admin.allocation": ADMIN_PAGE,
+    "admin.allocate": ADMIN_PAGE,
+    "admin.schedule_preview": ADMIN_PAGE,
+    "admin.schedule": ADMIN_PAGE,
+    "admin.invitations": ADMIN_PAGE,
+    "admin.invite": ADMIN_PAGE,
+    "admin.retry_invitations": ADMIN_PAGE,
+    "admin.recipients": ADMIN_PAGE,
+    "admin.recipient": ADMIN_PAGE,
+    "admin.offer_recipient": ADMIN_PAGE,
+    "admin.dashboard_page": ADMIN_PAGE,
+    "admin.dashboard_live": ADMIN_POLL,
+    "admin.no_shows": ADMIN_PAGE,
+    "admin.offer_waiting": ADMIN_PAGE,
+    "admin.export_ledger": ADMIN_PAGE,
+    "admin.export_bookings": ADMIN_PAGE,
+    "admin.audit_log": ADMIN_PAGE,
+    "admin.static": ADMIN_PAGE,
+    # the scanner API
+    "api.check": API_SCAN,
+    "api.checkin": API_SCAN,
+    "api.handover": API_STAFF,
+    "api.undo": API_STAFF,
+    # Twilio
+    "sms.sms_inbound": TWILIO,
+    "sms.sms_status": TWILIO,
+    "sms.ivr_voice": TWILIO,
+    "sms.ivr_step": TWILIO,
+    # development only
+    "sms.phone_page": DEV_ONLY,
+    "sms.phone_sms": DEV_ONLY,
+    "sms.phone_call": DEV_ONLY,
+}
+DEV_ENDPOINTS = {"sms.phone_page", "sms.phone_sms", "sms.phone_call"}
+# Each policy belongs with its URL prefix, so that a route cannot be listed in the wrong group.
+PREFIX_OF = {
+    id(STAFF_PAGE): "/staff/",
+    id(STAFF_POLL): "/staff/",
+    id(ADMIN_PAGE): "/admin/",
+    id(ADMIN_POLL): "/admin/",
+    id(API_SCAN): "/api/v1/",
+    id(API_STAFF): "/api/v1/",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, demo_template):
+    return build_site(tmp_path_factory.mktemp("roles"), demo_template)
+
+
+def expected(endpoint: str, method: str) -> dict[str, str]:
+    policy = ENDPOINTS[endpoint]
+    return policy.get(method, policy)
+
+
+def outcome(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/staff/login?next="):
+        return LOGIN
+    if response.status_code in (401, 403, 404):
+        return str(response.status_code)
+    return OK
+
+
+def request(site, role: str, method: str, rule):
+    client = client_for(site, role)
+    url = url_of(site, rule)
+    if method == "GET":
+        return client.get(url, query_string={"code": site.codes["valid_2"]})
+    form = {"csrf_token": CSRF, "code": site.codes["valid_2"], "lang": "en"}
+    return client.post(url, data=form)
+
+
+def missing_policies(app) -> list[str]:
+    return sorted({rule.endpoint for rule in rules(app)} - ENDPOINTS.keys())
+
+
+def test_a_route_added_without_a_policy_is_caught(tmp_path, demo_template):
+    site = build_site(tmp_path, demo_template)
+    site.app.add_url_rule("/new-page", "new_page", lambda: "hello")
+    assert missing_policies(site.app) == ["new_page"]
+
+
+def test_every_route_has_an_access_policy(site):
+    endpoints = {rule.endpoint for rule in rules(site.app)}
+    assert missing_policies(site.app) == [], "new routes need an entry in ENDPOINTS"
+    assert sorted(ENDPOINTS.keys() - endpoints) == [], "ENDPOINTS lists routes that are gone"
+    for rule in rules(site.app):
+        prefix = PREFIX_OF.get(id(expected(rule.endpoint, "GET")))
+        assert prefix is None or rule.rule.startswith(prefix), (rule.rule, rule.endpoint)
+
+
+def _method_rules(app) -> list[tuple[str, object]]:
+    return [
+        (method, rule)
+        for rule in rules(app)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+@pytest.fixture(scope="module")
+def walk(site):
+    return _method_rules(site.app)
+
+
+def test_each_role_gets_what_the_table_says(site, walk):
+    wrong = {}
+    for method, rule in walk:
+        seen = {}
+        for role in ROLES:
+            response = request(site, role, method, rule)
+            assert response.status_code < 500, (method, rule.rule, role)
+            seen[role] = outcome(response)
+        if seen != expected(rule.endpoint, method):
+            wrong[f"{method} {rule.rule}"] = seen
+    assert wrong == {}, "\n".join(f"{route}: {seen}" for route, seen in wrong.items())
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_simulator_does_not_exist_outside_development(tmp_path, demo_template, role):
+    site = build_site(tmp_path, demo_template, env="production")
+    for method, rule in _method_rules(site.app):
+        if rule.endpoint in DEV_ENDPOINTS:
+            assert request(site, role, method, rule).status_code == 404, rule.rule
+
+
+def test_staff_session_of_a_disabled_role_is_refused_by_the_console(site):
+    """A session whose role is not admin (for example a tampered "role") gets 403."""
+    client = site.app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = {"id": 1, "username": "alice", "role": "superuser"}
+        session["lang"] = "en"
+    assert client.get("/admin/").status_code == 403
