@@ -37,7 +37,7 @@ bench: $(VENV)/.dev-installed
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 audit: $(VENV)/.dev-installed
-	$(BIN)/pip-audit -r requirements.txt
+	$(BIN)/pip-audit --strict -r requirements.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
