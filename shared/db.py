@@ -1,8 +1,16 @@
-"""The app's database connection: one per app context, closed on teardown (flaskr's way)."""
+"""The app's database connections: one per worker thread, lent to each app context.
+
+flaskr opens a connection per request; here each thread keeps its own and lends it to one
+app context at a time, because opening one (and its PRAGMAs) cost more than a booking's
+own queries. A connection is never shared between threads or forked processes, and it is
+returned with no transaction open.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from typing import Any
 
 import click
@@ -14,13 +22,23 @@ from shared import storage
 
 
 def get_db() -> Database:
-    """The connection for this app context, opened on first use."""
+    """The connection for this app context: this thread's own, opened on first use."""
     if "db" not in g:
-        tracer = _log_statement if current_app.config["PICKUP_LOG_SQL"] else None
-        g.db = storage.open_database(
-            current_app.config["PICKUP_DB"], current_app.config["PICKUP_BUSY_TIMEOUT_MS"], tracer
-        )
+        g.db = _thread_connection(current_app)
     return g.db
+
+
+def _thread_connection(app: Flask) -> Database:
+    local = app.extensions.setdefault("pickup_db", threading.local())
+    db = getattr(local, "db", None)
+    # A forked worker must not use its parent's connection.
+    if db is None or getattr(local, "pid", None) != os.getpid():
+        tracer = _log_statement if app.config["PICKUP_LOG_SQL"] else None
+        db = storage.open_database(
+            app.config["PICKUP_DB"], app.config["PICKUP_BUSY_TIMEOUT_MS"], tracer
+        )
+        local.db, local.pid = db, os.getpid()
+    return db
 
 
 def _log_statement(sql: str, _params: Any) -> None:
@@ -29,9 +47,10 @@ def _log_statement(sql: str, _params: Any) -> None:
 
 
 def close_db(_exc: BaseException | None = None) -> None:
+    """Give the connection back to its thread; a transaction left open is rolled back."""
     db = g.pop("db", None)
-    if db is not None:
-        db.conn.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
 
 
 @click.command("init-db")

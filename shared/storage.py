@@ -113,12 +113,19 @@ def from_db_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def _rows(cursor: sqlite3.Cursor) -> Iterator[Row]:
+    columns = [d[0] for d in cursor.description]
+    return (dict(zip(columns, row, strict=True)) for row in cursor)
+
+
+# Reads go through execute(), not sqlite-utils' query(): query() wraps every SELECT in its
+# own SAVEPOINT and RELEASE, which doubled the statements of a booking webhook.
 def _one(db: Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-    return next(db.query(sql, params), None)
+    return next(_rows(db.execute(sql, params)), None)
 
 
 def _all(db: Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-    return list(db.query(sql, params))
+    return list(_rows(db.execute(sql, params)))
 
 
 def _insert(db: Database, table: str, values: dict[str, Any]) -> int:
