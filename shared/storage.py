@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +76,7 @@ def transaction(db: Database) -> Iterator[Database]:
             yield db
         return
     try:
-        db.execute("BEGIN IMMEDIATE")
+        _begin_immediate(db)
         try:
             yield db
         except BaseException:
@@ -87,6 +89,29 @@ def transaction(db: Database) -> Iterator[Database]:
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise _unavailable(exc) from exc
+
+
+def _begin_immediate(db: Database) -> None:
+    """``BEGIN IMMEDIATE``, retried with short sleeps while another writer holds the lock.
+
+    SQLite's own busy handler sleeps 1 to 100 ms between tries, long after a booking
+    transaction (about a millisecond) has let go; polling every millisecond or so takes
+    the lock soon after it frees. The connection's busy timeout stays the deadline.
+    """
+    timeout_ms = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline = time.monotonic() + timeout_ms / 1000
+    db.conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.0003, 0.0015))
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
 
 
 def _unavailable(exc: sqlite3.OperationalError) -> Exception:
