@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from admin import bp, charts, operations, setup
 from admin.texts import t
-from kiosk.web import now, protect_forms
+from kiosk.web import now, protect_forms, session_language
 from shared import dashboard, exports, messages, planning, roster, storage
 from shared.db import get_db
 from shared.errors import NotFound, PickupError, RosterInvalid
@@ -42,15 +42,9 @@ PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
 LIVE_ENDPOINT = "admin.dashboard_live"
 
 
-def _language() -> str:
-    if "lang" in request.args:
-        session["lang"] = messages.pick_language(request.args["lang"])
-    return session.get("lang") or messages.DEFAULT_LANGUAGE
-
-
 @bp.before_request
 def _require_admin() -> Any:
-    g.lang = _language()
+    g.lang = session_language()
     g.user = session.get("user")
     if g.user is None:
         if request.endpoint == LIVE_ENDPOINT:

@@ -27,7 +27,7 @@ from flask import (
 )
 
 from kiosk.texts import t
-from kiosk.web import mask_phone, now, protect_forms
+from kiosk.web import mask_phone, now, protect_forms, session_language
 from shared import accounts, messages, ratelimit, safety, storage
 from shared.db import get_db
 from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
@@ -38,15 +38,9 @@ staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="te
 protect_forms(staff_bp)
 
 
-def _language() -> str:
-    if "lang" in request.args:
-        session["lang"] = messages.pick_language(request.args["lang"])
-    return session.get("lang") or messages.DEFAULT_LANGUAGE
-
-
 @staff_bp.before_request
 def _load_user() -> Any:
-    g.lang = _language()
+    g.lang = session_language()
     g.user = session.get("user")
     if g.user is None and request.endpoint not in {"staff.login"}:
         if request.endpoint == "staff.queue_json":

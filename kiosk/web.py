@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, request, session
 
-from shared import storage
+from shared import messages, storage
 
 CSRF_FIELD = "csrf_token"
 
@@ -64,3 +64,10 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) < 4:
         return ""
     return f"*** **** {digits[-4:]}"
+
+
+def session_language() -> str:
+    """The signed-in pages' language: ``?lang=`` switches it for the rest of the session."""
+    if "lang" in request.args:
+        session["lang"] = messages.pick_language(request.args["lang"])
+    return session.get("lang") or messages.DEFAULT_LANGUAGE
