@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
-export PICKUP_ENV ?= development
 
 .PHONY: run test lint bench audit clean
 
@@ -17,6 +16,9 @@ $(VENV)/.dev-installed: $(BIN)/activate requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The demo runs in development mode (a local secret key, the phone simulator) unless the
+# environment says otherwise; tests set their own mode.
+run: export PICKUP_ENV ?= development
 run: $(BIN)/activate
 	$(BIN)/flask init-db
 	$(BIN)/flask demo --if-empty --base-url http://127.0.0.1:8000

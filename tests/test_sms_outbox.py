@@ -299,7 +299,12 @@ def test_cli_invitations_and_outbox(worker_app):
 
 def test_cli_send_outbox_without_twilio_in_production(tmp_path):
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": SECRET, "PICKUP_DB": str(tmp_path / "p.sqlite3")}
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "PICKUP_DB": str(tmp_path / "p.sqlite3"),
+            "PICKUP_ENV": "production",
+        }
     )
     result = app.test_cli_runner().invoke(args=["send-outbox", "--once"])
     assert result.exit_code == 1
