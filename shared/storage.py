@@ -48,7 +48,9 @@ def open_database(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return Database(conn, tracer=tracer)
+    db = Database(conn, tracer=tracer)
+    db.busy_timeout_ms = int(busy_timeout_ms)  # type: ignore[attr-defined]
+    return db
 
 
 def migrate(db: Database) -> list[str]:
@@ -98,7 +100,9 @@ def _begin_immediate(db: Database) -> None:
     transaction (about a millisecond) has let go; polling every millisecond or so takes
     the lock soon after it frees. The connection's busy timeout stays the deadline.
     """
-    timeout_ms = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    timeout_ms = getattr(db, "busy_timeout_ms", None)
+    if timeout_ms is None:
+        timeout_ms = db.conn.execute("PRAGMA busy_timeout").fetchone()[0]
     deadline = time.monotonic() + timeout_ms / 1000
     db.conn.execute("PRAGMA busy_timeout = 0")
     try:
