@@ -42,14 +42,15 @@ def voucher_summary(verdict: Verdict, language: str) -> dict[str, str]:
     v = verdict.voucher
     start = verdict.local(storage.from_db_time(v["starts_at"]))
     end = verdict.local(storage.from_db_time(v["ends_at"]))
-    amount = v["units"] * v["unit_size"]
     return {
         "recipient": mask_name(v["recipient_name"]),
         "contact": " ".join(filter(None, (mask_name(v["contact_name"]), mask_phone(v["phone"])))),
-        "slot": f"{messages.day_and_clock(start, language)}–{messages.clock(end)}",
+        "slot": messages.slot_span(start, end, language),
         "site": v["site_name"],
         "address": v["site_address"],
-        "allotment": f"{v['units']} × {v['unit_name']} ({amount:g} {v['measure']})",
+        "allotment": messages.allotment_text(
+            v["units"], v["unit_name"], v["unit_size"], v["measure"]
+        ),
         "item": v["item"],
     }
 

@@ -204,7 +204,7 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
         "recipient": v["recipient_name"],
         "contact": v["contact_name"],
         "phone": mask_phone(v["phone"]),
-        "slot": f"{messages.day_and_clock(start, lang)}–{messages.clock(end)}",
+        "slot": messages.slot_span(start, end, lang),
         "site": v["site_name"],
         "units": v["units"],
         "unit_name": v["unit_name"],

@@ -55,11 +55,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "请找工作人员。",
         "en": "Ask staff.",
     },
-    "recipient": {"zh": "领取单位", "en": "Recipient"},
     "contact": {"zh": "联系人", "en": "Contact"},
-    "slot": {"zh": "领取时段", "en": "Pickup time"},
     "place": {"zh": "领取地点", "en": "Where to go"},
-    "allotment": {"zh": "分配数量", "en": "Allotment"},
     "read_safety": {
         "zh": "领取前请阅读安全须知",
         "en": "Read the safety instructions before you collect",

@@ -47,8 +47,10 @@ def voucher_page(code: str):
         status=messages.verdict_message(verdict, language),
         code_groups=format_code(voucher["code"]),
         qr=qr_svg(qr_content(voucher["code"])),
-        slot_text=f"{messages.day_and_clock(start, language)}–{messages.clock(end)}",
-        amount=voucher["units"] * voucher["unit_size"],
+        slot_text=messages.slot_span(start, end, language),
+        allotment=messages.allotment_text(
+            voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"]
+        ),
         safety=safety.content_for(get_db(), voucher["item_key"], language),
         pictogram_names=safety.PICTOGRAMS,
     )

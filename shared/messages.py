@@ -91,6 +91,16 @@ def day_and_clock(moment: datetime, language: str) -> str:
     return f"{moment.day} {moment.strftime('%b')} {clock(moment)}"
 
 
+def slot_span(start: datetime, end: datetime, language: str) -> str:
+    """A pickup slot as people read it: ``11月30日 14:00–14:15`` / ``30 Nov 14:00–14:15``."""
+    return f"{day_and_clock(start, language)}–{clock(end)}"
+
+
+def allotment_text(units: int, unit_name: str, unit_size: float, measure: str) -> str:
+    """An allotment in shipping units and in the item's measure: ``9 × 20 kg drum (180 kg)``."""
+    return f"{units} × {unit_name} ({units * unit_size:g} {measure})"
+
+
 def verdict_message(verdict: object, language: str) -> str:
     """Say in plain words what a :class:`~shared.verification.Verdict` means for the holder."""
     reason = verdict.reason.value
