@@ -1,7 +1,7 @@
 """The console's actions on a running distribution, as plain functions testable without HTTP.
 
-Roster import, invitation progress, no-shows and the waiting list. The SMS itself is the
-SMS channel's business (:mod:`sms.outbox`): these functions only decide who gets what.
+Roster import, invitation progress, no-shows and the waiting list. Which SMS is queued, and
+its words, is :mod:`shared.outreach`'s; the SMS channel's worker sends it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared import dashboard, roster, storage
-from sms import outbox
+from shared import dashboard, outreach, roster, storage
 
 # The invitation progress the console shows, and the outbox states each one counts.
 INVITATION_STATES: dict[str, tuple[str, ...]] = {
@@ -77,7 +76,7 @@ def invitation_progress(db: Database, distribution_id: int) -> InvitationProgres
 
 def send_invitations(db: Database, distribution_id: int, now: datetime, actor: str) -> tuple:
     """Queue the invitations (each recipient once); returns (queued, already invited)."""
-    queued, already = outbox.queue_invitations(db, distribution_id, now)
+    queued, already = outreach.queue_invitations(db, distribution_id, now)
     with storage.transaction(db):
         storage.audit(
             db,
@@ -92,7 +91,7 @@ def send_invitations(db: Database, distribution_id: int, now: datetime, actor: s
 
 def retry_failed(db: Database, distribution_id: int, now: datetime, actor: str) -> int:
     """Queue the failed invitations again; returns how many."""
-    count = outbox.retry_failed_invitations(db, distribution_id, now)
+    count = outreach.retry_failed_invitations(db, distribution_id, now)
     with storage.transaction(db):
         storage.audit(
             db,
@@ -118,7 +117,9 @@ def sweep_no_shows(
     marked = dashboard.mark_no_shows(db, distribution_id, now, actor)
     offered = 0
     for booking in marked:
-        if outbox.queue_slot_offer(db, booking["recipient_id"], now, hold_minutes, "missed_offer"):
+        if outreach.queue_slot_offer(
+            db, booking["recipient_id"], now, hold_minutes, "missed_offer"
+        ):
             offered += 1
     if marked:
         with storage.transaction(db):
@@ -148,7 +149,7 @@ def offer_to_waiting_list(
     """
     offered = skipped = 0
     for recipient in waiting_list(db, distribution_id):
-        if outbox.queue_slot_offer(db, recipient["id"], now, hold_minutes, "waiting_offer"):
+        if outreach.queue_slot_offer(db, recipient["id"], now, hold_minutes, "waiting_offer"):
             offered += 1
         else:
             skipped += 1

@@ -36,6 +36,7 @@ from shared import dashboard, exports, messages, planning, roster, storage
 from shared.db import get_db
 from shared.errors import NotFound, PickupError, RosterInvalid
 from shared.handover import reconcile
+from shared.outreach import queue_slot_offer
 from shared.vouchers import format_code, voucher_code
 
 PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
@@ -499,8 +500,6 @@ def recipient(distribution_id: int, recipient_id: int):
 
 @bp.post("/d/<int:distribution_id>/recipients/<int:recipient_id>/offer")
 def offer_recipient(distribution_id: int, recipient_id: int):
-    from sms.outbox import queue_slot_offer
-
     _distribution(distribution_id)
     _recipient(distribution_id, recipient_id)
     db = get_db()

@@ -1,7 +1,8 @@
-"""The SMS and phone (IVR) channel: Twilio webhooks, the outbox and its worker, a simulator.
+"""The SMS and phone (IVR) channel: Twilio webhooks, the worker that sends, a simulator.
 
 ``sms.conversation`` and ``sms.ivr`` are plain functions that know no provider;
-``sms.twilio_adapter`` is the only module that knows Twilio.
+``sms.twilio_adapter`` is the only module that knows Twilio. Which SMS the service sends
+on its own, and their words, is the core's (:mod:`shared.outreach`).
 """
 
 from flask import Blueprint, Flask

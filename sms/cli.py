@@ -1,4 +1,4 @@
-"""``flask --app wsgi send-outbox`` and ``send-invitations``: the outbox worker and its feed."""
+"""``flask --app wsgi send-outbox`` and ``send-invitations``: the sending worker and its feed."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from shared import storage
+from shared import outreach, storage
 from shared.cli import distribution_option, domain_errors, pick_distribution, ready_db
-from sms import outbox
+from sms import worker
 from sms.senders import Sender, make_sender
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def send_outbox_command(loop: bool, per_second: float | None, poll_seconds: floa
     config = current_app.config
     db = ready_db()
     sender = get_sender(current_app)
-    pacer = outbox.Pacer(per_second or config["PICKUP_SMS_PER_SECOND"])
+    pacer = worker.Pacer(per_second or config["PICKUP_SMS_PER_SECOND"])
     stopping = False
 
     def stop(_signum: int, _frame: Any) -> None:
@@ -66,9 +66,9 @@ def send_outbox_command(loop: bool, per_second: float | None, poll_seconds: floa
     while True:
         now = storage.now_utc()
         with storage.transaction(db):
-            storage.requeue_stale_outbox(db, now - outbox.STALE_SENDING, now)
-        reminders = outbox.queue_reminders(db, now, config["PICKUP_REMINDER_MINUTES"])
-        result = outbox.drain(
+            storage.requeue_stale_outbox(db, now - worker.STALE_SENDING, now)
+        reminders = outreach.queue_reminders(db, now, config["PICKUP_REMINDER_MINUTES"])
+        result = worker.drain(
             db,
             sender,
             storage.now_utc,
@@ -101,7 +101,7 @@ def send_invitations_command(distribution_id: int | None) -> None:
     """Queue an invitation SMS to every recipient of a distribution (once each)."""
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
-    queued, already = outbox.queue_invitations(db, distribution_id, storage.now_utc())
+    queued, already = outreach.queue_invitations(db, distribution_id, storage.now_utc())
     click.echo(
         f"Queued {queued} invitations for distribution {distribution_id} "
         f"({already} were already queued). `send-outbox` sends them; `make run` runs it."

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared import booking, ratelimit, storage
+from shared import booking, outreach, ratelimit, storage
 from shared.errors import (
     BookingClosed,
     HoldExpired,
@@ -30,21 +30,22 @@ from shared.errors import (
     UnknownCode,
 )
 from shared.messages import DEFAULT_LANGUAGE
+from shared.outreach import phone_language
+from shared.outreach_texts import choices, item_label, voucher_values
 from shared.vouchers import parse_code, voucher_code
 from sms import texts
 
-CHOOSE_MINUTES = 24 * 60  # how long "reply 1, 2 or 3" stays answerable (holds lapse sooner)
 CONFIRM_MINUTES = 30  # how long a "reply 1 to cancel" stays answerable
 
 
 @dataclass(frozen=True)
 class ChannelConfig:
-    """What the phone channels need from the app's settings."""
+    """What the phone channels need from the app's settings (declared in shared/settings.py)."""
 
     secret: bytes
-    hold_minutes: int = 5
-    sms_per_phone: int = 0  # incoming SMS a phone may send per 10 minutes; 0: no limit
-    calls_per_phone: int = 0  # calls a phone may make per hour; 0: no limit
+    hold_minutes: int  # PICKUP_HOLD_MINUTES
+    sms_per_phone: int  # PICKUP_SMS_PER_PHONE: incoming SMS per 10 minutes; 0: no limit
+    calls_per_phone: int  # PICKUP_CALLS_PER_PHONE: calls per hour; 0: no limit
 
     def make_code(self, serial: int) -> str:
         return voucher_code(serial, self.secret)
@@ -55,8 +56,8 @@ def channel_config(config: Mapping[str, Any]) -> ChannelConfig:
     return ChannelConfig(
         config["VOUCHER_SECRET"],
         config["PICKUP_HOLD_MINUTES"],
-        config.get("PICKUP_SMS_PER_PHONE", 0),
-        config.get("PICKUP_CALLS_PER_PHONE", 0),
+        config["PICKUP_SMS_PER_PHONE"],
+        config["PICKUP_CALLS_PER_PHONE"],
     )
 
 
@@ -159,14 +160,6 @@ def choose_recipient(db: Database, recipients: Sequence[dict[str, Any]]) -> dict
     return max(pool, key=lambda r: (r["distribution_id"], r["id"]))
 
 
-def phone_language(db: Database, phone: str, recipient: Mapping[str, Any] | None) -> str | None:
-    """The language a phone asked for, else the roster's; None if neither is known."""
-    prefs = storage.get_phone_prefs(db, phone)
-    if prefs and prefs["language"]:
-        return prefs["language"]
-    return recipient["language"] if recipient else None
-
-
 def handle_sms(
     db: Database,
     from_phone: str,
@@ -250,7 +243,7 @@ def respond(db: Database, phone: str, text: str, now: datetime, channel: Channel
             live = storage.live_booking_for(db, subject["id"])
             if live is not None:
                 view = storage.voucher_view_by_booking(db, live["id"])
-                return _reply("kept", language, when=texts.voucher_values(view, language)["when"])
+                return _reply("kept", language, when=voucher_values(view, language)["when"])
     if command.kind == "choose":
         if conversation is None or conversation["state"] != "choosing":
             return _reply("not_offered", language)
@@ -282,7 +275,7 @@ def _which(
     if len(recipients) < 2:
         return ""
     distribution = storage.get_distribution(db, recipient["distribution_id"])
-    return texts.item_label(distribution["name"], distribution["item"], language)
+    return item_label(distribution["name"], distribution["item"], language)
 
 
 def _status(db: Database, recipient: Mapping[str, Any], language: str, label: str) -> Reply:
@@ -291,7 +284,7 @@ def _status(db: Database, recipient: Mapping[str, Any], language: str, label: st
     if live is None:
         return _reply("no_booking", language, which=which)
     view = storage.voucher_view_by_booking(db, live["id"])
-    return _reply("status", language, which=which, **texts.voucher_values(view, language))
+    return _reply("status", language, which=which, **voucher_values(view, language))
 
 
 def _offer(
@@ -303,32 +296,12 @@ def _offer(
     language: str,
 ) -> Reply:
     try:
-        slots = booking.offer_slots(db, recipient["id"], now, channel.hold_minutes)
+        offer = outreach.offer_slots(db, recipient, phone, now, channel.hold_minutes, language)
     except BookingClosed:
         return _reply("closed", language)
-    if not slots:
+    if offer is None:
         return _reply("no_slots", language)
-    timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
-    storage.set_conversation(
-        db,
-        phone,
-        recipient["id"],
-        "choosing",
-        [s["id"] for s in slots],
-        now + timedelta(minutes=CHOOSE_MINUTES),
-        now,
-    )
-    options = " ".join(
-        f"{n}) {texts.start_time(s['starts_at'], timezone, language)}"
-        for n, s in enumerate(slots, start=1)
-    )
-    return _reply(
-        "offer",
-        language,
-        choices=texts.choices(len(slots), language),
-        minutes=channel.hold_minutes,
-        options=options,
-    )
+    return Reply(offer.text, language)
 
 
 def _choose(
@@ -343,7 +316,7 @@ def _choose(
 ) -> Reply:
     index = int(command.arg) - 1
     if not 0 <= index < len(offered):
-        return _reply("bad_choice", language, choices=texts.choices(len(offered), language))
+        return _reply("bad_choice", language, choices=choices(len(offered), language))
     had_booking = storage.live_booking_for(db, recipient["id"]) is not None
     try:
         view = booking.book_slot(
@@ -356,7 +329,7 @@ def _choose(
         return _reply("closed", language)
     storage.clear_conversation(db, phone)
     key = "changed" if had_booking else "booked"
-    return _reply(key, language, **texts.voucher_values(view, language))
+    return _reply(key, language, **voucher_values(view, language))
 
 
 def _ask_cancel(
@@ -394,7 +367,7 @@ def _ask_cancel(
         now + timedelta(minutes=CONFIRM_MINUTES),
         now,
     )
-    return _reply("confirm_cancel", language, when=texts.voucher_values(view, language)["when"])
+    return _reply("confirm_cancel", language, when=voucher_values(view, language)["when"])
 
 
 def _cancel(
@@ -406,4 +379,4 @@ def _cancel(
         return _reply("nothing_to_cancel", language)
     except BookingClosed:
         return _reply("closed", language)
-    return _reply("cancelled", language, **texts.voucher_values(view, language))
+    return _reply("cancelled", language, **voucher_values(view, language))

@@ -15,6 +15,7 @@ choose | cancel_confirm -> ... -> bye. Every wait has a no-input branch; after
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,30 +33,17 @@ from shared.errors import (
     SlotFull,
     UnknownCode,
 )
+from shared.messages import DEFAULT_LANGUAGE, LANGUAGES
+from shared.outreach import phone_language, queue_confirmation
+from shared.outreach_texts import voucher_values, when
 from shared.vouchers import parse_code
 from sms import texts
-from sms.conversation import ChannelConfig, choose_recipient, phone_language
-from sms.outbox import queue_confirmation
+from sms.conversation import ChannelConfig, choose_recipient
 
 MAX_TRIES = 3
 GATHER_TIMEOUT = 6  # seconds of silence before the no-input branch
 CODE_TIMEOUT = 15  # typing a code takes longer
-STEPS = (
-    "start",
-    "lang",
-    "identify",
-    "code",
-    "menu",
-    "pick",
-    "hear",
-    "after_hear",
-    "offer",
-    "offered",
-    "choose",
-    "cancel",
-    "cancel_confirm",
-    "bye",
-)
+LANGUAGE_KEYS = {"1": "zh", "2": "en"}  # what the welcome asks to press for each language
 _KEYPAD = {
     letter: digit
     for digit, letters in {
@@ -192,7 +180,7 @@ def _limited(
     recipients = storage.find_recipients_by_phone(db, caller)
     recipient = choose_recipient(db, recipients) if recipients else None
     known = phone_language(db, caller, recipient)
-    languages = [known] if known else ["zh", "en"]
+    languages = [known] if known else list(LANGUAGES)
     if allowance == ratelimit.SILENCE:
         return Turn([], languages[0], hangup=True)
     return Turn([_say(lang, "calls_limited") for lang in languages], languages[0], hangup=True)
@@ -214,7 +202,7 @@ def _number(turn: Turn, params: dict[str, str]) -> Turn:
 
 
 def _lang(params: dict[str, str]) -> str:
-    return params.get("lang") if params.get("lang") in ("zh", "en") else "zh"
+    return params.get("lang") if params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def _tries(params: dict[str, str]) -> int:
@@ -246,6 +234,33 @@ def _too_many(language: str) -> Turn:
     return Turn([_say(language, "too_many")], language, hangup=True)
 
 
+@dataclass(frozen=True)
+class Press:
+    """One request of a call as its step sees it: the caller, the step's parameters, the keys."""
+
+    db: Database
+    caller: str | None
+    params: dict[str, str]
+    digits: str
+    now: datetime
+    channel: ChannelConfig
+
+    @property
+    def language(self) -> str:
+        return _lang(self.params)
+
+    @property
+    def rid(self) -> int:
+        """The recipient the call speaks for; only steps that need one are given the call."""
+        return int(self.params["rid"])
+
+
+@dataclass(frozen=True)
+class Step:
+    answer: Callable[[Press], Turn]
+    identified: bool = True  # needs a recipient (``rid``); without one the call starts over
+
+
 def _answer(
     db: Database,
     caller: str | None,
@@ -255,58 +270,67 @@ def _answer(
     now: datetime,
     channel: ChannelConfig,
 ) -> Turn:
-    language = _lang(params)
-    rid = int(params["rid"]) if params.get("rid", "").isdigit() else None
-    if step == "start":
-        return _start(db, caller, params)
-    if step == "lang":
-        if digits not in ("1", "2"):
-            return _start(db, caller, {"n": str(_tries(params) + 1)})
-        language = "zh" if digits == "1" else "en"
-        if caller:
-            storage.set_phone_language(db, caller, language, now)
-        return _identify(db, caller, {"lang": language})
-    if step == "bye":
-        return Turn([_say(language, "goodbye")], language, hangup=True)
-    if step == "identify":
-        return _identify(db, None, params)
-    if step == "code":
-        found = find_by_keys(db, digits, channel)
-        if found is None:
-            retry = _identify(db, None, {**params, "n": str(_tries(params) + 1)})
-            return Turn(
-                [_say(language, "code_unknown"), *retry.speech],
-                language,
-                retry.gather,
-                retry.then,
-                retry.hangup,
-            )
-        return _menu({"lang": language, "rid": str(found)})
-    if rid is None or step not in STEPS:
+    handler = STEPS.get(step)
+    if handler is None or (handler.identified and not params.get("rid", "").isdigit()):
         return _start(db, caller, {})
-    if step == "menu":
-        return _menu(params)
-    if step == "pick":
-        follow = {"1": "hear", "2": "offer", "3": "cancel"}.get(digits)
-        if follow is None:
-            return _menu({**params, "n": str(_tries(params) + 1)}, _say(language, "no_input"))
-        return Turn([], language, then=_fresh(follow, params))
-    if step == "hear":
-        return _hear(db, rid, params)
-    if step == "after_hear":
-        follow = {"9": "hear", "0": "menu"}.get(digits, "bye")
-        return Turn([], language, then=_fresh(follow, params))
-    if step == "offer":
-        return _offer(db, rid, params, now, channel)
-    if step == "offered":
-        return _offered(db, rid, params)
-    if step == "choose":
-        return _choose(db, rid, params, digits, now, channel)
-    if step == "cancel":
-        return _ask_cancel(db, rid, params)
-    if step == "cancel_confirm":
-        return _cancel(db, rid, params, digits, now)
-    return _too_many(language)  # pragma: no cover - every step is handled above
+    return handler.answer(Press(db, caller, params, digits, now, channel))
+
+
+def _on_start(press: Press) -> Turn:
+    return _start(press.db, press.caller, press.params)
+
+
+def _on_lang(press: Press) -> Turn:
+    language = LANGUAGE_KEYS.get(press.digits)
+    if language is None:
+        return _start(press.db, press.caller, {"n": str(_tries(press.params) + 1)})
+    if press.caller:
+        storage.set_phone_language(press.db, press.caller, language, press.now)
+    return _identify(press.db, press.caller, {"lang": language})
+
+
+def _on_bye(press: Press) -> Turn:
+    return Turn([_say(press.language, "goodbye")], press.language, hangup=True)
+
+
+def _on_identify(press: Press) -> Turn:
+    return _identify(press.db, None, press.params)
+
+
+def _on_code(press: Press) -> Turn:
+    language, params = press.language, press.params
+    found = find_by_keys(press.db, press.digits, press.channel)
+    if found is None:
+        retry = _identify(press.db, None, {**params, "n": str(_tries(params) + 1)})
+        return Turn(
+            [_say(language, "code_unknown"), *retry.speech],
+            language,
+            retry.gather,
+            retry.then,
+            retry.hangup,
+        )
+    return _menu({"lang": language, "rid": str(found)})
+
+
+def _on_menu(press: Press) -> Turn:
+    return _menu(press.params)
+
+
+def _on_pick(press: Press) -> Turn:
+    params = press.params
+    follow = {"1": "hear", "2": "offer", "3": "cancel"}.get(press.digits)
+    if follow is None:
+        return _menu({**params, "n": str(_tries(params) + 1)}, _say(press.language, "no_input"))
+    return Turn([], press.language, then=_fresh(follow, params))
+
+
+def _on_after_hear(press: Press) -> Turn:
+    follow = {"9": "hear", "0": "menu"}.get(press.digits, "bye")
+    return Turn([], press.language, then=_fresh(follow, press.params))
+
+
+def _on_offered(press: Press) -> Turn:
+    return _offered(press.db, press.rid, press.params)
 
 
 def _start(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
@@ -315,11 +339,12 @@ def _start(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
         if prefs and prefs["language"]:
             return _identify(db, caller, {"lang": prefs["language"]})
     if _tries(params) >= MAX_TRIES:
-        return Turn([_say("zh", "too_many"), _say("en", "too_many")], "zh", hangup=True)
-    speech = [_say("zh", "welcome"), _say("en", "welcome")]
+        speech = [_say(language, "too_many") for language in LANGUAGES]
+        return Turn(speech, DEFAULT_LANGUAGE, hangup=True)
+    speech = [_say(language, "welcome") for language in LANGUAGES]
     return Turn(
         speech,
-        "zh",
+        DEFAULT_LANGUAGE,
         gather=Gather(Next("lang", {"n": str(_tries(params))})),
         then=Next("start", {"n": str(_tries(params) + 1)}),
     )
@@ -359,12 +384,12 @@ def _voucher(db: Database, rid: int) -> dict[str, Any] | None:
     return storage.voucher_view_by_booking(db, live["id"]) if live else None
 
 
-def _hear(db: Database, rid: int, params: dict[str, str]) -> Turn:
-    language = _lang(params)
-    voucher = _voucher(db, rid)
+def _on_hear(press: Press) -> Turn:
+    language, params = press.language, press.params
+    voucher = _voucher(press.db, press.rid)
     if voucher is None:
         return _menu(_fresh("menu", params).params, _say(language, "no_booking"))
-    values = texts.voucher_values(voucher, language)
+    values = voucher_values(voucher, language)
     speech = [
         _say(language, "slot", when=values["when"], site=values["site"], amount=values["amount"]),
         Speech(texts.spoken("code_intro", language), language, pause_after=1),
@@ -391,8 +416,8 @@ def _offer_turn(
     speech = list(before)
     for digit, slot_id in enumerate(slot_ids, start=1):
         slot = storage.get_slot(db, slot_id)
-        when = texts.when(slot["starts_at"], slot["ends_at"], timezone, language)
-        speech.append(_say(language, "offer_item", when=when, digit=digit))
+        spoken_when = when(slot["starts_at"], slot["ends_at"], timezone, language)
+        speech.append(_say(language, "offer_item", when=spoken_when, digit=digit))
     offer = ",".join(str(s) for s in slot_ids)
     return Turn(
         speech,
@@ -402,17 +427,15 @@ def _offer_turn(
     )
 
 
-def _offer(
-    db: Database, rid: int, params: dict[str, str], now: datetime, channel: ChannelConfig
-) -> Turn:
-    language = _lang(params)
+def _on_offer(press: Press) -> Turn:
+    language, params = press.language, press.params
     try:
-        slots = booking.offer_slots(db, rid, now, channel.hold_minutes)
+        slots = booking.offer_slots(press.db, press.rid, press.now, press.channel.hold_minutes)
     except BookingClosed:
         return _menu(_fresh("menu", params).params, _say(language, "closed"))
     if not slots:
         return _menu(_fresh("menu", params).params, _say(language, "no_slots"))
-    return _offer_turn(db, rid, params, [s["id"] for s in slots])
+    return _offer_turn(press.db, press.rid, params, [s["id"] for s in slots])
 
 
 def _offered_ids(params: dict[str, str]) -> list[int]:
@@ -426,15 +449,9 @@ def _offered(db: Database, rid: int, params: dict[str, str], *before: Speech) ->
     return _offer_turn(db, rid, params, slot_ids, *before)
 
 
-def _choose(
-    db: Database,
-    rid: int,
-    params: dict[str, str],
-    digits: str,
-    now: datetime,
-    channel: ChannelConfig,
-) -> Turn:
-    language = _lang(params)
+def _on_choose(press: Press) -> Turn:
+    db, rid, params, digits, now = press.db, press.rid, press.params, press.digits, press.now
+    language = press.language
     slot_ids = _offered_ids(params)
     index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else -1
     if not 0 <= index < len(slot_ids):
@@ -442,36 +459,38 @@ def _choose(
         return _offered(db, rid, again, _say(language, "no_input"))
     had_booking = storage.live_booking_for(db, rid) is not None
     try:
-        view = booking.book_slot(db, rid, slot_ids[index], now, f"ivr:{rid}", channel.make_code)
+        view = booking.book_slot(
+            db, rid, slot_ids[index], now, f"ivr:{rid}", press.channel.make_code
+        )
     except (SlotFull, HoldExpired):
         return _menu(_fresh("menu", params).params, _say(language, "slot_taken"))
     except (BookingClosed, InvalidInput, NotFound):
         return _menu(_fresh("menu", params).params, _say(language, "closed"))
     queue_confirmation(db, view["booking_id"], "changed" if had_booking else "booked", now)
-    when = texts.voucher_values(view, language)["when"]
-    return Turn([_say(language, "booked", when=when)], language, then=_fresh("hear", params))
+    booked_when = voucher_values(view, language)["when"]
+    return Turn([_say(language, "booked", when=booked_when)], language, then=_fresh("hear", params))
 
 
-def _ask_cancel(db: Database, rid: int, params: dict[str, str]) -> Turn:
-    language = _lang(params)
-    voucher = _voucher(db, rid)
+def _on_cancel(press: Press) -> Turn:
+    language, params = press.language, press.params
+    voucher = _voucher(press.db, press.rid)
     if voucher is None:
         return _menu(_fresh("menu", params).params, _say(language, "nothing_to_cancel"))
     if _tries(params) >= MAX_TRIES:
         return _too_many(language)
-    when = texts.voucher_values(voucher, language)["when"]
+    booked_when = voucher_values(voucher, language)["when"]
     return Turn(
-        [_say(language, "confirm_cancel", when=when)],
+        [_say(language, "confirm_cancel", when=booked_when)],
         language,
         gather=Gather(_fresh("cancel_confirm", params)),
         then=_again("cancel", params),
     )
 
 
-def _cancel(db: Database, rid: int, params: dict[str, str], digits: str, now: datetime) -> Turn:
-    language = _lang(params)
-    menu = _fresh("menu", params).params
-    if digits != "1":
+def _on_cancel_confirm(press: Press) -> Turn:
+    db, rid, now, language = press.db, press.rid, press.now, press.language
+    menu = _fresh("menu", press.params).params
+    if press.digits != "1":
         return _menu(menu, _say(language, "kept"))
     try:
         view = booking.cancel_booking(db, rid, now, f"ivr:{rid}")
@@ -481,3 +500,22 @@ def _cancel(db: Database, rid: int, params: dict[str, str], digits: str, now: da
         return _menu(menu, _say(language, "closed"))
     queue_confirmation(db, view["booking_id"], "cancelled", now)
     return _menu(menu, _say(language, "cancelled"))
+
+
+# Every step of a call and what answers it; the webhooks and the simulator accept no other.
+STEPS: dict[str, Step] = {
+    "start": Step(_on_start, identified=False),
+    "lang": Step(_on_lang, identified=False),
+    "identify": Step(_on_identify, identified=False),
+    "code": Step(_on_code, identified=False),
+    "bye": Step(_on_bye, identified=False),
+    "menu": Step(_on_menu),
+    "pick": Step(_on_pick),
+    "hear": Step(_on_hear),
+    "after_hear": Step(_on_after_hear),
+    "offer": Step(_on_offer),
+    "offered": Step(_on_offered),
+    "choose": Step(_on_choose),
+    "cancel": Step(_on_cancel),
+    "cancel_confirm": Step(_on_cancel_confirm),
+}

@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, request, url_for
 from shared import storage
 from shared.db import get_db
 from shared.errors import InvalidInput
-from sms import bp, ivr, outbox, twilio_adapter
+from sms import bp, ivr, twilio_adapter, worker
 from sms.conversation import channel_config, handle_sms
 from sms.ivr import Next
 
@@ -39,7 +39,7 @@ def sms_inbound() -> Response:
 @twilio_adapter.twilio_signed
 def sms_status() -> tuple[str, int]:
     form = request.form
-    outbox.apply_callback(
+    worker.apply_callback(
         get_db(),
         form.get("MessageSid", ""),
         form.get("MessageStatus", ""),

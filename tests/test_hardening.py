@@ -30,10 +30,10 @@ import web_security
 from kiosk.texts import t
 from shared import logsafe, ratelimit, storage
 from shared.db import get_db
+from shared.segments import count_segments
 from shared.vouchers import format_code, qr_content
 from sms import ivr, texts
 from sms.conversation import ChannelConfig, handle_sms
-from sms.segments import count_segments
 from sms.senders import ConsoleSender
 from wsgi import create_app
 
@@ -449,7 +449,7 @@ def test_a_limited_call_is_hung_up_in_twiml(tmp_path, demo_template, monkeypatch
 
 
 def test_limits_off_with_zero(demo_db):
-    channel = ChannelConfig(SECRET.encode(), sms_per_phone=0, calls_per_phone=0)
+    channel = ChannelConfig(SECRET.encode(), hold_minutes=5, sms_per_phone=0, calls_per_phone=0)
     for n in range(30):
         reply = handle_sms(demo_db, EN_PHONE, None, "HELP", f"SMe{n}", DEMO_LOADED_AT, channel)
         assert reply.text == texts.sms_text("help", "en")

@@ -11,12 +11,13 @@ from conftest import DEMO_LOADED_AT, SECRET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import booking, storage
+from shared import booking, outreach_texts, storage
+from shared.segments import count_segments
+from shared.vouchers import format_code
 from sms import texts
 from sms.conversation import ChannelConfig, handle_sms
-from sms.segments import count_segments
 
-CHANNEL = ChannelConfig(SECRET.encode(), hold_minutes=5)
+CHANNEL = ChannelConfig(SECRET.encode(), hold_minutes=5, sms_per_phone=0, calls_per_phone=0)
 ZH_PHONE = "+8617000000001"  # demo enterprise 1 prefers Chinese
 EN_PHONE = "+8617000000009"  # every ninth prefers English
 _ids = itertools.count(1)
@@ -51,7 +52,7 @@ WORDS = {
 def test_check_change_cancel_and_book_again(demo_db, phone, language):
     words = WORDS[language]
     before = live(demo_db, phone)
-    code = texts.format_code(before["code"])
+    code = format_code(before["code"])
 
     status = sms(demo_db, phone, words["status"])
     assert status.language == language and code in status.text and fits(status)
@@ -63,7 +64,7 @@ def test_check_change_cancel_and_book_again(demo_db, phone, language):
     assert after["slot_id"] != before["slot_id"]
     assert after["code"] == before["code"]  # a move keeps the voucher
     assert code in chosen.text and fits(chosen)
-    when = texts.when(after["starts_at"], after["ends_at"], after["timezone"], language)
+    when = outreach_texts.when(after["starts_at"], after["ends_at"], after["timezone"], language)
     assert when in sms(demo_db, phone, words["status"]).text
 
     ask = sms(demo_db, phone, words["cancel"])
@@ -79,7 +80,7 @@ def test_check_change_cancel_and_book_again(demo_db, phone, language):
     booked = sms(demo_db, phone, "1")
     fresh = live(demo_db, phone)
     assert fresh is not None and fresh["code"] != before["code"]
-    assert texts.format_code(fresh["code"]) in booked.text and fits(booked)
+    assert format_code(fresh["code"]) in booked.text and fits(booked)
 
 
 def test_cancel_with_code_asks_first_and_other_reply_keeps_it(demo_db):

@@ -9,11 +9,11 @@ import pytest
 from conftest import DEMO_LOADED_AT, DEMO_START, SECRET
 from twilio.base.exceptions import TwilioRestException
 
-from shared import storage
+from shared import outreach, storage
 from shared.db import get_db
 from shared.errors import InvalidInput
-from sms import outbox
-from sms.segments import count_segments
+from shared.segments import count_segments
+from sms import worker
 from sms.senders import ConsoleSender, FakeSender, SendError, TwilioSender, make_sender
 from wsgi import create_app
 
@@ -35,7 +35,7 @@ class FakeClock:
 
 def fast_pacer():
     clock = FakeClock()
-    return outbox.Pacer(1000, clock.time, clock.sleep)
+    return worker.Pacer(1000, clock.time, clock.sleep)
 
 
 def queue(db, count=5, now=DEMO_LOADED_AT):
@@ -49,7 +49,7 @@ def drain_until_quiet(db, sender, start, max_attempts=5, retry_seconds=30, round
     """Run the worker repeatedly, jumping the clock to the next retry each time."""
     now = start
     for _ in range(rounds):
-        outbox.drain(db, sender, lambda at=now: at, max_attempts, retry_seconds, fast_pacer())
+        worker.drain(db, sender, lambda at=now: at, max_attempts, retry_seconds, fast_pacer())
         pending = db.execute(
             "SELECT min(next_attempt_at) FROM sms_outbox WHERE status = 'queued'"
         ).fetchone()[0]
@@ -80,17 +80,17 @@ def test_backoff_doubles(db):
     now = DEMO_LOADED_AT
     waits = []
     for _ in range(3):
-        outbox.send_one(db, outbox_id, sender, now, 5, 30)
+        worker.send_one(db, outbox_id, sender, now, 5, 30)
         row = storage.get_outbox(db, outbox_id)
         assert row["status"] == "queued" and "429" in row["last_error"]
         retry_at = storage.from_db_time(row["next_attempt_at"])
         waits.append((retry_at - now).total_seconds())
         # Not due yet: nothing is tried early.
-        due = outbox.drain(db, sender, lambda at=now: at, 5, 30, fast_pacer())
+        due = worker.drain(db, sender, lambda at=now: at, 5, 30, fast_pacer())
         assert due.attempted == 0
         now = retry_at
     assert waits == [30, 60, 120]
-    assert outbox.send_one(db, outbox_id, sender, now, 5, 30) == "sent"
+    assert worker.send_one(db, outbox_id, sender, now, 5, 30) == "sent"
 
 
 @pytest.mark.parametrize(
@@ -123,13 +123,13 @@ def test_provider_opt_out_error_records_the_opt_out(db):
         def send(self, to, body):
             raise SendError("unsubscribed", retryable=False, status=400, opted_out=True)
 
-    assert outbox.send_one(db, outbox_id, Unsubscribed(), DEMO_LOADED_AT, 5, 30) == "opted_out"
+    assert worker.send_one(db, outbox_id, Unsubscribed(), DEMO_LOADED_AT, 5, 30) == "opted_out"
     assert storage.is_opted_out(db, PHONES[0])
 
 
 def test_pacing_spaces_sends():
     clock = FakeClock()
-    pacer = outbox.Pacer(2, clock.time, clock.sleep)
+    pacer = worker.Pacer(2, clock.time, clock.sleep)
     for _ in range(5):
         pacer.wait()
     assert clock.slept == [0.5] * 4
@@ -138,8 +138,8 @@ def test_pacing_spaces_sends():
 def test_drain_is_paced(db):
     queue(db, 4)
     clock = FakeClock()
-    outbox.drain(
-        db, FakeSender(), lambda: DEMO_LOADED_AT, 5, 30, outbox.Pacer(1, clock.time, clock.sleep)
+    worker.drain(
+        db, FakeSender(), lambda: DEMO_LOADED_AT, 5, 30, worker.Pacer(1, clock.time, clock.sleep)
     )
     assert clock.slept == [1.0] * 3
 
@@ -147,21 +147,21 @@ def test_drain_is_paced(db):
 def test_stale_claims_are_requeued(db):
     (outbox_id,) = queue(db, 1)
     storage.claim_outbox(db, outbox_id, DEMO_LOADED_AT)
-    later = DEMO_LOADED_AT + outbox.STALE_SENDING + timedelta(seconds=1)
-    assert storage.requeue_stale_outbox(db, later - outbox.STALE_SENDING, later) == 1
+    later = DEMO_LOADED_AT + worker.STALE_SENDING + timedelta(seconds=1)
+    assert storage.requeue_stale_outbox(db, later - worker.STALE_SENDING, later) == 1
     assert storage.get_outbox(db, outbox_id)["status"] == "queued"
 
 
 def test_claimed_message_is_not_sent_twice(db):
     (outbox_id,) = queue(db, 1)
     assert storage.claim_outbox(db, outbox_id, DEMO_LOADED_AT) is not None
-    assert outbox.send_one(db, outbox_id, FakeSender(), DEMO_LOADED_AT, 5, 30) == "skipped"
+    assert worker.send_one(db, outbox_id, FakeSender(), DEMO_LOADED_AT, 5, 30) == "skipped"
 
 
 def test_invitations_once_per_recipient(demo_db):
-    queued, already = outbox.queue_invitations(demo_db, 1, DEMO_LOADED_AT)
+    queued, already = outreach.queue_invitations(demo_db, 1, DEMO_LOADED_AT)
     assert (queued, already) == (112, 0)
-    assert outbox.queue_invitations(demo_db, 1, DEMO_LOADED_AT) == (0, 112)
+    assert outreach.queue_invitations(demo_db, 1, DEMO_LOADED_AT) == (0, 112)
     for message in storage.outbox_for_phone(demo_db, "+8617000000009"):
         count = count_segments(message["body"])
         assert count.encoding == "GSM-7" and count.units <= 160
@@ -173,7 +173,7 @@ def test_invitation_without_booking_asks_to_book(demo_db):
     recipient = storage.find_recipients_by_phone(demo_db, "+8617000000009")[0]
     booking = storage.live_booking_for(demo_db, recipient["id"])
     storage.cancel_booking_row(demo_db, booking["id"], DEMO_LOADED_AT)
-    outbox.queue_invitations(demo_db, 1, DEMO_LOADED_AT)
+    outreach.queue_invitations(demo_db, 1, DEMO_LOADED_AT)
     (message,) = storage.outbox_for_phone(demo_db, "+8617000000009")
     assert message["body"].startswith("Disinfectant: you can collect")
     assert "Reply BOOK" in message["body"]
@@ -181,11 +181,11 @@ def test_invitation_without_booking_asks_to_book(demo_db):
 
 def test_reminders_before_the_slot_once(demo_db):
     before = DEMO_START - timedelta(minutes=60)
-    first = outbox.queue_reminders(demo_db, before, 120)
+    first = outreach.queue_reminders(demo_db, before, 120)
     # Slots starting 12:00 up to 13:00 (inclusive), five people per 15-minute slot at most.
     assert 0 < first <= 5 * 5
-    assert outbox.queue_reminders(demo_db, before, 120) == 0
-    assert outbox.queue_reminders(demo_db, before - timedelta(hours=3), 120) == 0
+    assert outreach.queue_reminders(demo_db, before, 120) == 0
+    assert outreach.queue_reminders(demo_db, before - timedelta(hours=3), 120) == 0
     kinds = demo_db.execute("SELECT DISTINCT kind FROM sms_outbox").fetchall()
     assert kinds == [("reminder",)]
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import demo
+from shared import demo, outreach_texts
+from shared.segments import count_segments, gsm7_length, is_gsm7, ucs2_length
 from sms import texts
 from sms.conversation import Command, parse_command
-from sms.segments import count_segments, gsm7_length, is_gsm7, ucs2_length
 
 # -- segments -------------------------------------------------------------------------------
 
@@ -88,12 +88,12 @@ def worst_voucher() -> dict:
 
 
 def worst_values(language: str) -> dict:
-    values = texts.voucher_values(worst_voucher(), language)
+    values = outreach_texts.voucher_values(worst_voucher(), language)
     values["which"] = texts.which(values["item"], language)
     values["minutes"] = 120
-    values["choices"] = texts.choices(3, language)
+    values["choices"] = outreach_texts.choices(3, language)
     values["options"] = " ".join(
-        f"{n}) {texts.start_time('2020-12-31T15:45:00+00:00', 'Asia/Shanghai', language)}"
+        f"{n}) {outreach_texts.start_time('2020-12-31T15:45:00+00:00', 'Asia/Shanghai', language)}"
         for n in (1, 2, 3)
     )
     return values
@@ -119,7 +119,7 @@ def test_worst_case_values_are_really_long():
     assert values["site"] == "Jinping Sub-district"
     assert (
         len(
-            texts.when(
+            outreach_texts.when(
                 "2020-12-31T15:45:00+00:00", "2020-12-31T16:00:00+00:00", "Asia/Shanghai", "zh"
             )
         )
@@ -139,7 +139,7 @@ def test_worst_case_values_are_really_long():
     ],
 )
 def test_language_part(name, language, expected):
-    assert texts.language_part(name, language, 40) == expected
+    assert outreach_texts.language_part(name, language, 40) == expected
 
 
 def test_spoken_code_is_read_in_groups_digit_by_digit():

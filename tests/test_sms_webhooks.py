@@ -11,6 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from shared import storage
 from shared.db import get_db
+from shared.vouchers import format_code
 from sms import ivr, texts
 from sms.senders import FakeSender
 from wsgi import create_app
@@ -298,7 +299,7 @@ def test_ivr_walk_in_english_with_keypad_code(phone_app, phone):
     call.follow()
     assert [t for _, t in call.spoken if t in groups] == groups  # read out after booking
     bodies = outbox_bodies(phone_app, EN_PHONE)
-    assert bodies and bodies[0].startswith("Moved to") and texts.format_code(code) in bodies[0]
+    assert bodies and bodies[0].startswith("Moved to") and format_code(code) in bodies[0]
 
     call.press("0").follow()
     call.press("3").follow()

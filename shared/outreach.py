@@ -1,0 +1,175 @@
+"""Which SMS the service sends on its own, to whom, in which language, and with what words.
+
+Invitations, slot offers (after BOOK, after a no-show, to the waiting list), confirmations
+of a change and reminders. Each is queued in the storage layer's outbox in the same
+transaction as the change it reports, so a confirmation is never lost and never sent for
+a change that rolled back; the SMS channel's worker (``sms/worker.py``) sends them. The
+texts are in :mod:`shared.outreach_texts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared import booking, storage
+from shared import outreach_texts as texts
+from shared.errors import BookingClosed
+from shared.messages import DEFAULT_LANGUAGE
+
+CHOOSE_MINUTES = 24 * 60  # how long "reply 1, 2 or 3" stays answerable (holds lapse sooner)
+
+
+def phone_language(db: Database, phone: str, recipient: Mapping[str, Any] | None) -> str | None:
+    """The language a phone asked for, else the roster's; None if neither is known."""
+    prefs = storage.get_phone_prefs(db, phone)
+    if prefs and prefs["language"]:
+        return prefs["language"]
+    return recipient["language"] if recipient else None
+
+
+def language_for(db: Database, phone: str, recipient: Mapping[str, Any] | None) -> str:
+    """The language to write to ``phone`` in: its own, the roster's, else the default."""
+    return phone_language(db, phone, recipient) or DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    """Slots held for a recipient and the SMS that offers them ("reply 1, 2 or 3")."""
+
+    slot_ids: list[int]
+    text: str
+
+
+def offer_slots(
+    db: Database,
+    recipient: Mapping[str, Any],
+    phone: str,
+    now: datetime,
+    hold_minutes: int,
+    language: str,
+    kind: str = "offer",
+) -> SlotOffer | None:
+    """Hold the next free slots for ``recipient`` and word the SMS that offers them.
+
+    The phone's conversation then expects "1", "2" or "3". ``kind`` is the template:
+    ``offer`` (the answer to BOOK or CHANGE), ``missed_offer`` (after a no-show) or
+    ``waiting_offer`` (a freed place for the waiting list). Returns None when nothing is
+    free; raises :class:`~shared.errors.BookingClosed` when the booking can no longer change.
+    """
+    slots = booking.offer_slots(db, recipient["id"], now, hold_minutes)
+    if not slots:
+        return None
+    ids = [s["id"] for s in slots]
+    storage.set_conversation(
+        db, phone, recipient["id"], "choosing", ids, now + timedelta(minutes=CHOOSE_MINUTES), now
+    )
+    timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
+    options = " ".join(
+        f"{n}) {texts.start_time(s['starts_at'], timezone, language)}"
+        for n, s in enumerate(slots, start=1)
+    )
+    body = texts.sms_text(
+        kind,
+        language,
+        choices=texts.choices(len(slots), language),
+        minutes=hold_minutes,
+        options=options,
+    )
+    return SlotOffer(ids, body)
+
+
+def queue_slot_offer(
+    db: Database, recipient_id: int, now: datetime, hold_minutes: int, kind: str
+) -> int | None:
+    """Offer a recipient the next free slots by SMS (see :func:`offer_slots`).
+
+    Returns the outbox id, or None when nothing was sent: no phone, opted out, nothing
+    free, or the booking can no longer change. The same slots are never offered to the
+    same recipient twice.
+    """
+    with storage.transaction(db):
+        recipient = storage.get_recipient(db, recipient_id)
+        phone = recipient["phone"]
+        if not phone or storage.is_opted_out(db, phone):
+            return None
+        language = language_for(db, phone, recipient)
+        try:
+            offer = offer_slots(db, recipient, phone, now, hold_minutes, language, kind)
+        except BookingClosed:
+            return None
+        if offer is None:
+            return None
+        key = f"offer:{recipient_id}:{','.join(map(str, offer.slot_ids))}"
+        return storage.enqueue_sms(db, phone, offer.text, "offer", now, key)
+
+
+def queue_confirmation(db: Database, booking_id: int, kind: str, now: datetime) -> int | None:
+    """Queue the SMS that confirms a change: ``booked``, ``changed`` or ``cancelled``."""
+    voucher = storage.voucher_view_by_booking(db, booking_id)
+    if voucher is None or not voucher["phone"]:
+        return None
+    language = language_for(db, voucher["phone"], voucher)
+    body = texts.sms_text(kind, language, **texts.voucher_values(voucher, language))
+    return storage.enqueue_sms(db, voucher["phone"], body, "confirmation", now)
+
+
+def queue_reminders(db: Database, now: datetime, minutes_before: int) -> int:
+    """Queue a reminder for each booking starting within ``minutes_before``; once per slot."""
+    queued = 0
+    with storage.transaction(db):
+        for voucher in storage.bookings_starting_between(
+            db, now, now + timedelta(minutes=minutes_before)
+        ):
+            language = language_for(db, voucher["phone"], voucher)
+            body = texts.sms_text("reminder", language, **texts.voucher_values(voucher, language))
+            key = f"reminder:{voucher['booking_id']}:{voucher['starts_at']}"
+            if storage.enqueue_sms(db, voucher["phone"], body, "reminder", now, key):
+                queued += 1
+    return queued
+
+
+def queue_invitations(db: Database, distribution_id: int, now: datetime) -> tuple[int, int]:
+    """Invite every recipient of a distribution who has a phone; returns (queued, already).
+
+    Those already booked get their time and code; the others are asked to reply BOOK.
+    Each recipient is invited once per distribution, however often this runs.
+    """
+    distribution = storage.get_distribution(db, distribution_id)
+    queued = already = 0
+    with storage.transaction(db):
+        for recipient in storage.recipients_with_phone(db, distribution_id):
+            units = storage.allotment_units(db, recipient["id"])
+            if not units:
+                continue
+            language = language_for(db, recipient["phone"], recipient)
+            live = storage.live_booking_for(db, recipient["id"])
+            if live is not None:
+                voucher = storage.voucher_view_by_booking(db, live["id"])
+                values = texts.voucher_values(voucher, language)
+                body = texts.sms_text("invitation_booked", language, **values)
+            else:
+                body = texts.sms_text(
+                    "invitation",
+                    language,
+                    item=texts.item_label(distribution["name"], distribution["item"], language),
+                    amount=texts.amount(
+                        units, distribution["unit_size"], distribution["measure"], language
+                    ),
+                )
+            key = f"invitation:{distribution_id}:{recipient['id']}"
+            if storage.enqueue_sms(db, recipient["phone"], body, "invitation", now, key):
+                queued += 1
+            else:
+                already += 1
+    return queued, already
+
+
+def retry_failed_invitations(db: Database, distribution_id: int, now: datetime) -> int:
+    """Queue a distribution's failed and undelivered invitations again; returns how many."""
+    with storage.transaction(db):
+        return storage.requeue_failed_invitations(db, distribution_id, now)
