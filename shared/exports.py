@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from shared import storage
+from shared import spreadsheets, storage
 from shared.vouchers import qr_content
 
 BOOKING_COLUMNS = (
@@ -110,12 +108,8 @@ def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header; UTF-8 with BOM is left to the writer of the file (see the CLI)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """CSV with a header, formulas neutralised; UTF-8 with BOM is left to the writer of the file."""
+    return spreadsheets.csv_text(columns, ([row.get(c) for c in columns] for row in rows))
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:

@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from shared import spreadsheets
 from shared.errors import InvalidInput, RosterInvalid
 from shared.storage import RECIPIENT_FIELDS
 
@@ -235,7 +236,7 @@ def _records(text: str) -> list[tuple[int, list[str]]]:
     try:
         for row, cells in enumerate(reader, start=1):
             if any(cell.strip() for cell in cells):
-                records.append((row, cells))
+                records.append((row, [spreadsheets.restore_cell(cell) for cell in cells]))
     except csv.Error as exc:
         message = f"cannot read this row as CSV ({exc}); look for a quote that is never closed"
         error = RowError(row + 1, "", message)
@@ -561,8 +562,4 @@ def template_csv() -> str:
         ("Example Trading Co., Ltd.", "EX-0001", "Yuelin", "35", "", "", "5", "John Smith",
          "+86 574 8888 8888", "en", "1", "2020-02-04 13:00", "2020-02-04 17:00"),
     )  # fmt: skip
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(examples)
-    return out.getvalue()
+    return spreadsheets.csv_text(COLUMNS, examples, line_end="\r\n")
