@@ -17,7 +17,14 @@ from kiosk.web import now
 from shared import accounts, messages, safety, storage
 from shared.db import get_db
 from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
-from shared.handover import AlreadyHandedOver, hand_over, undo_handover
+from shared.handover import (
+    AlreadyHandedOver,
+    BadHandoverRequest,
+    NotYourHandover,
+    hand_over,
+    requested_units,
+    undo_handover,
+)
 from shared.verification import Verdict, check_in, verify_voucher
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -135,10 +142,10 @@ def checkin(code: str):
 @api_bp.post("/vouchers/<code>/handover")
 @require_token("staff")
 def handover(code: str):
-    body = request.get_json(silent=True) or {}
-    units = body.get("units") if isinstance(body, dict) else None
-    if units is not None and (isinstance(units, bool) or not isinstance(units, int)):
-        return _error(400, "invalid_input", "units must be a whole number")
+    try:
+        units = requested_units(request.get_data(cache=False), request.content_type)
+    except BadHandoverRequest as exc:
+        return _error(400, "invalid_input", messages.text(exc.key, _language()))
     try:
         result = hand_over(
             get_db(),
@@ -148,6 +155,7 @@ def handover(code: str):
             staff=_actor(),
             station=g.principal["device"],
             units=units,
+            api_token_id=g.principal["id"],
         )
     except AlreadyHandedOver as exc:
         return _error(
@@ -178,8 +186,15 @@ def handover(code: str):
 def undo(handover_id: int):
     try:
         undo_handover(
-            get_db(), handover_id, now(), _actor(), current_app.config["PICKUP_UNDO_SECONDS"]
+            get_db(),
+            handover_id,
+            now(),
+            _actor(),
+            current_app.config["PICKUP_UNDO_SECONDS"],
+            api_token_id=g.principal["id"],
         )
+    except NotYourHandover:
+        return _error(403, "not_your_handover", messages.text("not_your_handover", _language()))
     except UndoWindowPassed as exc:
         return _error(409, "undo_window_passed", str(exc))
     except InvalidInput as exc:

@@ -8,13 +8,20 @@ ledger identity ``stock = handed over + outstanding + unallocated`` is checked b
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from shared import storage
-from shared.errors import AlreadyCollected, InvalidInput, UndoWindowPassed, VoucherRefused
+from shared import messages, storage
+from shared.errors import (
+    AlreadyCollected,
+    InvalidInput,
+    PickupError,
+    UndoWindowPassed,
+    VoucherRefused,
+)
 from shared.verification import Reason, Verdict, verify_voucher
 
 
@@ -24,6 +31,43 @@ class AlreadyHandedOver(AlreadyCollected):
     def __init__(self, staff: str, station: str, at: datetime | None) -> None:
         super().__init__(f"already collected: handed over by {staff} at {station}")
         self.staff, self.station, self.at = staff, station, at
+
+
+class BadHandoverRequest(InvalidInput):
+    """A handover request's body is not JSON holding a whole number of units; ``key`` says why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(messages.text(key, "en"))
+        self.key = key
+
+
+class NotYourHandover(PickupError):
+    """A scanner token asked to undo a handover some other token or person made."""
+
+    def __init__(self) -> None:
+        super().__init__(messages.text("not_your_handover", "en"))
+
+
+def requested_units(body: bytes, content_type: str | None) -> int | None:
+    """The ``units`` a handover request asks for: None (all that remain) for an empty body.
+
+    Anything but an empty body or a JSON object with at most a whole ``units`` raises
+    :class:`BadHandoverRequest`: a truncated ``{"units": 1`` must never mean "everything".
+    """
+    if not body.strip():
+        return None
+    if (content_type or "").partition(";")[0].strip().lower() != "application/json":
+        raise BadHandoverRequest("body_content_type")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd digits or depth
+        raise BadHandoverRequest("body_not_json") from exc
+    if not isinstance(data, dict) or set(data) - {"units"}:
+        raise BadHandoverRequest("body_fields")
+    units = data.get("units")
+    if units is not None and (isinstance(units, bool) or not isinstance(units, int)):
+        raise BadHandoverRequest("units_not_whole")
+    return units
 
 
 @dataclass(frozen=True)
@@ -44,8 +88,11 @@ def hand_over(
     station: str,
     units: int | None = None,
     site_id: int | None = None,
+    api_token_id: int | None = None,
 ) -> Handover:
     """Hand over ``units`` (default: all that remain) against the voucher ``text``.
+
+    ``api_token_id`` is the scanner token making it, if any: only that token may undo it.
 
     Raises :class:`AlreadyHandedOver` when nothing remains, :class:`VoucherRefused` for
     any other reason the voucher is not good now, :class:`InvalidInput` for a bad count.
@@ -64,7 +111,9 @@ def hand_over(
         if not 1 <= count <= remaining:
             raise InvalidInput(f"units must be between 1 and {remaining}, the units still due")
         booking_id = verdict.voucher["booking_id"]
-        handover_id = storage.insert_handover(db, booking_id, count, staff, station, now)
+        handover_id = storage.insert_handover(
+            db, booking_id, count, staff, station, now, api_token_id
+        )
         storage.audit(
             db,
             staff,
@@ -77,11 +126,22 @@ def hand_over(
 
 
 def undo_handover(
-    db: Database, handover_id: int, now: datetime, staff: str, undo_seconds: int
+    db: Database,
+    handover_id: int,
+    now: datetime,
+    staff: str,
+    undo_seconds: int,
+    api_token_id: int | None = None,
 ) -> None:
-    """Take back a handover made in error, within ``undo_seconds`` of it."""
+    """Take back a handover made in error, within ``undo_seconds`` of it.
+
+    A scanner token (``api_token_id``) may take back only the handovers it made; a signed-in
+    person at the staff page may take back any (the page shows them per voucher).
+    """
     with storage.transaction(db):
         handover = storage.get_handover(db, handover_id)
+        if api_token_id is not None and handover["api_token_id"] != api_token_id:
+            raise NotYourHandover()
         if handover["undone_at"]:
             raise InvalidInput("that handover has already been undone")
         made = storage.from_db_time(handover["handed_at"])

@@ -62,6 +62,27 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "not_found_title": {"zh": "无法显示凭证", "en": "Voucher not shown"},
     "switch_language": {"zh": "English", "en": "中文"},
+    # The scanner API's answers to a malformed request.
+    "body_content_type": {
+        "zh": "请求正文须以 Content-Type: application/json 发送。",
+        "en": "Send the body with Content-Type: application/json.",
+    },
+    "body_not_json": {
+        "zh": '请求正文不是有效的 JSON，应如 {{"units": 2}}。',
+        "en": 'The body is not valid JSON; send one like {{"units": 2}}.',
+    },
+    "body_fields": {
+        "zh": '请求正文只能是 {{"units": 整数}} 这样的对象。',
+        "en": 'The body can only be an object like {{"units": 2}}.',
+    },
+    "units_not_whole": {
+        "zh": "units 必须是整数。",
+        "en": "units must be a whole number",
+    },
+    "not_your_handover": {
+        "zh": "只能撤销本设备令牌办理的发放。",
+        "en": "A token can only undo the handovers it made.",
+    },
 }
 
 

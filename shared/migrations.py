@@ -384,3 +384,15 @@ def hardening(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations(name="0005_handover_token")
+def handover_token(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- The scanner API token that made a handover (NULL for the staff page): a token may
+        -- undo only its own handovers, and device names need not be unique.
+        ALTER TABLE handovers ADD COLUMN api_token_id INTEGER REFERENCES api_tokens(id);
+        """,
+    )

@@ -737,7 +737,13 @@ def last_handover(db: Database, booking_id: int) -> Row | None:
 
 
 def insert_handover(
-    db: Database, booking_id: int, units: int, staff: str, station: str, now: datetime
+    db: Database,
+    booking_id: int,
+    units: int,
+    staff: str,
+    station: str,
+    now: datetime,
+    api_token_id: int | None = None,
 ) -> int:
     return _insert(
         db,
@@ -748,6 +754,7 @@ def insert_handover(
             "staff": staff,
             "station": station,
             "handed_at": to_db_time(now),
+            "api_token_id": api_token_id,
         },
     )
 

@@ -529,18 +529,83 @@ def test_api_handover_once_then_409_with_who_and_when(pickup):
     assert repeat.json["at"] == storage.to_db_time(AT)
 
 
+def _handovers_and_audit(pickup) -> tuple[int, int]:
+    with pickup.app.app_context():
+        db = get_db()
+        return db["handovers"].count, db["audit_log"].count
+
+
+JSON = "application/json"
+NOT_JSON = 'The body is not valid JSON; send one like {"units": 2}.'
+ONLY_UNITS = 'The body can only be an object like {"units": 2}.'
+NOT_WHOLE = "units must be a whole number"
+WRONG_TYPE = "Send the body with Content-Type: application/json."
+
+
 @pytest.mark.parametrize(
-    ("body", "status", "message"),
+    ("body", "content_type", "message"),
     [
-        ({"units": "two"}, 400, "units must be a whole number"),
-        ({"units": 0}, 400, "units must be between 1 and"),
+        # a truncated body used to hand over everything (200, units 4)
+        (b'{"units": 1', JSON, NOT_JSON),
+        (b"units=1", "application/x-www-form-urlencoded", WRONG_TYPE),
+        (b'{"units": 1}', "text/plain", WRONG_TYPE),
+        (b'{"units": 1}', None, WRONG_TYPE),
+        (b"\xff\xfe{", JSON, NOT_JSON),
+        (b"[" * 100_000, JSON, NOT_JSON),
+        (b'{"units": ' + b"9" * 5000 + b"}", JSON, NOT_JSON),
+        (b"NaN", JSON, ONLY_UNITS),
+        (b"[1]", JSON, ONLY_UNITS),
+        (b'{"units": 1, "staff": "bob"}', JSON, ONLY_UNITS),
+        (b'{"units": "two"}', JSON, NOT_WHOLE),
+        (b'{"units": 1.0}', JSON, NOT_WHOLE),
+        (b'{"units": 1e400}', JSON, NOT_WHOLE),
+        (b'{"units": true}', JSON, NOT_WHOLE),
+        (b'{"units": 0}', JSON, "units must be between 1 and"),
+        (b'{"units": -1}', JSON, "units must be between 1 and"),
+        (b'{"units": 100000000000000000000000000000}', JSON, "units must be between 1 and"),
     ],
 )
-def test_api_handover_refuses_bad_units(pickup, body, status, message):
-    response = _api(
-        pickup.app.test_client(), pickup.staff_token, pickup.codes["valid"], "handover", **body
+def test_api_handover_refuses_a_bad_body_and_writes_nothing(pickup, body, content_type, message):
+    client = pickup.app.test_client()
+    before = _handovers_and_audit(pickup)
+    headers = {"Authorization": f"Bearer {pickup.staff_token}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = client.post(
+        f"/api/v1/vouchers/{pickup.codes['valid']}/handover?lang=en", data=body, headers=headers
     )
-    assert response.status_code == status and response.json["message"].startswith(message)
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_input"
+    assert response.json["message"].startswith(message)
+    assert _handovers_and_audit(pickup) == before
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("zh", '请求正文不是有效的 JSON，应如 {"units": 2}。'), ("en", NOT_JSON)],
+)
+def test_api_bad_body_is_told_in_the_callers_language(pickup, language, message):
+    response = pickup.app.test_client().post(
+        f"/api/v1/vouchers/{pickup.codes['valid']}/handover",
+        data=b'{"units": 1',
+        headers={
+            "Authorization": f"Bearer {pickup.staff_token}",
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept-Language": language,
+        },
+    )
+    assert (response.status_code, response.json["message"]) == (400, message)
+
+
+@pytest.mark.parametrize("body", [None, {}, {"units": None}, {"units": 1}])
+def test_api_handover_takes_an_empty_or_good_body(pickup, body):
+    client = pickup.app.test_client()
+    headers = {"Authorization": f"Bearer {pickup.staff_token}"}
+    code = pickup.codes["valid"]
+    response = client.post(f"/api/v1/vouchers/{code}/handover", headers=headers, json=body)
+    assert response.status_code == 200
+    units = response.json["booking"]["units"]
+    assert response.json["units"] == (1 if body and body.get("units") else units)
 
 
 def test_api_partial_handover_and_undo(pickup):
@@ -552,6 +617,33 @@ def test_api_partial_handover_and_undo(pickup):
     assert undo.json == {"handover_id": first.json["handover_id"], "undone": True}
     again = client.post(f"/api/v1/handovers/{first.json['handover_id']}/undo", headers=headers)
     assert again.status_code == 409 and again.json["error"] == "already_undone"
+
+
+def test_api_token_undoes_only_its_own_handovers(pickup):
+    """Another token, even with the same device name, and the staff page's handovers: 403."""
+    with pickup.app.app_context():
+        twin = accounts.create_token(get_db(), "staff", "handheld-1", AT)
+    client = pickup.app.test_client()
+    mine = _api(client, pickup.staff_token, pickup.codes["valid"], "handover", units=1)
+    assert mine.status_code == 200
+    for token, handover_id in ((twin, mine.json["handover_id"]), (pickup.staff_token, 1)):
+        response = client.post(
+            f"/api/v1/handovers/{handover_id}/undo?lang=en",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 403
+        assert response.json == {
+            "error": "not_your_handover",
+            "message": "A token can only undo the handovers it made.",
+        }
+    with pickup.app.app_context():
+        assert storage.get_handover(get_db(), 1)["undone_at"] is None  # alice's, at Desk 1
+        assert storage.get_handover(get_db(), mine.json["handover_id"])["undone_at"] is None
+    own = client.post(
+        f"/api/v1/handovers/{mine.json['handover_id']}/undo",
+        headers={"Authorization": f"Bearer {pickup.staff_token}"},
+    )
+    assert own.json == {"handover_id": mine.json["handover_id"], "undone": True}
 
 
 def test_api_concurrent_handovers_give_exactly_one_success(pickup):
