@@ -169,11 +169,18 @@ def handle_sms(
     now: datetime,
     channel: ChannelConfig,
 ) -> Reply:
-    """Answer one incoming SMS, once: a repeated ``message_id`` gets the stored reply."""
+    """Answer one incoming SMS, once: a repeated ``message_id`` gets the stored reply.
+
+    The stored reply may hold a voucher, so it goes back only to the phone it was made for:
+    the same ``message_id`` from another phone raises :class:`InvalidInput` (a provider never
+    reuses an id, so this is a forged or broken request) and nothing is answered or stored.
+    """
     if not message_id:
         raise InvalidInput("an incoming SMS needs the provider's message id")
     with storage.transaction(db):
         seen = storage.get_inbound(db, message_id)
+        if seen is not None and seen["phone"] != from_phone:
+            raise InvalidInput("this message id came from another phone")
         if seen is not None:
             return Reply(seen["reply"], seen["language"])
         reply = _limited(db, from_phone, text or "", now, channel) or respond(

@@ -169,6 +169,22 @@ def test_retried_webhook_books_once_and_answers_the_same(phone_app, phone):
         assert len(storage.audit_entries(get_db())) == changes
 
 
+def test_a_message_id_replayed_from_another_phone_gets_nothing(phone_app, phone):
+    """A signed SMS reusing a MessageSid from another phone used to get that phone's reply."""
+    first = signed_post(phone, "/sms/inbound", sms_form("STATUS", "SMfirst", sender=EN_PHONE))
+    code = message_text(first).partition("Voucher ")[2][:19]
+    assert len(code.replace(" ", "")) == 16, message_text(first)
+    with phone_app.app_context():
+        before = {table: get_db()[table].count for table in get_db().table_names()}
+    replayed = signed_post(phone, "/sms/inbound", sms_form("STATUS", "SMfirst", sender=STRANGER))
+    assert replayed.status_code == 400
+    assert code not in replayed.get_data(as_text=True)
+    with phone_app.app_context():
+        assert {table: get_db()[table].count for table in get_db().table_names()} == before
+    again = signed_post(phone, "/sms/inbound", sms_form("STATUS", "SMfirst", sender=EN_PHONE))
+    assert message_text(again) == message_text(first)  # Twilio's own retry still works
+
+
 # -- delivery callbacks -----------------------------------------------------------------------
 
 
