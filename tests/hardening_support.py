@@ -9,11 +9,12 @@ from typing import Any
 
 from conftest import DEMO_LOADED_AT, SECRET
 from flask import url_for
-from kiosk_support import Pickup, build_pickup
+from kiosk_support import AT, Pickup, build_pickup
 from twilio.request_validator import RequestValidator
 
 from shared import accounts, storage
 from shared.db import get_db
+from shared.handover import hand_over
 from sms.senders import FakeSender
 from wsgi import create_app
 
@@ -35,6 +36,7 @@ class Site:
     """The demo at 13:00 on the article's day with a voucher per state, users and tokens."""
 
     pickup: Pickup
+    token_handover_id: int  # a handover the staff token made (a token undoes only its own)
 
     @property
     def app(self):
@@ -60,8 +62,18 @@ def build_site(directory: Path, demo_template: Path, env: str = "development", *
     }
     pickup = build_pickup(create_app(config))
     with pickup.app.app_context():
-        accounts.create_user(get_db(), "ada", "an admin password", "admin", DEMO_LOADED_AT)
-    return Site(pickup)
+        db = get_db()
+        accounts.create_user(db, "ada", "an admin password", "admin", DEMO_LOADED_AT)
+        token_id = accounts.token_principal(db, pickup.staff_token, AT)["id"]
+        spare = next(
+            v["code"]
+            for v in storage.voucher_views_for_distribution(db, 1)
+            if v["starts_at"] == storage.to_db_time(AT) and v["code"] not in pickup.codes.values()
+        )
+        handed = hand_over(
+            db, spare, SECRET.encode(), AT, "api:handheld-1", "handheld-1", 1, api_token_id=token_id
+        )
+    return Site(pickup, handed.id)
 
 
 def client_for(site: Site, role: str, lang: str = "en"):
@@ -90,7 +102,7 @@ def sample_args(site: Site, rule) -> dict[str, Any]:
     values = {
         "distribution_id": 1,
         "recipient_id": 1,
-        "handover_id": 1,
+        "handover_id": site.token_handover_id,
         "code": site.codes["valid"],
         "step": "menu",
         "filename": STATIC_FILES.get(rule.endpoint, "none.txt"),

@@ -322,7 +322,7 @@ def test_one_address_trying_many_names_is_locked(signin):
 def test_counts_are_shared_by_every_app_node(signin):
     """Two apps on one database (two nodes, or two gunicorn workers) count together."""
     other = create_app({**signin.app.config, "CLOCK": signin.app.config["CLOCK"]})
-    twin = type(signin)(type(signin.pickup)(other, signin.codes, "", ""))
+    twin = type(signin)(type(signin.pickup)(other, signin.codes, "", ""), signin.token_handover_id)
     for node in (signin, twin, signin, twin):
         assert sign_in(node, "alice", "wrong password").status_code == 401
     assert sign_in(twin, "alice", "wrong password").status_code == 429
