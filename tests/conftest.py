@@ -2,45 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
+from support import DEMO_LOADED_AT, DEMO_START, app_settings, make_code
 
 from shared import demo, storage
 from shared.db import get_db
-from shared.vouchers import voucher_code
 from wsgi import create_app
-
-SECRET = "test-secret-key-not-for-production"
-TZ = ZoneInfo("Asia/Shanghai")
-# The article's day: the window opens at 12:00 Fenghua time on 4 February 2020.
-DEMO_START = datetime(2020, 2, 4, 12, 0, tzinfo=TZ)
-DEMO_LOADED_AT = datetime(2020, 2, 4, 9, 0, tzinfo=TZ)
-
-
-def make_code(serial: int) -> str:
-    return voucher_code(serial, SECRET.encode())
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a tool is missing on a developer's machine; fail in CI, where it must be."""
-    if condition:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _config(path) -> dict:
-    return {"TESTING": True, "SECRET_KEY": SECRET, "PICKUP_DB": str(path), "PICKUP_ENV": "test"}
 
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app(_config(tmp_path / "test.sqlite3"))
+    app = create_app(app_settings(tmp_path / "test.sqlite3"))
     with app.app_context():
         storage.migrate(get_db())
     return app
@@ -78,7 +52,7 @@ def demo_template(tmp_path_factory):
 def demo_app(tmp_path, demo_template):
     path = tmp_path / "demo.sqlite3"
     shutil.copy(demo_template, path)
-    return create_app(_config(path))
+    return create_app(app_settings(path))
 
 
 @pytest.fixture
@@ -109,57 +83,3 @@ def live_server():
     yield start
     for server in servers:
         server.shutdown()
-
-
-def small_distribution(
-    database,
-    recipients: int = 4,
-    stock: int = 10,
-    capacity_people: int = 2,
-    capacity_units: int | None = None,
-    slot_minutes: int = 30,
-    hours: int = 2,
-    start: datetime = DEMO_START,
-    weight_basis: str = "headcount",
-) -> int:
-    """A distribution with ``recipients`` enterprises, allotted but not yet scheduled."""
-    from datetime import timedelta
-
-    from shared import planning
-
-    distribution_id = demo.create_distribution(
-        database,
-        {
-            "name": "Test distribution",
-            "item": "Disinfectant",
-            "item_key": "hydrogen_peroxide",
-            "unit_name": "5 kg bottle",
-            "unit_size": 5,
-            "measure": "kg",
-            "stock_units": stock,
-            "timezone": "Asia/Shanghai",
-            "slot_minutes": slot_minutes,
-            "capacity_people": capacity_people,
-            "capacity_units": capacity_units,
-            "weight_basis": weight_basis,
-        },
-        ("Test site", "1 Test Road"),
-        [(start, start + timedelta(hours=hours))],
-        DEMO_LOADED_AT,
-        "test",
-    )
-    rows = [
-        {
-            "name": f"Enterprise {i}",
-            "external_id": f"E{i:04d}",
-            "town": "Yuelin",
-            "headcount": 10 * i,
-            "phone": f"+8617000001{i:03d}",
-            "language": "en",
-        }
-        for i in range(1, recipients + 1)
-    ]
-    with storage.transaction(database):
-        storage.insert_recipients(database, distribution_id, rows)
-    planning.allocate_distribution(database, distribution_id, DEMO_LOADED_AT, "test")
-    return distribution_id

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import DEMO_LOADED_AT, SECRET
 from flask import url_for
 from kiosk_support import AT, Pickup, build_pickup
+from support import DEMO_LOADED_AT, SECRET
 from twilio.request_validator import RequestValidator
 
 from shared import accounts, storage

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from conftest import DEMO_LOADED_AT, SECRET, TZ
+from support import DEMO_LOADED_AT, SECRET, TZ
 
 from shared import accounts, storage
 from shared.booking import cancel_booking

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from browser_support import CspWatch
-from conftest import DEMO_LOADED_AT, SECRET, require
 from kiosk_support import AT, PASSWORD, csrf, login
+from support import DEMO_LOADED_AT, SECRET, require
 
 from admin import charts, setup
 from shared import accounts, booking, roster, storage

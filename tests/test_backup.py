@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_LOADED_AT, make_code, require
+from support import DEMO_LOADED_AT, make_code, require
 
 from shared import booking, storage
 

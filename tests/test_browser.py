@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from browser_support import CspWatch
-from conftest import require
 from kiosk_support import PASSWORD, Pickup, build_pickup
 from PIL import Image
+from support import require
 from werkzeug.serving import make_server
 
 from shared.vouchers import qr_content, qr_png

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET, make_code, small_distribution
+from support import DEMO_LOADED_AT, SECRET, make_code, small_distribution
 
 from shared import booking, dashboard, planning, storage
 from shared.handover import hand_over

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 import zxingcpp
-from conftest import SECRET, require
 from PIL import Image
+from support import SECRET, require
 
 from shared import demo, exports, storage
 from shared.roster import is_valid_uscc

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET, make_code, small_distribution
+from support import DEMO_LOADED_AT, SECRET, make_code, small_distribution
 
 from shared import booking, planning, storage
 from shared.errors import SlotFull, StorageUnavailable
@@ -93,7 +93,7 @@ def test_20_concurrent_handovers_of_one_voucher(app, db):
 BOOKER = """
 import sys
 sys.path[:0] = [{root!r}, {tests!r}]
-from conftest import make_code, DEMO_LOADED_AT
+from support import make_code, DEMO_LOADED_AT
 from shared import booking, storage
 db = storage.open_database({path!r})
 for recipient_id, slot_id in {pairs!r}:

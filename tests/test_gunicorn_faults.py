@@ -16,7 +16,7 @@ import threading
 import time
 
 import pytest
-from conftest import require
+from support import require
 
 from bench.support import (
     VOUCHER_RE,

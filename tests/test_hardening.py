@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
 from hardening_support import (
     CSRF,
     FORM_EXPIRED,
@@ -25,6 +24,7 @@ from hardening_support import (
     url_of,
 )
 from kiosk_support import AT, PASSWORD
+from support import DEMO_LOADED_AT, SECRET
 
 import web_security
 from kiosk.texts import t

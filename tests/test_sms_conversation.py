@@ -7,9 +7,9 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import DEMO_LOADED_AT, SECRET
 
 from shared import booking, outreach_texts, storage
 from shared.segments import count_segments

@@ -6,7 +6,7 @@ import shutil
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_LOADED_AT, DEMO_START, SECRET
+from support import DEMO_LOADED_AT, DEMO_START, SECRET
 from twilio.base.exceptions import TwilioRestException
 
 from shared import outreach, storage

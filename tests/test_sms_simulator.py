@@ -7,7 +7,7 @@ import shutil
 from html import unescape
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
+from support import DEMO_LOADED_AT, SECRET
 
 from shared import storage
 from sms import texts

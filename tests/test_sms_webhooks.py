@@ -6,7 +6,7 @@ import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
+from support import DEMO_LOADED_AT, SECRET
 from twilio.request_validator import RequestValidator
 
 from shared import storage

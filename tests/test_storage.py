@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import DEMO_LOADED_AT
+from support import DEMO_LOADED_AT
 
 from shared import storage
 from shared.migrations import migrations

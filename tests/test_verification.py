@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET, make_code, small_distribution
+from support import DEMO_LOADED_AT, SECRET, make_code, small_distribution
 
 from shared import booking, planning, storage
 from shared.errors import InvalidInput, UndoWindowPassed, VoucherRefused

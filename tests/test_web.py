@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import zxingcpp
-from conftest import SECRET
 from PIL import Image
+from support import SECRET
 
 from shared import exports, storage
 from shared.db import get_db
