@@ -14,6 +14,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared import dashboard, outreach, roster, storage
+from shared.booking import mark_no_shows
 
 # The invitation progress the console shows, and the outbox states each one counts.
 INVITATION_STATES: dict[str, tuple[str, ...]] = {
@@ -114,7 +115,7 @@ def sweep_no_shows(
     db: Database, distribution_id: int, now: datetime, actor: str, hold_minutes: int
 ) -> NoShowResult:
     """Mark the no-shows missed and offer each of them the next free slots by SMS."""
-    marked = dashboard.mark_no_shows(db, distribution_id, now, actor)
+    marked = mark_no_shows(db, distribution_id, now, actor)
     offered = 0
     for booking in marked:
         if outreach.queue_slot_offer(

@@ -1,9 +1,9 @@
-"""Create and edit a distribution from the console's form, refusing edits that break bookings.
+"""The console's distribution form: read it, and fill it from a stored distribution.
 
 :func:`read_form` turns the submitted strings into typed fields or a :class:`FormInvalid`
 listing every field's problem (as text keys of :mod:`admin.texts`, so the page can say it in
-either language). :func:`update_distribution` applies an edit in one transaction, after
-checking it against what is already booked and handed over (:class:`EditRefused`).
+either language). Creating and editing, and the rules an edit must keep, are the core's:
+:mod:`shared.distributions`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlite_utils import Database
-
-from shared import demo, storage
+from shared import storage
 from shared.errors import PickupError
 
 WEIGHT_BASES = ("headcount", "population", "requested", "equal")
 # The methods offered (``shared.allocation.METHODS`` also knows them as webster, hamilton).
 METHOD_CHOICES = ("sainte_lague", "largest_remainder")
-# The fields the schedule is cut from: they cannot move under existing bookings.
-SCHEDULE_FIELDS = ("timezone", "slot_minutes")
 
 _MOMENT = re.compile(r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}")
@@ -44,14 +40,6 @@ class FormInvalid(PickupError):
     def __init__(self, problems: dict[str, Problem]) -> None:
         super().__init__(", ".join(sorted(problems)))
         self.problems = problems
-
-
-class EditRefused(PickupError):
-    """The edit would break existing bookings or the ledger; ``problem`` says why."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.key)
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -185,89 +173,3 @@ def _iso(text: str) -> str:
     year, month, date = day.split("-")
     hour, minute = clock.split(":")
     return f"{year}-{int(month):02d}-{int(date):02d}T{int(hour):02d}:{minute}"
-
-
-def create_distribution(db: Database, form: DistributionForm, now: datetime, actor: str) -> int:
-    """Store a new distribution with its site and windows."""
-    return demo.create_distribution(db, form.fields, form.site, form.windows, now, actor)
-
-
-def _stored_windows(db: Database, site_id: int) -> list[tuple[str, str]]:
-    return [(w["starts_at"], w["ends_at"]) for w in storage.list_windows(db, site_id)]
-
-
-def update_distribution(
-    db: Database, distribution_id: int, form: DistributionForm, now: datetime, actor: str
-) -> list[str]:
-    """Apply an edit, or raise EditRefused when it would break bookings; returns what changed.
-
-    Once slots are booked the windows, slot length and time zone are fixed (the slots are
-    cut from them); capacity may grow but not drop below any slot's bookings; stock may not
-    drop below what is allotted; the unit size is fixed once anything is handed over.
-    """
-    with storage.transaction(db):
-        current = storage.get_distribution(db, distribution_id)
-        sites = storage.list_sites(db, distribution_id)
-        site = sites[0] if sites else None
-        new_windows = [(storage.to_db_time(s), storage.to_db_time(e)) for s, e in form.windows]
-        changed = [k for k, v in form.fields.items() if current[k] != v]
-        windows_changed = site is None or _stored_windows(db, site["id"]) != new_windows
-        slots = storage.list_slots(db, distribution_id)
-        loads = storage.slot_loads(db, distribution_id, now)
-        booked_slots = [s for s in slots if loads.get(s["id"], (0, 0))[0] > 0]
-        if booked_slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
-            raise EditRefused(Problem("locked_schedule", {"slots": len(booked_slots)}))
-        _check_capacity(form.fields, slots, loads, current["timezone"])
-        allotted = sum(storage.allotments_by_recipient(db, distribution_id).values())
-        if form.fields["stock_units"] < allotted:
-            raise EditRefused(Problem("stock_below_allotted", {"allotted": allotted}))
-        if "unit_size" in changed and storage.count_handovers(db, distribution_id):
-            raise EditRefused(Problem("unit_size_locked"))
-        storage.update_distribution(db, distribution_id, form.fields)
-        if site is None:
-            site_id = storage.insert_site(db, distribution_id, *form.site)
-        else:
-            site_id = site["id"]
-            if (site["name"], site["address"]) != form.site:
-                storage.update_site(db, site_id, *form.site)
-                changed.append("site")
-        if slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
-            # Slots cut from the old windows, none booked: cut them again on schedule.
-            storage.delete_unbooked_slots(db, distribution_id)
-        if windows_changed:
-            storage.replace_windows(db, site_id, form.windows)
-            changed.append("windows")
-        if slots and {"capacity_people", "capacity_units"} & set(changed):
-            storage.set_slot_capacities(
-                db,
-                distribution_id,
-                form.fields["capacity_people"],
-                form.fields["capacity_units"],
-            )
-        if changed:
-            detail = {k: form.fields[k] for k in changed if k in form.fields}
-            detail["changed"] = changed
-            storage.audit(
-                db, actor, "edit_distribution", f"distribution:{distribution_id}", now, detail
-            )
-    return changed
-
-
-def _check_capacity(
-    fields: Mapping[str, Any],
-    slots: list[dict[str, Any]],
-    loads: Mapping[int, tuple[int, int]],
-    timezone: str,
-) -> None:
-    for slot in slots:
-        people, units = loads.get(slot["id"], (0, 0))
-        too_few_people = people > fields["capacity_people"]
-        too_few_units = fields["capacity_units"] is not None and units > fields["capacity_units"]
-        if too_few_people or too_few_units:
-            start = storage.from_db_time(slot["starts_at"]).astimezone(ZoneInfo(timezone))
-            raise EditRefused(
-                Problem(
-                    "capacity_below_load",
-                    {"time": f"{start:%Y-%m-%d %H:%M}", "people": people, "units": units},
-                )
-            )

@@ -32,9 +32,9 @@ from werkzeug.exceptions import HTTPException
 from admin import bp, charts, operations, setup
 from admin.texts import t
 from kiosk.web import now, protect_forms, session_language
-from shared import dashboard, exports, messages, planning, roster, storage
+from shared import dashboard, distributions, exports, messages, planning, roster, storage
 from shared.db import get_db
-from shared.errors import NotFound, PickupError, RosterInvalid
+from shared.errors import EditRefused, NotFound, PickupError, RosterInvalid
 from shared.handover import reconcile
 from shared.outreach import queue_slot_offer
 from shared.vouchers import format_code, voucher_code
@@ -100,8 +100,8 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _error_text(exc: PickupError) -> str:
-    if isinstance(exc, setup.EditRefused):
-        return t(exc.problem.key, g.lang, **exc.problem.values)
+    if isinstance(exc, EditRefused):
+        return t(exc.key, g.lang, **exc.values)
     return t("not_done", g.lang, reason=str(exc))
 
 
@@ -184,7 +184,9 @@ def new_distribution():
     except setup.FormInvalid as exc:
         context = _form_context(values, exc.problems)
         return _render("admin/form.html", 400, **context, distribution=None)
-    distribution_id = setup.create_distribution(get_db(), form, now(), _actor())
+    distribution_id = distributions.create_distribution(
+        get_db(), form.fields, form.site, form.windows, now(), _actor()
+    )
     flash(t("created", g.lang, id=distribution_id), "notice")
     return redirect(url_for("admin.overview", distribution_id=distribution_id))
 
@@ -208,7 +210,9 @@ def edit_distribution(distribution_id: int):
     values = request.form.to_dict()
     try:
         form = setup.read_form(values)
-        setup.update_distribution(db, distribution_id, form, now(), _actor())
+        distributions.update_distribution(
+            db, distribution_id, form.fields, form.site, form.windows, now(), _actor()
+        )
     except setup.FormInvalid as exc:
         context = _form_context(values, exc.problems)
         return _render("admin/form.html", 400, **context, distribution=distribution)

@@ -16,15 +16,17 @@ from flask import Blueprint, current_app, g, jsonify, request
 from kiosk.web import now
 from shared import accounts, messages, safety, storage
 from shared.db import get_db
-from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
-from shared.handover import (
+from shared.errors import (
     AlreadyHandedOver,
+    AlreadyUndone,
     BadHandoverRequest,
+    InvalidInput,
+    NotFound,
     NotYourHandover,
-    hand_over,
-    requested_units,
-    undo_handover,
+    UndoWindowPassed,
+    VoucherRefused,
 )
+from shared.handover import hand_over, requested_units, undo_handover
 from shared.verification import Verdict, check_in, verify_voucher
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -197,7 +199,7 @@ def undo(handover_id: int):
         return _error(403, "not_your_handover", messages.text("not_your_handover", _language()))
     except UndoWindowPassed as exc:
         return _error(409, "undo_window_passed", str(exc))
-    except InvalidInput as exc:
+    except AlreadyUndone as exc:
         return _error(409, "already_undone", str(exc))
     except NotFound as exc:
         return _error(404, "not_found", str(exc))

@@ -2,7 +2,7 @@
 
 Every handover records the signed-in user, the station name given at sign-in and the
 time. Two stations handing over on one voucher at once get one handover; the second is
-told who made it, where and when (:class:`shared.handover.AlreadyHandedOver`).
+told who made it, where and when (:class:`shared.errors.AlreadyHandedOver`).
 """
 
 from __future__ import annotations
@@ -30,8 +30,15 @@ from kiosk.texts import t
 from kiosk.web import mask_phone, now, protect_forms, session_language
 from shared import accounts, messages, ratelimit, safety, storage
 from shared.db import get_db
-from shared.errors import InvalidInput, NotFound, UndoWindowPassed, VoucherRefused
-from shared.handover import AlreadyHandedOver, hand_over, undo_handover
+from shared.errors import (
+    AlreadyHandedOver,
+    AlreadyUndone,
+    InvalidInput,
+    NotFound,
+    UndoWindowPassed,
+    VoucherRefused,
+)
+from shared.handover import hand_over, undo_handover
 from shared.verification import Verdict, check_in, verify_voucher
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
@@ -248,6 +255,8 @@ def _code_action(action: Callable[[str], Any]) -> Any:
         return _voucher_page(code, 409, alert)
     except VoucherRefused as exc:
         return _voucher_page(code, 409, messages.verdict_message(exc.verdict, g.lang))
+    except AlreadyUndone:
+        return _voucher_page(code, 409, t("already_undone", g.lang))
     except (InvalidInput, UndoWindowPassed, NotFound) as exc:
         return _voucher_page(code, 400, str(exc))
 

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared import storage
-from shared.errors import InvalidInput, PickupError
+from shared.errors import InvalidInput, NotAuthenticated
 
 USER_ROLES = ("admin", "staff")
 TOKEN_ROLES = ("staff", "kiosk")
@@ -25,10 +25,6 @@ TOKEN_PREFIX = "pk_"
 # Checked when the user name is unknown, so that a wrong name takes as long as a wrong
 # password and does not tell which user names exist.
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
-
-
-class NotAuthenticated(PickupError):
-    """The user name and password, or the token, do not match an account."""
 
 
 def create_user(db: Database, username: str, password: str, role: str, now: datetime) -> int:

@@ -1,4 +1,4 @@
-"""Book, change and cancel a pickup slot: the operations every channel offers.
+"""Book, change and cancel a pickup slot, and mark the bookings nobody came for as missed.
 
 Each is one transaction. A slot offered to someone who is choosing (by SMS, on the
 phone) is held for a few minutes so that it is still free when they answer; holds count
@@ -141,3 +141,20 @@ def cancel_booking(db: Database, recipient_id: int, now: datetime, actor: str) -
         storage.release_holds(db, recipient_id)
         storage.audit(db, actor, "cancel", f"booking:{booking['id']}", now, {})
         return storage.voucher_view_by_booking(db, booking["id"])
+
+
+def mark_no_shows(db: Database, distribution_id: int, now: datetime, actor: str) -> list[dict]:
+    """Mark as missed every booking whose slot and grace period passed without anyone coming.
+
+    Returns the bookings marked, so that the caller can offer them new slots. Running it
+    again marks nothing twice.
+    """
+    distribution = storage.get_distribution(db, distribution_id)
+    cutoff = now - timedelta(minutes=distribution["grace_minutes"])
+    marked = []
+    with storage.transaction(db):
+        for booking in storage.overdue_bookings(db, distribution_id, cutoff):
+            if storage.mark_missed(db, booking["id"], now):
+                storage.audit(db, actor, "mark_missed", f"booking:{booking['id']}", now, {})
+                marked.append(booking)
+    return marked

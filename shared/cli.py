@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from shared import demo, exports, planning, roster, storage
+from shared import demo, distributions, exports, planning, roster, storage
 from shared.allocation import METHODS
 from shared.db import get_db
 from shared.errors import PickupError, RosterInvalid
@@ -203,7 +203,7 @@ def create_distribution_command(**options: Any) -> None:
         "allocation_method": options["method"],
     }
     db = ready_db()
-    distribution_id = demo.create_distribution(
+    distribution_id = distributions.create_distribution(
         db, fields, (options["site"], options["address"]), windows, storage.now_utc(), ACTOR
     )
     click.echo(f"Created distribution {distribution_id}: {options['name']}")

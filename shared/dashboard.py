@@ -1,5 +1,5 @@
 """How a distribution is going: handed out against stock, bookings by state, the crowd per
-slot, who is late, who is waiting; and the sweep that marks no-shows as missed.
+slot, who is late, who is waiting. (Marking no-shows is a booking rule: :mod:`shared.booking`.)
 """
 
 from __future__ import annotations
@@ -100,20 +100,3 @@ def distribution_progress(db: Database, distribution_id: int, now: datetime) -> 
             progress.queue.append(row)
     progress.queue.sort(key=lambda r: r["queue_number"] or 0)
     return progress
-
-
-def mark_no_shows(db: Database, distribution_id: int, now: datetime, actor: str) -> list[dict]:
-    """Mark as missed every booking whose slot and grace period passed without anyone coming.
-
-    Returns the bookings marked, so that the caller can offer them new slots. Running it
-    again marks nothing twice.
-    """
-    distribution = storage.get_distribution(db, distribution_id)
-    cutoff = now - timedelta(minutes=distribution["grace_minutes"])
-    marked = []
-    with storage.transaction(db):
-        for booking in storage.overdue_bookings(db, distribution_id, cutoff):
-            if storage.mark_missed(db, booking["id"], now):
-                storage.audit(db, actor, "mark_missed", f"booking:{booking['id']}", now, {})
-                marked.append(booking)
-    return marked

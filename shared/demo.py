@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from shared import accounts, planning, storage
+from shared import accounts, distributions, planning, storage
 from shared.roster import uscc_check_char
 
 TIMEZONE = "Asia/Shanghai"
@@ -171,26 +171,6 @@ def default_start(now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(TIMEZONE)).replace(minute=0, second=0, microsecond=0)
 
 
-def create_distribution(
-    db: Database,
-    fields: dict[str, Any],
-    site: tuple[str, str],
-    windows: list[tuple[datetime, datetime]],
-    now: datetime,
-    actor: str,
-) -> int:
-    """Store a distribution with one site and its pickup windows."""
-    with storage.transaction(db):
-        distribution_id = storage.insert_distribution(db, fields, now)
-        site_id = storage.insert_site(db, distribution_id, *site)
-        for start, end in windows:
-            storage.insert_window(db, site_id, start, end)
-        storage.audit(
-            db, actor, "create_distribution", f"distribution:{distribution_id}", now, fields
-        )
-    return distribution_id
-
-
 def load_demo(
     db: Database,
     now: datetime,
@@ -202,7 +182,7 @@ def load_demo(
     start = start or default_start(now)
     if start.tzinfo is None:
         start = start.replace(tzinfo=ZoneInfo(TIMEZONE))
-    disinfectant = create_distribution(
+    disinfectant = distributions.create_distribution(
         db,
         {
             "name": "消毒用品发放 Disinfectant for reopening enterprises",
@@ -229,7 +209,7 @@ def load_demo(
     with storage.transaction(db):
         storage.insert_recipients(db, disinfectant, enterprises())
     masks_start = start + timedelta(days=1)
-    masks = create_distribution(
+    masks = distributions.create_distribution(
         db,
         {
             "name": "口罩下拨 Masks to towns and sub-districts",

@@ -1,4 +1,16 @@
-"""Domain exceptions. Each says what went wrong in one line; the edges translate them."""
+"""Domain exceptions, all of them. Each says what went wrong in one line; the edges translate them.
+
+The core raises these and never handles a request; each channel turns them into its own
+answer (a page in the user's language, a JSON error, an SMS, a CLI message).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from shared import messages
 
 
 class PickupError(Exception):
@@ -45,8 +57,35 @@ class AlreadyCollected(PickupError):
     """Every unit of the allotment has already been handed over."""
 
 
+class AlreadyHandedOver(AlreadyCollected):
+    """Every unit has been handed over; ``staff``, ``station`` and ``at`` say by whom and when."""
+
+    def __init__(self, staff: str, station: str, at: datetime | None) -> None:
+        super().__init__(f"already collected: handed over by {staff} at {station}")
+        self.staff, self.station, self.at = staff, station, at
+
+
+class BadHandoverRequest(InvalidInput):
+    """A handover request's body is not JSON holding a whole number of units; ``key`` says why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(messages.text(key, "en"))
+        self.key = key
+
+
+class NotYourHandover(PickupError):
+    """A scanner token asked to undo a handover some other token or person made."""
+
+    def __init__(self) -> None:
+        super().__init__(messages.text("not_your_handover", "en"))
+
+
 class UndoWindowPassed(PickupError):
     """A handover can only be undone for a short time after it was made."""
+
+
+class AlreadyUndone(PickupError):
+    """The handover was undone before; undoing it again changes nothing."""
 
 
 class RosterInvalid(PickupError):
@@ -59,6 +98,33 @@ class VoucherRefused(PickupError):
     def __init__(self, verdict: object, message: str = "") -> None:
         super().__init__(message or f"voucher refused: {getattr(verdict, 'reason', verdict)}")
         self.verdict = verdict
+
+
+class EditRefused(PickupError):
+    """An edit of a distribution would break its bookings or ledger; ``key`` says which rule.
+
+    ``key`` and ``values`` name a text the channel says in its user's language.
+    """
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+
+class NotAuthenticated(PickupError):
+    """The user name and password, or the token, do not match an account."""
+
+
+class LoginLocked(PickupError):
+    """Too many failed sign-ins: this user name or client address is refused for a while."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"sign-in locked until {until.isoformat()}")
+        self.until = until
+
+    def minutes_left(self, now: datetime) -> int:
+        """Whole minutes until the lock ends, at least 1 (what the message says)."""
+        return max(1, math.ceil((self.until - now).total_seconds() / 60))
 
 
 class StorageUnavailable(PickupError):

@@ -14,38 +14,17 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from shared import messages, storage
+from shared import storage
 from shared.errors import (
-    AlreadyCollected,
+    AlreadyHandedOver,
+    AlreadyUndone,
+    BadHandoverRequest,
     InvalidInput,
-    PickupError,
+    NotYourHandover,
     UndoWindowPassed,
     VoucherRefused,
 )
 from shared.verification import Reason, Verdict, verify_voucher
-
-
-class AlreadyHandedOver(AlreadyCollected):
-    """Every unit has been handed over; ``staff``, ``station`` and ``at`` say by whom and when."""
-
-    def __init__(self, staff: str, station: str, at: datetime | None) -> None:
-        super().__init__(f"already collected: handed over by {staff} at {station}")
-        self.staff, self.station, self.at = staff, station, at
-
-
-class BadHandoverRequest(InvalidInput):
-    """A handover request's body is not JSON holding a whole number of units; ``key`` says why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(messages.text(key, "en"))
-        self.key = key
-
-
-class NotYourHandover(PickupError):
-    """A scanner token asked to undo a handover some other token or person made."""
-
-    def __init__(self) -> None:
-        super().__init__(messages.text("not_your_handover", "en"))
 
 
 def requested_units(body: bytes, content_type: str | None) -> int | None:
@@ -137,13 +116,17 @@ def undo_handover(
 
     A scanner token (``api_token_id``) may take back only the handovers it made; a signed-in
     person at the staff page may take back any (the page shows them per voucher).
+
+    Raises :class:`NotYourHandover` for another token's, :class:`AlreadyUndone` when it was
+    undone before, :class:`UndoWindowPassed` when it is too late, :class:`NotFound` for an
+    unknown ``handover_id``.
     """
     with storage.transaction(db):
         handover = storage.get_handover(db, handover_id)
         if api_token_id is not None and handover["api_token_id"] != api_token_id:
             raise NotYourHandover()
         if handover["undone_at"]:
-            raise InvalidInput("that handover has already been undone")
+            raise AlreadyUndone("that handover has already been undone")
         made = storage.from_db_time(handover["handed_at"])
         if now - made > timedelta(seconds=undo_seconds):
             raise UndoWindowPassed(

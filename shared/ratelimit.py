@@ -6,7 +6,6 @@ gunicorn's several workers) count together. Functions take ``now`` so tests cont
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,23 +14,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared import storage
-from shared.errors import PickupError
+from shared.errors import LoginLocked
 
 KEY_MAX = 64  # longer user names cannot exist; longer addresses are not addresses
 SMS_WINDOW = timedelta(minutes=10)
 CALL_WINDOW = timedelta(hours=1)
-
-
-class LoginLocked(PickupError):
-    """Too many failed sign-ins: this user name or client address is refused for a while."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"sign-in locked until {until.isoformat()}")
-        self.until = until
-
-    def minutes_left(self, now: datetime) -> int:
-        """Whole minutes until the lock ends, at least 1 (what the message says)."""
-        return max(1, math.ceil((self.until - now).total_seconds() / 60))
 
 
 @dataclass(frozen=True)

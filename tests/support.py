@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared import demo, planning, storage
+from shared import distributions, planning, storage
 from shared.vouchers import voucher_code
 
 SECRET = "test-secret-key-not-for-production"
@@ -51,7 +51,7 @@ def small_distribution(
     weight_basis: str = "headcount",
 ) -> int:
     """A distribution with ``recipients`` enterprises, allotted but not yet scheduled."""
-    distribution_id = demo.create_distribution(
+    distribution_id = distributions.create_distribution(
         database,
         {
             "name": "Test distribution",

@@ -64,9 +64,9 @@ def test_no_shows_are_marked_once_and_can_rebook(db, scheduled):
     distribution_id, views = scheduled
     first = views[0]
     after = storage.from_db_time(first["ends_at"]) + timedelta(minutes=31)
-    marked = dashboard.mark_no_shows(db, distribution_id, after, "sweeper")
+    marked = booking.mark_no_shows(db, distribution_id, after, "sweeper")
     assert first["booking_id"] in [b["id"] for b in marked]
-    assert dashboard.mark_no_shows(db, distribution_id, after, "sweeper") == []
+    assert booking.mark_no_shows(db, distribution_id, after, "sweeper") == []
     assert verify_voucher(db, first["code"], KEY, after).reason is Reason.MISSED
     progress = dashboard.distribution_progress(db, distribution_id, after)
     assert progress.states["missed"] == len(marked)

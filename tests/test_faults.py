@@ -17,8 +17,8 @@ import pytest
 from support import DEMO_LOADED_AT, SECRET, make_code, small_distribution
 
 from shared import booking, planning, storage
-from shared.errors import SlotFull, StorageUnavailable
-from shared.handover import AlreadyHandedOver, hand_over
+from shared.errors import AlreadyHandedOver, SlotFull, StorageUnavailable
+from shared.handover import hand_over
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = DEMO_LOADED_AT

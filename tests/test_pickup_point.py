@@ -391,6 +391,29 @@ def test_staff_undo_after_the_window_is_refused(pickup):
 
 
 @pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "That handover was already undone; nothing changed."),
+        ("zh", "该次发放已经撤销过，无需再撤销。"),
+    ],
+)
+def test_staff_undo_twice_says_already_undone(pickup, lang, message):
+    client = pickup.app.test_client()
+    login(client)
+    code = pickup.codes["valid"]
+    client.get(f"/staff/voucher?code={code}&lang={lang}")
+    _staff_post(client, "/staff/handover", code=code)
+    with pickup.app.app_context():
+        booking = storage.voucher_view(get_db(), int(code[:7]))["booking_id"]
+        handover_id = storage.last_handover(get_db(), booking)["id"]
+    first = _staff_post(client, "/staff/undo", code=code, handover_id=str(handover_id))
+    assert first.status_code == 200
+    again = _staff_post(client, "/staff/undo", code=code, handover_id=str(handover_id))
+    assert again.status_code == 409
+    assert message in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
     ("units", "message"),
     [("0", "units must be between 1 and"), ("x", "units must be a whole number")],
 )
@@ -644,6 +667,39 @@ def test_api_token_undoes_only_its_own_handovers(pickup):
         headers={"Authorization": f"Bearer {pickup.staff_token}"},
     )
     assert own.json == {"handover_id": mine.json["handover_id"], "undone": True}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "body"),
+    [
+        (
+            "undone_before",
+            409,
+            {"error": "already_undone", "message": "that handover has already been undone"},
+        ),
+        (
+            "too_late",
+            409,
+            {
+                "error": "undo_window_passed",
+                "message": "a handover can only be undone within 120 seconds; "
+                "record a correction with the operator instead",
+            },
+        ),
+        ("unknown", 404, {"error": "not_found", "message": "handover 999999 does not exist"}),
+    ],
+)
+def test_api_undo_refusals_each_have_their_own_error(pickup, case, status, body):
+    client = pickup.app.test_client()
+    headers = {"Authorization": f"Bearer {pickup.staff_token}"}
+    made = _api(client, pickup.staff_token, pickup.codes["valid"], "handover", units=1)
+    handover_id = made.json["handover_id"] if case != "unknown" else 999999
+    if case == "undone_before":
+        client.post(f"/api/v1/handovers/{handover_id}/undo", headers=headers)
+    if case == "too_late":
+        pickup.app.config["CLOCK"] = lambda: AT + timedelta(seconds=121)
+    response = client.post(f"/api/v1/handovers/{handover_id}/undo", headers=headers)
+    assert (response.status_code, response.json) == (status, body)
 
 
 def test_api_concurrent_handovers_give_exactly_one_success(pickup):

@@ -9,8 +9,14 @@ import pytest
 from support import DEMO_LOADED_AT, SECRET, make_code, small_distribution
 
 from shared import booking, planning, storage
-from shared.errors import InvalidInput, UndoWindowPassed, VoucherRefused
-from shared.handover import AlreadyHandedOver, hand_over, reconcile, undo_handover
+from shared.errors import (
+    AlreadyHandedOver,
+    AlreadyUndone,
+    InvalidInput,
+    UndoWindowPassed,
+    VoucherRefused,
+)
+from shared.handover import hand_over, reconcile, undo_handover
 from shared.verification import Reason, check_in, verify_voucher
 from shared.vouchers import voucher_code
 
@@ -177,7 +183,7 @@ def test_undo_within_window_only(db, booked):
     with pytest.raises(UndoWindowPassed, match="within 120 seconds"):
         undo_handover(db, made.id, _at(view, 5) + timedelta(seconds=121), "li", 120)
     undo_handover(db, made.id, _at(view, 5) + timedelta(seconds=60), "li", 120)
-    with pytest.raises(InvalidInput, match="already been undone"):
+    with pytest.raises(AlreadyUndone, match="^that handover has already been undone$"):
         undo_handover(db, made.id, _at(view, 6), "li", 120)
     assert verify_voucher(db, view["code"], KEY, _at(view, 7)).reason is Reason.VALID
 
