@@ -32,16 +32,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Each channel is a blueprint; imported here, not at module level, so that importing
     # wsgi never builds anything.
     from admin import bp as admin_bp
+    from admin import cli as admin_cli
     from kiosk import api_bp, staff_bp
     from kiosk import bp as kiosk_bp
-    from shared import cli
+    from kiosk import cli as kiosk_cli
+    from shared import cli as core_cli
     from sms import bp as sms_bp
-    from sms import init_app as sms_init_app
+    from sms import cli as sms_cli
 
     for blueprint in (kiosk_bp, staff_bp, api_bp, sms_bp, admin_bp):
         app.register_blueprint(blueprint)
-    cli.init_app(app)
-    sms_init_app(app)
+    # Every command the one way: each package's cli.COMMANDS, top level of `flask`.
+    for package_cli in (core_cli, kiosk_cli, sms_cli, admin_cli):
+        for command in package_cli.COMMANDS:
+            app.cli.add_command(command)
 
     @app.get("/healthz")
     def healthz():

@@ -2,8 +2,8 @@
 
 Views (:mod:`admin.views`) stay thin; the work is in :mod:`admin.setup` (the distribution
 form and the edits it may make), :mod:`admin.operations` (roster, invitations, no-shows,
-waiting list) and :mod:`admin.charts` (server-drawn SVG). ``cli_group=None`` puts
-``mark-no-shows`` at the top level of ``flask``.
+waiting list) and :mod:`admin.charts` (server-drawn SVG); ``mark-no-shows`` is in
+:mod:`admin.cli`.
 """
 
 from flask import Blueprint
@@ -14,7 +14,6 @@ bp = Blueprint(
     url_prefix="/admin",
     template_folder="templates",
     static_folder="static",
-    cli_group=None,
 )
 
-from admin import commands, views  # noqa: E402,F401  (registers the routes and the command)
+from admin import views  # noqa: E402,F401  (registers the routes)

@@ -515,7 +515,6 @@ def offer_recipient(distribution_id: int, recipient_id: int):
         )
     except PickupError as exc:
         flash(_error_text(exc), "error")
-        queued = None
     else:
         if queued:
             held = storage.held_slot_ids(db, recipient_id, now())

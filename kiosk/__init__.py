@@ -2,9 +2,8 @@
 
 Views stay thin: they read the request, call :mod:`shared`, and render. Three blueprints:
 ``bp`` (the landing page ``/``, ``/v/<code>`` and ``/kiosk``, public), ``staff_bp``
-(``/staff``, password login) and ``api_bp`` (``/api/v1``, bearer tokens). ``cli_group=None``
-puts the account commands (``create-user``, ``create-token``, ``safety-content``) at the top
-level of ``flask``.
+(``/staff``, password login) and ``api_bp`` (``/api/v1``, bearer tokens). The account
+commands (``create-user``, ``create-token``, ``safety-content``) are in :mod:`kiosk.cli`.
 """
 
 from flask import Blueprint
@@ -15,10 +14,9 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
     static_url_path="/kiosk/static",
-    cli_group=None,
 )
 
-from kiosk import commands, home, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
+from kiosk import home, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
 from kiosk.api import api_bp  # noqa: E402
 from kiosk.staff import staff_bp  # noqa: E402
 

@@ -27,8 +27,13 @@ TOKEN_PREFIX = "pk_"
 _DUMMY_HASH = generate_password_hash("not a password of anyone")
 
 
-def create_user(db: Database, username: str, password: str, role: str, now: datetime) -> int:
-    """Create a staff account; InvalidInput for a bad role, name, password or a taken name."""
+def create_user(
+    db: Database, username: str, password: str, role: str, now: datetime, actor: str
+) -> int:
+    """Create a staff account; InvalidInput for a bad role, name, password or a taken name.
+
+    ``actor`` is who made it (``cli:<os user>`` for the command), for the audit log.
+    """
     username = (username or "").strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise InvalidInput("a user name is 1 to 64 characters without spaces")
@@ -40,7 +45,7 @@ def create_user(db: Database, username: str, password: str, role: str, now: date
         if storage.get_user_by_name(db, username) is not None:
             raise InvalidInput(f"the user {username!r} already exists")
         user_id = storage.insert_user(db, username, generate_password_hash(password), role, now)
-        storage.audit(db, "cli", "create_user", f"user:{user_id}", now, {"role": role})
+        storage.audit(db, actor, "create_user", f"user:{user_id}", now, {"role": role})
     return user_id
 
 
@@ -59,8 +64,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db: Database, role: str, device: str, now: datetime) -> str:
-    """Make an API token for a device; returns the token, which is not stored anywhere."""
+def create_token(db: Database, role: str, device: str, now: datetime, actor: str) -> str:
+    """Make an API token for a device; returns the token, which is not stored anywhere.
+
+    ``actor`` is who made it (``cli:<os user>`` for the command), for the audit log.
+    """
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
     device = (device or "").strip()
@@ -71,7 +79,7 @@ def create_token(db: Database, role: str, device: str, now: datetime) -> str:
         token_id = storage.insert_api_token(db, token_hash(token), role, device, now)
         storage.audit(
             db,
-            "cli",
+            actor,
             "create_token",
             f"api_token:{token_id}",
             now,

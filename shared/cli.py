@@ -1,8 +1,16 @@
-"""``flask --app wsgi <command>``: the operator's commands. Domain errors become clear messages."""
+"""``flask --app wsgi <command>``: the core's commands, and what every command shares.
+
+One way to add a command: a ``click.command`` with ``with_appcontext`` (and
+:func:`domain_errors`) in its package's ``cli.py``, listed in that module's ``COMMANDS``;
+``wsgi.create_app`` adds every package's ``COMMANDS`` to ``app.cli``, so each is
+``flask --app wsgi <name>``. ``tests/test_docs.py`` checks the README documents them all.
+"""
 
 from __future__ import annotations
 
 import functools
+import getpass
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
 from shared import demo, distributions, exports, planning, roster, storage
@@ -21,7 +29,14 @@ from shared.handover import reconcile
 from shared.settings import is_development
 from shared.vouchers import voucher_code
 
-ACTOR = "cli"
+
+def cli_actor() -> str:
+    """Who runs the command, for the audit log: ``cli:<operating-system user>``."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment nor the user database
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"
 
 
 def make_code(serial: int) -> str:
@@ -83,6 +98,18 @@ def parse_local_time(text: str, timezone: str) -> datetime:
     except ValueError as exc:
         raise click.BadParameter(f"{text!r} is not a date and time like 2020-02-04T12:00") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database, or apply the migrations it is missing."""
+    applied = storage.migrate(get_db())
+    if applied:
+        click.echo(f"Applied migrations: {', '.join(applied)}")
+    else:
+        click.echo("The database is up to date.")
+    click.echo(f"Database: {current_app.config['PICKUP_DB']}")
 
 
 @click.command("demo")
@@ -204,7 +231,7 @@ def create_distribution_command(**options: Any) -> None:
     }
     db = ready_db()
     distribution_id = distributions.create_distribution(
-        db, fields, (options["site"], options["address"]), windows, storage.now_utc(), ACTOR
+        db, fields, (options["site"], options["address"]), windows, storage.now_utc(), cli_actor()
     )
     click.echo(f"Created distribution {distribution_id}: {options['name']}")
 
@@ -230,7 +257,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
             bar.update(len(chunk))
         storage.audit(
             db,
-            ACTOR,
+            cli_actor(),
             "import_roster",
             f"distribution:{distribution_id}",
             now,
@@ -248,7 +275,9 @@ def allocate_command(distribution_id: int | None, method: str | None) -> None:
     """Divide the stock among the recipients and record the method and inputs."""
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
-    result = planning.allocate_distribution(db, distribution_id, storage.now_utc(), ACTOR, method)
+    result = planning.allocate_distribution(
+        db, distribution_id, storage.now_utc(), cli_actor(), method
+    )
     click.echo(
         f"Allocated {result.allocated} of {result.stock} units by {result.method} among "
         f"{len(result.units)} recipients; {result.unallocated} unallocated."
@@ -266,7 +295,7 @@ def schedule_command(distribution_id: int | None) -> None:
     pending = storage.count_recipients(db, distribution_id)
     with click.progressbar(length=pending, label="Scheduling") as bar:
         result = planning.schedule_distribution(
-            db, distribution_id, storage.now_utc(), ACTOR, make_code, progress=bar.update
+            db, distribution_id, storage.now_utc(), cli_actor(), make_code, progress=bar.update
         )
     click.echo(
         f"{result.booked} recipients booked into {result.slots} slots "
@@ -326,6 +355,7 @@ def export_ledger(distribution_id: int | None, out: Path | None) -> None:
 
 
 COMMANDS = (
+    init_db_command,
     demo_command,
     create_distribution_command,
     import_roster_command,
@@ -333,8 +363,3 @@ COMMANDS = (
     schedule_command,
     export_group,
 )
-
-
-def init_app(app: Flask) -> None:
-    for command in COMMANDS:
-        app.cli.add_command(command)

@@ -13,9 +13,7 @@ import os
 import threading
 from typing import Any
 
-import click
 from flask import Flask, current_app, g
-from flask.cli import with_appcontext
 from sqlite_utils import Database
 
 from shared import storage
@@ -53,18 +51,6 @@ def close_db(_exc: BaseException | None = None) -> None:
         db.conn.rollback()
 
 
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the database, or apply the migrations it is missing."""
-    applied = storage.migrate(get_db())
-    if applied:
-        click.echo(f"Applied migrations: {', '.join(applied)}")
-    else:
-        click.echo("The database is up to date.")
-    click.echo(f"Database: {current_app.config['PICKUP_DB']}")
-
-
 def init_app(app: Flask) -> None:
+    """Give every app context's connection back when the context ends."""
     app.teardown_appcontext(close_db)
-    app.cli.add_command(init_db_command)

@@ -256,7 +256,7 @@ def demo_accounts(db: Database, instance_path: str | Path, now: datetime) -> dic
         password = known.setdefault(username, secrets.token_urlsafe(9))
         # The file outlives a deleted database: recreate the account with the same password.
         if storage.get_user_by_name(db, username) is None:
-            accounts.create_user(db, username, password, role, now)
+            accounts.create_user(db, username, password, role, now, "demo")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(json.dumps(known))

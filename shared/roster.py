@@ -18,7 +18,7 @@ Parsed values:
 * ``headcount``, ``population``, ``requested_units``, ``floor_units``, ``priority`` - whole
   numbers, 0 or more; blank is ``None`` (``floor_units`` and ``priority`` default to 0).
 * ``phone`` - E.164 (``+8613800000000``), read in the default region; blank is ``None``.
-* ``language`` - ``"zh"`` or ``"en"``; blank is ``"zh"``.
+* ``language`` - ``"zh"`` or ``"en"``; blank is the default language (``"zh"``).
 * ``earliest``, ``latest`` - timezone-aware datetimes in the distribution's timezone; a time
   without an offset is local time there.
 """
@@ -40,6 +40,7 @@ import phonenumbers
 
 from shared import spreadsheets
 from shared.errors import InvalidInput, RosterInvalid
+from shared.messages import DEFAULT_LANGUAGE
 from shared.storage import RECIPIENT_FIELDS
 
 # The roster's columns are exactly what a recipient row stores.
@@ -84,7 +85,11 @@ _INTEGER_COLUMNS = frozenset(
     {"headcount", "population", "requested_units", "floor_units", "priority"}
 )
 _TEXT_COLUMNS = frozenset({"name", "external_id", "town", "contact_name"})
-_BLANK_VALUES: dict[str, object] = {"floor_units": 0, "priority": 0, "language": "zh"}
+_BLANK_VALUES: dict[str, object] = {
+    "floor_units": 0,
+    "priority": 0,
+    "language": DEFAULT_LANGUAGE,
+}
 
 # Anything bigger would not fit a 32-bit INTEGER column; in a roster it is a typo anyway.
 _MAX_INTEGER = 2**31 - 1

@@ -3,7 +3,9 @@
 The README's configuration table is checked against :data:`SETTINGS` by
 ``tests/test_docs.py``, so a setting cannot be added without being documented.
 Secrets come only from the environment; in production a missing ``SECRET_KEY`` stops
-the app from starting instead of falling back to a known value.
+the app from starting instead of falling back to a known value. A few settings are not
+read from the environment (``from_environment=False``): ``create_app`` derives them, or
+tests pass them in ``test_config``; they are declared here all the same.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Setting:
     help: str
     parse: Callable[[str], Any] = str
     secret: bool = False
+    from_environment: bool = True
 
 
 def _flag(text: str) -> bool:
@@ -175,6 +178,31 @@ SETTINGS: tuple[Setting, ...] = (
         "notice, then calls are hung up at once. 0 turns the limit off.",
         int,
     ),
+    Setting(
+        "VOUCHER_SECRET",
+        None,
+        "The key of the vouchers' HMAC tags: SECRET_KEY as bytes, set by create_app. Never "
+        "read from the environment, so there is one secret to keep, not two.",
+        secret=True,
+        from_environment=False,
+    ),
+    Setting(
+        "CLOCK",
+        None,
+        "A function returning the current time (an aware datetime) that every page, command "
+        "and webhook asks instead of the system clock; unset, the system clock. Given in "
+        "create_app's test_config by tests (to replay the article's day), never by the "
+        "environment.",
+        from_environment=False,
+    ),
+    Setting(
+        "SMS_SENDER",
+        None,
+        "An SMS sender object used instead of the one made from the TWILIO_* settings (tests "
+        "give a fake that records what was sent). Given in create_app's test_config, never by "
+        "the environment.",
+        from_environment=False,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -184,7 +212,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str | Path) -> dict
     """Read every setting from ``environ``, applying defaults, and fill in derived ones."""
     config: dict[str, Any] = {}
     for setting in SETTINGS:
-        raw = environ.get(setting.name)
+        raw = environ.get(setting.name) if setting.from_environment else None
         if raw is None or raw == "":
             config[setting.name] = setting.default
             continue

@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared.errors import NotFound, StorageUnavailable
+from shared.messages import DEFAULT_LANGUAGE
 from shared.migrations import migrations
 
 Row = dict[str, Any]
@@ -265,7 +266,7 @@ _RECIPIENT_DEFAULTS = {
     "town": "",
     "floor_units": 0,
     "contact_name": "",
-    "language": "zh",
+    "language": DEFAULT_LANGUAGE,
     "priority": 0,
 }
 

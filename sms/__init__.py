@@ -5,7 +5,7 @@
 on its own, and their words, is the core's (:mod:`shared.outreach`).
 """
 
-from flask import Blueprint, Flask
+from flask import Blueprint
 
 bp = Blueprint(
     "sms",
@@ -16,11 +16,3 @@ bp = Blueprint(
 )
 
 from sms import simulator, views  # noqa: E402,F401  (registers the routes on bp)
-
-
-def init_app(app: Flask) -> None:
-    """Register the channel's commands; the sender is made lazily, on first send."""
-    from sms import cli
-
-    for command in cli.COMMANDS:
-        app.cli.add_command(command)

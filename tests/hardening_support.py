@@ -63,7 +63,7 @@ def build_site(directory: Path, demo_template: Path, env: str = "development", *
     pickup = build_pickup(create_app(config))
     with pickup.app.app_context():
         db = get_db()
-        accounts.create_user(db, "ada", "an admin password", "admin", DEMO_LOADED_AT)
+        accounts.create_user(db, "ada", "an admin password", "admin", DEMO_LOADED_AT, "test")
         token_id = accounts.token_principal(db, pickup.staff_token, AT)["id"]
         spare = next(
             v["code"]

@@ -59,7 +59,7 @@ def voucher_codes(db) -> dict[str, str]:
 
 
 def add_staff(db, name: str = "alice", role: str = "staff") -> None:
-    accounts.create_user(db, name, PASSWORD, role, DEMO_LOADED_AT)
+    accounts.create_user(db, name, PASSWORD, role, DEMO_LOADED_AT, "test")
 
 
 @dataclass
@@ -79,8 +79,8 @@ def build_pickup(app) -> Pickup:
         codes = voucher_codes(db)
         add_staff(db, "alice")
         add_staff(db, "bob")
-        kiosk_token = accounts.create_token(db, "kiosk", "kiosk-1", DEMO_LOADED_AT)
-        staff_token = accounts.create_token(db, "staff", "handheld-1", DEMO_LOADED_AT)
+        kiosk_token = accounts.create_token(db, "kiosk", "kiosk-1", DEMO_LOADED_AT, "test")
+        staff_token = accounts.create_token(db, "staff", "handheld-1", DEMO_LOADED_AT, "test")
     return Pickup(app, codes, kiosk_token, staff_token)
 
 

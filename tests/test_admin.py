@@ -54,8 +54,8 @@ FORBIDDEN = "The operator console is for administrators only. Sign in with an ad
 
 def _users(app) -> None:
     with app.app_context():
-        accounts.create_user(get_db(), "ada", PASSWORD, "admin", DEMO_LOADED_AT)
-        accounts.create_user(get_db(), "sam", PASSWORD, "staff", DEMO_LOADED_AT)
+        accounts.create_user(get_db(), "ada", PASSWORD, "admin", DEMO_LOADED_AT, "test")
+        accounts.create_user(get_db(), "sam", PASSWORD, "staff", DEMO_LOADED_AT, "test")
 
 
 @pytest.fixture

@@ -181,10 +181,25 @@ def test_demo_then_exports(runner):
     assert len(rows) == 12 and sum(int(r["amount"]) for r in rows) == 192_400
 
 
-def test_every_command_has_help(runner):
-    from shared.cli import COMMANDS
+@pytest.mark.parametrize(
+    ("args", "action"),
+    [
+        (["create-user", "lee", "--role", "staff", "--password", "a long password"], "create_user"),
+        (["create-token", "--role", "kiosk", "--name", "gate-1"], "create_token"),
+        (CREATE, "create_distribution"),
+    ],
+)
+def test_changes_by_command_name_the_operating_system_user(runner, app, monkeypatch, args, action):
+    monkeypatch.setenv("LOGNAME", "ops-lee")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        entry = storage.audit_entries(get_db(), limit=1)[0]
+    assert (entry["actor"], entry["action"]) == ("cli:ops-lee", action)
 
-    for command in COMMANDS:
+
+def test_every_command_has_help(runner, app):
+    for command in app.cli.commands.values():
         result = runner.invoke(args=[command.name, "--help"])
         assert result.exit_code == 0
         assert command.help and " ".join(command.help.split()[:4]) in " ".join(

@@ -137,7 +137,7 @@ def test_acknowledgement_is_recorded_once(pickup):
 
 
 def test_user_login_checks_password(db):
-    accounts.create_user(db, "carol", PASSWORD, "admin", AT)
+    accounts.create_user(db, "carol", PASSWORD, "admin", AT, "test")
     assert accounts.authenticate(db, "carol", PASSWORD)["role"] == "admin"
     stored = storage.get_user_by_name(db, "carol")["password_hash"]
     assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
@@ -156,14 +156,14 @@ def test_user_login_checks_password(db):
     ],
 )
 def test_create_user_refuses(db, name, password, role, message):
-    accounts.create_user(db, "alice", PASSWORD, "staff", AT)
+    accounts.create_user(db, "alice", PASSWORD, "staff", AT, "test")
     with pytest.raises(InvalidInput) as excinfo:
-        accounts.create_user(db, name, password, role, AT)
+        accounts.create_user(db, name, password, role, AT, "test")
     assert str(excinfo.value) == message
 
 
 def test_tokens_are_stored_only_as_hashes(db):
-    token = accounts.create_token(db, "kiosk", "gate-1", AT)
+    token = accounts.create_token(db, "kiosk", "gate-1", AT, "test")
     assert token.startswith("pk_") and len(token) > 40
     row = storage.api_token_by_hash(db, accounts.token_hash(token))
     assert token not in json.dumps(row)
@@ -645,7 +645,7 @@ def test_api_partial_handover_and_undo(pickup):
 def test_api_token_undoes_only_its_own_handovers(pickup):
     """Another token, even with the same device name, and the staff page's handovers: 403."""
     with pickup.app.app_context():
-        twin = accounts.create_token(get_db(), "staff", "handheld-1", AT)
+        twin = accounts.create_token(get_db(), "staff", "handheld-1", AT, "test")
     client = pickup.app.test_client()
     mine = _api(client, pickup.staff_token, pickup.codes["valid"], "handover", units=1)
     assert mine.status_code == 200

@@ -24,6 +24,17 @@ def test_values_are_parsed(tmp_path):
     assert config["PICKUP_LOG_SQL"] is True
 
 
+@pytest.mark.parametrize("name", ["VOUCHER_SECRET", "CLOCK", "SMS_SENDER"])
+def test_settings_the_app_makes_are_never_read_from_the_environment(tmp_path, name):
+    config = settings.load_settings({name: "from the environment"}, tmp_path)
+    assert config[name] is None
+
+
+def test_voucher_secret_is_the_secret_key(tmp_path):
+    app = create_app({"SECRET_KEY": "k" * 32, "PICKUP_DB": str(tmp_path / "db.sqlite3")})
+    assert app.config["VOUCHER_SECRET"] == b"k" * 32
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from admin import bp
 from admin.operations import sweep_no_shows
 from shared import storage
-from shared.cli import distribution_option, domain_errors, ready_db
-
-ACTOR = "cli"
+from shared.cli import cli_actor, distribution_option, domain_errors, ready_db
 
 
-@bp.cli.command("mark-no-shows")
+@click.command("mark-no-shows")
 @distribution_option
+@with_appcontext
 @domain_errors
 def mark_no_shows_command(distribution_id: int | None) -> None:
     """Mark bookings missed whose slot and grace period passed without a check-in, and
@@ -28,8 +27,11 @@ def mark_no_shows_command(distribution_id: int | None) -> None:
     )
     hold = current_app.config["PICKUP_HOLD_MINUTES"]
     for each in ids:
-        result = sweep_no_shows(db, each, storage.now_utc(), ACTOR, hold)
+        result = sweep_no_shows(db, each, storage.now_utc(), cli_actor(), hold)
         click.echo(
             f"Distribution {each}: {result.marked} bookings marked missed, "
             f"{result.offered} offered new slots by SMS."
         )
+
+
+COMMANDS = (mark_no_shows_command,)
