@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import DEMO_LOADED_AT, DEMO_START
+from support import DEMO_LOADED_AT, DEMO_START
 
 from shared import outreach, outreach_texts, storage
 from shared.errors import BookingClosed

@@ -7,8 +7,8 @@ import io
 from datetime import datetime
 
 import pytest
-from conftest import DEMO_LOADED_AT, SECRET
 from kiosk_support import PASSWORD, login
+from support import DEMO_LOADED_AT, SECRET
 from test_cli import CREATE
 
 from shared import accounts, roster, storage
