@@ -199,8 +199,8 @@ def undo(handover_id: int):
         return _error(403, "not_your_handover", messages.text("not_your_handover", _language()))
     except UndoWindowPassed as exc:
         return _error(409, "undo_window_passed", str(exc))
-    except AlreadyUndone as exc:
-        return _error(409, "already_undone", str(exc))
+    except AlreadyUndone:
+        return _error(409, "already_undone", messages.text("already_undone", _language()))
     except NotFound as exc:
         return _error(404, "not_found", str(exc))
     return jsonify({"handover_id": handover_id, "undone": True})

@@ -124,10 +124,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "undo": {"zh": "撤销", "en": "Undo"},
     "undone": {"zh": "已撤销该次发放。", "en": "That handover was undone."},
-    "already_undone": {
-        "zh": "该次发放已经撤销过，无需再撤销。",
-        "en": "That handover was already undone; nothing changed.",
-    },
     "history": {"zh": "发放记录", "en": "Handovers"},
     "by_at": {"zh": "{staff}，{station}，{time}", "en": "{staff}, {station}, {time}"},
     "undone_mark": {"zh": "（已撤销）", "en": "(undone)"},

@@ -87,6 +87,9 @@ class UndoWindowPassed(PickupError):
 class AlreadyUndone(PickupError):
     """The handover was undone before; undoing it again changes nothing."""
 
+    def __init__(self) -> None:
+        super().__init__(messages.text("already_undone", "en"))
+
 
 class RosterInvalid(PickupError):
     """A roster file has rows with errors; nothing was imported."""

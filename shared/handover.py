@@ -126,7 +126,7 @@ def undo_handover(
         if api_token_id is not None and handover["api_token_id"] != api_token_id:
             raise NotYourHandover()
         if handover["undone_at"]:
-            raise AlreadyUndone("that handover has already been undone")
+            raise AlreadyUndone()
         made = storage.from_db_time(handover["handed_at"])
         if now - made > timedelta(seconds=undo_seconds):
             raise UndoWindowPassed(

@@ -83,6 +83,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "只能撤销本设备令牌办理的发放。",
         "en": "A token can only undo the handovers it made.",
     },
+    "already_undone": {
+        "zh": "该次发放已经撤销过，无需再撤销。",
+        "en": "That handover was already undone; nothing changed.",
+    },
 }
 
 

@@ -670,15 +670,26 @@ def test_api_token_undoes_only_its_own_handovers(pickup):
 
 
 @pytest.mark.parametrize(
-    ("case", "status", "body"),
+    ("case", "lang", "status", "body"),
     [
         (
             "undone_before",
+            "en",
             409,
-            {"error": "already_undone", "message": "that handover has already been undone"},
+            {
+                "error": "already_undone",
+                "message": "That handover was already undone; nothing changed.",
+            },
+        ),
+        (
+            "undone_before",
+            "zh",
+            409,
+            {"error": "already_undone", "message": "该次发放已经撤销过，无需再撤销。"},
         ),
         (
             "too_late",
+            "en",
             409,
             {
                 "error": "undo_window_passed",
@@ -686,10 +697,10 @@ def test_api_token_undoes_only_its_own_handovers(pickup):
                 "record a correction with the operator instead",
             },
         ),
-        ("unknown", 404, {"error": "not_found", "message": "handover 999999 does not exist"}),
+        ("unknown", "en", 404, {"error": "not_found", "message": "handover 999999 does not exist"}),
     ],
 )
-def test_api_undo_refusals_each_have_their_own_error(pickup, case, status, body):
+def test_api_undo_refusals_each_have_their_own_error(pickup, case, lang, status, body):
     client = pickup.app.test_client()
     headers = {"Authorization": f"Bearer {pickup.staff_token}"}
     made = _api(client, pickup.staff_token, pickup.codes["valid"], "handover", units=1)
@@ -698,7 +709,7 @@ def test_api_undo_refusals_each_have_their_own_error(pickup, case, status, body)
         client.post(f"/api/v1/handovers/{handover_id}/undo", headers=headers)
     if case == "too_late":
         pickup.app.config["CLOCK"] = lambda: AT + timedelta(seconds=121)
-    response = client.post(f"/api/v1/handovers/{handover_id}/undo", headers=headers)
+    response = client.post(f"/api/v1/handovers/{handover_id}/undo?lang={lang}", headers=headers)
     assert (response.status_code, response.json) == (status, body)
 
 
