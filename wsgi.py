@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, jsonify
 
-import web_security
+import web
 from shared import db, settings, storage
 
 
@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["VOUCHER_SECRET"] = app.config["SECRET_KEY"].encode()
     app.json.ensure_ascii = False
 
-    web_security.init_app(app)
+    web.init_app(app)
     db.init_app(app)
 
     # Each channel is a blueprint; imported here, not at module level, so that importing

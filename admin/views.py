@@ -3,7 +3,7 @@
 Access: the session user set by the staff sign-in (``session["user"]``, see
 :mod:`kiosk.staff`) with the ``admin`` role. Anonymous requests go to that sign-in page with
 ``next=``; a staff user gets 403. Every POST carries the session's CSRF token
-(:func:`kiosk.web.protect_forms`).
+(:func:`web.csrf.protect_forms`).
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ from werkzeug.exceptions import HTTPException
 
 from admin import bp, charts, operations, setup
 from admin.texts import t
-from kiosk.web import now, protect_forms, session_language
 from shared import dashboard, distributions, exports, messages, planning, roster, storage
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import EditRefused, NotFound, PickupError, RosterInvalid
 from shared.handover import reconcile
 from shared.outreach import queue_slot_offer
 from shared.vouchers import format_code, voucher_code
+from web.csrf import FormExpired, protect_forms
+from web.language import session_language
 
 PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
 LIVE_ENDPOINT = "admin.dashboard_live"
@@ -88,7 +90,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
 def _http_error(exc: HTTPException) -> Any:
     if exc.code == 403:
         title, text = t("forbidden_title", g.lang), t("forbidden", g.lang)
-    elif exc.code == 400 and exc.description == t("form_expired", "en"):
+    elif isinstance(exc, FormExpired):
         title, text = t("form_expired_title", g.lang), t("form_expired", g.lang)
     elif exc.code == 404:
         title, text = t("not_found_title", g.lang), exc.description

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from kiosk.web import now
 from shared import accounts, messages, safety, storage
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import (
     AlreadyHandedOver,

@@ -14,11 +14,13 @@ from flask import current_app, render_template, request
 
 from kiosk import bp
 from kiosk.texts import t
-from kiosk.web import mask_name, mask_phone, now, protect_forms
 from shared import messages, safety, storage
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import VoucherRefused
+from shared.messages import mask_name, mask_phone
 from shared.verification import Verdict, check_in, verify_voucher
+from web.csrf import protect_forms
 
 ACTOR = "kiosk"
 

@@ -27,8 +27,8 @@ from flask import (
 )
 
 from kiosk.texts import t
-from kiosk.web import mask_phone, now, protect_forms, session_language
 from shared import accounts, messages, ratelimit, safety, storage
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import (
     AlreadyHandedOver,
@@ -40,6 +40,8 @@ from shared.errors import (
 )
 from shared.handover import hand_over, undo_handover
 from shared.verification import Verdict, check_in, verify_voucher
+from web.csrf import protect_forms
+from web.language import session_language
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 protect_forms(staff_bp)
@@ -173,7 +175,7 @@ def search():
         {
             "recipient": r["recipient_name"],
             "contact": r["contact_name"],
-            "phone": mask_phone(r["phone"]),
+            "phone": messages.mask_phone(r["phone"]),
             "code": r["code"],
             "status": r["status"],
         }
@@ -210,7 +212,7 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
         "code": v["code"],
         "recipient": v["recipient_name"],
         "contact": v["contact_name"],
-        "phone": mask_phone(v["phone"]),
+        "phone": messages.mask_phone(v["phone"]),
         "slot": messages.slot_span(start, end, lang),
         "site": v["site_name"],
         "units": v["units"],

@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, render_template, request
 
 from kiosk import bp
 from shared import messages, safety, storage
+from shared.clock import now
 from shared.db import get_db
 from shared.verification import Reason, verify_voucher
 from shared.vouchers import format_code, qr_content, qr_png, qr_svg
@@ -14,7 +15,7 @@ NOT_SHOWN = {Reason.UNKNOWN, Reason.MISTYPED}
 
 
 def _verdict(code: str):
-    return verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], storage.now_utc())
+    return verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], now())
 
 
 @bp.get("/v/<code>")

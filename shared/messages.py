@@ -137,3 +137,24 @@ def verdict_message(verdict: object, language: str) -> str:
     if reason == "wrong_site":
         values["site"] = verdict.voucher["site_name"]
     return text(reason, language, **values)
+
+
+def mask_name(name: str | None) -> str:
+    """A name with its middle hidden: ``王伟`` -> ``王*``, ``宁波恒达机械有限公司`` ->
+    ``宁波恒*****公司``: enough for its holder to recognise, too little for a bystander."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    keep = max(1, len(name) // 3)
+    tail = max(1, len(name) // 5)
+    return name[:keep] + "*" * (len(name) - keep - tail) + name[-tail:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """Only the last four digits of a phone number: ``+86 *** **** 0001``."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if len(digits) < 4:
+        return ""
+    return f"*** **** {digits[-4:]}"

@@ -12,11 +12,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from kiosk.web import check_csrf
 from shared import settings, storage
+from shared.clock import now
 from shared.db import get_db
 from sms import bp, ivr
 from sms.conversation import channel_config, handle_sms
+from web.csrf import check_csrf
 
 MAX_REDIRECTS = 10
 MAX_TRANSCRIPT = 40
@@ -65,7 +66,7 @@ def phone_sms():
         "simulator",
         text,
         f"SIM{uuid.uuid4().hex}",
-        storage.now_utc(),
+        now(),
         channel_config(current_app.config),
     )
     return redirect(url_for("sms.phone_page", phone=phone) + "#sms")
@@ -75,15 +76,13 @@ def _follow(call_id: str, caller: str, link: ivr.Next, digits: str, transcript: 
     """Run one step and any redirects after it, collecting what the caller hears."""
     db = get_db()
     channel = channel_config(current_app.config)
-    turn = ivr.call_step(
-        db, call_id, caller, link.step, link.params, digits, storage.now_utc(), channel
-    )
+    turn = ivr.call_step(db, call_id, caller, link.step, link.params, digits, now(), channel)
     for _ in range(MAX_REDIRECTS):
         transcript.extend([s.language, s.text] for s in turn.speech)
         if turn.gather or turn.hangup or turn.then is None:
             break
         turn = ivr.call_step(
-            db, call_id, caller, turn.then.step, turn.then.params, "", storage.now_utc(), channel
+            db, call_id, caller, turn.then.step, turn.then.params, "", now(), channel
         )
     return {
         "call_id": call_id,

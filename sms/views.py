@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, request, url_for
 
-from shared import storage
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import InvalidInput
 from sms import bp, ivr, twilio_adapter, worker
@@ -27,7 +27,7 @@ def sms_inbound() -> Response:
             to_phone,
             text,
             message_id,
-            storage.now_utc(),
+            now(),
             channel_config(current_app.config),
         )
     except InvalidInput:
@@ -44,7 +44,7 @@ def sms_status() -> tuple[str, int]:
         form.get("MessageSid", ""),
         form.get("MessageStatus", ""),
         form.get("ErrorCode") or None,
-        storage.now_utc(),
+        now(),
     )
     return "", 204
 
@@ -69,7 +69,7 @@ def _answer_call(step: str) -> Response:
         step,
         request.args.to_dict(),
         digits,
-        storage.now_utc(),
+        now(),
         channel_config(current_app.config),
     )
     return Response(twilio_adapter.voice_twiml(turn, step_link), mimetype=TWIML)

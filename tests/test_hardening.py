@@ -26,7 +26,6 @@ from hardening_support import (
 from kiosk_support import AT, PASSWORD
 from support import DEMO_LOADED_AT, SECRET
 
-import web_security
 from kiosk.texts import t
 from shared import logsafe, ratelimit, storage
 from shared.db import get_db
@@ -35,6 +34,7 @@ from shared.vouchers import format_code, qr_content
 from sms import ivr, texts
 from sms.conversation import ChannelConfig, handle_sms
 from sms.senders import ConsoleSender
+from web import security as web_security
 from wsgi import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ import pytest
 from kiosk_support import AT, PASSWORD, build_pickup, csrf, login
 from werkzeug.serving import make_server
 
-from kiosk.web import mask_name, mask_phone
 from shared import accounts, safety, storage
 from shared.db import get_db
 from shared.errors import InvalidInput
+from shared.messages import mask_name, mask_phone
 from shared.safety_seed import SEED
 
 ITEMS = ("hydrogen_peroxide", "sodium_hypochlorite", "ethanol_75", "masks", "thermometers")

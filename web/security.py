@@ -1,6 +1,6 @@
 """Web hardening, in one place: session cookies, security headers, client addresses, logs.
 
-:func:`init_app` is called by ``create_app``; no blueprint sets any of this on its own.
+:func:`init_app` is called by :func:`web.init_app`; no blueprint sets any of this on its own.
 
 - Session cookies are HttpOnly and SameSite=Lax always, and Secure outside development
   and testing (production is served over TLS, see ``deploy/``).

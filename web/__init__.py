@@ -1,0 +1,31 @@
+"""What every page shares, installed once by ``create_app`` (:func:`init_app`).
+
+- :mod:`web.security`: session cookie flags, security headers, the trusted proxy, log
+  redaction, the ``<int:...>`` converter.
+- :mod:`web.csrf`: the session's CSRF token (the ``csrf_token()`` template global, there
+  for every blueprint's templates) and :func:`web.csrf.protect_forms`, which a blueprint of
+  HTML forms calls once. Protected: ``kiosk``, ``auth``, ``staff``, ``admin`` and the phone
+  simulator's pages in ``sms``. Exempt, each with its own credential: the scanner API
+  (``api``, bearer tokens) and the Twilio webhooks in ``sms`` (Twilio's signature).
+- :mod:`web.language`: the language of a signed-in session (``?lang=`` switches it).
+- ``web/templates/layout.html``: the one page layout every blueprint's pages extend.
+
+``web`` imports only the core (:mod:`shared`); channels and :mod:`auth` may import it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from web import csrf, security
+
+# Only for the shared layout template; no routes, no static files.
+bp = Blueprint("web", __name__, template_folder="templates")
+
+
+def init_app(app: Flask) -> None:
+    """Install the shared web layer on ``app``; call it before registering the channels."""
+    security.init_app(app)
+    # A global, not a context variable, so that imported form macros can use it too.
+    app.add_template_global(csrf.csrf_token, "csrf_token")
+    app.register_blueprint(bp)
