@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # wsgi never builds anything.
     from admin import bp as admin_bp
     from admin import cli as admin_cli
+    from auth import bp as auth_bp
     from kiosk import api_bp, staff_bp
     from kiosk import bp as kiosk_bp
     from kiosk import cli as kiosk_cli
@@ -40,7 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from sms import bp as sms_bp
     from sms import cli as sms_cli
 
-    for blueprint in (kiosk_bp, staff_bp, api_bp, sms_bp, admin_bp):
+    for blueprint in (kiosk_bp, auth_bp, staff_bp, api_bp, sms_bp, admin_bp):
         app.register_blueprint(blueprint)
     # Every command the one way: each package's cli.COMMANDS, top level of `flask`.
     for package_cli in (core_cli, kiosk_cli, sms_cli, admin_cli):

@@ -1,9 +1,8 @@
 """``/admin`` pages: thin views that read the form, call the console's functions and render.
 
-Access: the session user set by the staff sign-in (``session["user"]``, see
-:mod:`kiosk.staff`) with the ``admin`` role. Anonymous requests go to that sign-in page with
-``next=``; a staff user gets 403. Every POST carries the session's CSRF token
-(:func:`web.csrf.protect_forms`).
+Access: the user signed in by :mod:`auth` (``g.user``) with the ``admin`` role. Anonymous
+requests go to the sign-in page with ``next=``; a staff user gets 403. Every POST carries
+the session's CSRF token (:func:`web.csrf.protect_forms`).
 """
 
 from __future__ import annotations
@@ -24,13 +23,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
 
 from admin import bp, charts, operations, setup
 from admin.texts import t
+from auth import polled, role_required
 from shared import dashboard, distributions, exports, messages, planning, roster, storage
 from shared.clock import now
 from shared.db import get_db
@@ -42,20 +41,17 @@ from web.csrf import FormExpired, protect_forms
 from web.language import session_language
 
 PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
-LIVE_ENDPOINT = "admin.dashboard_live"
 
 
 @bp.before_request
-def _require_admin() -> Any:
+def _language() -> None:
     g.lang = session_language()
-    g.user = session.get("user")
-    if g.user is None:
-        if request.endpoint == LIVE_ENDPOINT:
-            return Response("sign in first", 401, mimetype="text/plain")
-        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
-    if g.user.get("role") != "admin":
-        abort(403)
-    return None
+
+
+@bp.before_request
+@role_required("admin")
+def _admins_only() -> None:
+    """Every console page is for the admin role."""
 
 
 # After the role check: anonymous and staff users are turned away before a form is read.
@@ -588,6 +584,7 @@ def dashboard_page(distribution_id: int):
 
 
 @bp.get("/d/<int:distribution_id>/dashboard/live")
+@polled
 def dashboard_live(distribution_id: int):
     """The dashboard's figures only; 304 when nothing changed since the page's ETag."""
     distribution = _distribution(distribution_id)

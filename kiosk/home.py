@@ -28,7 +28,7 @@ def home():
         request.args.get("lang"), request.accept_languages.best_match(messages.LANGUAGES)
     )
     return render_template(
-        "home.html",
+        "kiosk/home.html",
         t=t,
         lang=language,
         other_lang="en" if language == "zh" else "zh",

@@ -59,12 +59,12 @@ def voucher_summary(verdict: Verdict, language: str) -> dict[str, str]:
 
 @bp.get("/kiosk")
 def kiosk_start():
-    return _page("kiosk_start.html")
+    return _page("kiosk/kiosk_start.html")
 
 
 def _refused(verdict: Verdict, language: str):
     return _page(
-        "kiosk_refused.html",
+        "kiosk/kiosk_refused.html",
         200,
         lang=language,
         reason=verdict.reason.value,
@@ -87,7 +87,7 @@ def kiosk_check():
     if v["checked_in_at"] and (acknowledged or content is None):
         return _checked_in(code, language)
     return _page(
-        "kiosk_safety.html",
+        "kiosk/kiosk_safety.html",
         lang=language,
         code=v["code"],
         summary=voucher_summary(verdict, language),
@@ -103,7 +103,7 @@ def _checked_in(code: str, language: str):
     except VoucherRefused as exc:
         return _refused(exc.verdict, language)
     return _page(
-        "kiosk_checked_in.html",
+        "kiosk/kiosk_checked_in.html",
         lang=language,
         code=result.verdict.voucher["code"],
         queue_number=result.queue_number,

@@ -1,4 +1,4 @@
-"""``/staff``: the staff station. Sign in, scan, see the booking, hand over, undo, queue.
+"""``/staff``: the staff station. Scan, see the booking, hand over, undo, queue.
 
 Every handover records the signed-in user, the station name given at sign-in and the
 time. Two stations handing over on one voucher at once get one handover; the second is
@@ -26,8 +26,9 @@ from flask import (
     url_for,
 )
 
+from auth import login_required, polled
 from kiosk.texts import t
-from shared import accounts, messages, ratelimit, safety, storage
+from shared import messages, safety, storage
 from shared.clock import now
 from shared.db import get_db
 from shared.errors import (
@@ -41,21 +42,24 @@ from shared.errors import (
 from shared.handover import hand_over, undo_handover
 from shared.verification import Verdict, check_in, verify_voucher
 from web.csrf import protect_forms
-from web.language import session_language
+from web.language import other_language, session_language
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
-protect_forms(staff_bp)
 
 
 @staff_bp.before_request
-def _load_user() -> Any:
+def _language() -> None:
     g.lang = session_language()
-    g.user = session.get("user")
-    if g.user is None and request.endpoint not in {"staff.login"}:
-        if request.endpoint == "staff.queue_json":
-            return jsonify({"error": "sign in first"}), 401
-        return redirect(url_for("staff.login", next=request.full_path))
-    return None
+
+
+@staff_bp.before_request
+@login_required
+def _signed_in() -> None:
+    """Every station page is for a signed-in user (either role)."""
+
+
+# After the sign-in check: a stranger is sent to sign in before a form is read.
+protect_forms(staff_bp)
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -65,7 +69,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
             template,
             t=t,
             lang=lang,
-            other_lang="en" if lang == "zh" else "zh",
+            other_lang=other_language(lang),
             user=g.user,
             station=session.get("station"),
             flashes=get_flashed_messages(with_categories=True),
@@ -81,48 +85,6 @@ def _secret() -> bytes:
 
 def _who() -> tuple[str, str]:
     return g.user["username"], session.get("station") or "station"
-
-
-@staff_bp.route("/login", methods=["GET", "POST"])
-def login():
-    error, status = None, 200
-    if request.method == "POST":
-        db, moment, address = get_db(), now(), request.remote_addr
-        username = request.form.get("username", "")
-        try:
-            # The lock is checked before the password: a locked name cannot be guessed.
-            ratelimit.check_login_allowed(db, username, address, moment)
-            user = accounts.authenticate(db, username, request.form.get("password", ""))
-        except ratelimit.LoginLocked as exc:
-            error, status = t("login_locked", g.lang, minutes=exc.minutes_left(moment)), 429
-        except accounts.NotAuthenticated:
-            limits = ratelimit.login_limits(current_app.config)
-            until = ratelimit.login_failed(db, username, address, moment, limits)
-            if until is None:
-                error, status = t("login_failed", g.lang), 401
-            else:
-                minutes = ratelimit.LoginLocked(until).minutes_left(moment)
-                error, status = t("login_locked", g.lang, minutes=minutes), 429
-        else:
-            ratelimit.login_succeeded(db, user["username"])
-            lang = session.get("lang")
-            session.clear()  # a fresh session on sign-in: no fixation of an old one
-            session["user"] = user
-            session["station"] = request.form.get("station", "").strip()[:40] or "station"
-            if lang:
-                session["lang"] = lang
-            target = request.args.get("next", "")
-            # Only a path on this site, never an absolute URL someone slipped in.
-            if not target.startswith(("/staff", "/admin")) or target.startswith("//"):
-                target = url_for("staff.station")
-            return redirect(target)
-    return _render("staff_login.html", status, error=error)
-
-
-@staff_bp.post("/logout")
-def logout():
-    session.clear()
-    return redirect(url_for("staff.login"))
 
 
 def queue_entries(lang: str) -> list[dict[str, Any]]:
@@ -154,10 +116,11 @@ def queue_entries(lang: str) -> list[dict[str, Any]]:
 
 @staff_bp.get("/")
 def station():
-    return _render("staff_station.html", queue=queue_entries(g.lang))
+    return _render("kiosk/staff_station.html", queue=queue_entries(g.lang))
 
 
 @staff_bp.get("/queue.json")
+@polled
 def queue_json():
     return jsonify({"queue": queue_entries(g.lang)})
 
@@ -181,7 +144,7 @@ def search():
         }
         for r in rows
     ]
-    return _render("staff_search.html", query=query, results=results)
+    return _render("kiosk/staff_search.html", query=query, results=results)
 
 
 def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
@@ -234,12 +197,14 @@ def _voucher_page(code: str, status: int = 200, alert: str | None = None):
     verdict = verify_voucher(get_db(), code, _secret(), now())
     if verdict.voucher is None:
         return _render(
-            "staff_voucher.html",
+            "kiosk/staff_voucher.html",
             404,
             state=None,
             alert=messages.verdict_message(verdict, g.lang),
         )
-    return _render("staff_voucher.html", status, state=voucher_state(verdict, g.lang), alert=alert)
+    return _render(
+        "kiosk/staff_voucher.html", status, state=voucher_state(verdict, g.lang), alert=alert
+    )
 
 
 @staff_bp.get("/voucher")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from auth import texts as auth_texts
 from shared import messages
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
@@ -83,17 +84,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "Back to start after {seconds} s idle",
     },
     # staff station
-    "staff_title": {"zh": "工作台", "en": "Staff station"},
-    "login": {"zh": "登录", "en": "Sign in"},
-    "logout": {"zh": "退出", "en": "Sign out"},
-    "username": {"zh": "用户名", "en": "User name"},
-    "password": {"zh": "密码", "en": "Password"},
-    "station": {"zh": "工作台名称", "en": "Station name"},
-    "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
-    "login_locked": {
-        "zh": "登录失败次数过多，已暂时锁定。请{minutes}分钟后再试。",
-        "en": "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes.",
-    },
     "search": {"zh": "搜索", "en": "Search"},
     "search_label": {
         "zh": "按单位、联系人、电话或号码搜索",
@@ -161,8 +151,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 
 
 def t(key: str, language: str, **values: object) -> str:
-    """The screen text ``key`` in ``language``; falls back to the shared message table."""
-    table = TEXTS.get(key)
+    """The screen text ``key`` in ``language``; falls back to sign-in's words, then the
+    shared message table."""
+    table = TEXTS.get(key) or auth_texts.TEXTS.get(key)
     if table is None:
         return messages.text(key, language, **values)
     return table[language].format(**values)

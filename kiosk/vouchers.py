@@ -29,7 +29,7 @@ def voucher_page(code: str):
     )
     if verdict.reason in NOT_SHOWN:
         body = render_template(
-            "voucher_missing.html",
+            "kiosk/voucher_missing.html",
             lang=language,
             t=messages.text,
             message=messages.verdict_message(verdict, language),
@@ -40,7 +40,7 @@ def voucher_page(code: str):
         verdict.local(storage.from_db_time(voucher["ends_at"])),
     )
     return render_template(
-        "voucher.html",
+        "kiosk/voucher.html",
         lang=language,
         t=messages.text,
         v=voucher,

@@ -95,8 +95,8 @@ def check(site, response, before: dict[str, int], what: str, counted=frozenset()
 FORM_ROUTES = [
     "kiosk.kiosk_check",
     "kiosk.kiosk_checkin",
-    "staff.login",
-    "staff.logout",
+    "auth.login",
+    "auth.logout",
     "staff.handover",
     "staff.undo",
     "staff.checkin",
@@ -144,7 +144,7 @@ def test_arbitrary_form_fields(site, endpoint):
         client = client_for(site, "admin")
         before = row_counts(site.app)
         response = client.post(url, data=data, content_type="multipart/form-data")
-        counted = COUNTED if endpoint == "staff.login" else frozenset()
+        counted = COUNTED if endpoint == "auth.login" else frozenset()
         check(site, response, before, f"{endpoint} {form!r}", counted)
 
     post()
@@ -175,7 +175,7 @@ def test_arbitrary_gbk_and_utf8_rosters(site):
 GET_ROUTES = [
     "kiosk.home",
     "kiosk.kiosk_start",
-    "staff.login",
+    "auth.login",
     "staff.station",
     "staff.search",
     "staff.voucher",

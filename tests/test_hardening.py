@@ -64,7 +64,7 @@ CSRF_EXEMPT = {
     "api.handover": "bearer token",
     "api.undo": "bearer token",
 }
-FORM_BLUEPRINTS = {"kiosk", "staff", "admin", "sms"}
+FORM_BLUEPRINTS = {"kiosk", "auth", "staff", "admin", "sms"}
 
 
 def form_rules(app) -> list:

@@ -48,10 +48,10 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "kiosk.static": PUBLIC,
     "sms.static": PUBLIC,
     # A sign-in without a right password is answered 401, whoever sends it.
-    "staff.login": {"GET": PUBLIC, "POST": _policy("401", "401", "401", "401", "401")},
+    "auth.login": {"GET": PUBLIC, "POST": _policy("401", "401", "401", "401", "401")},
     # the staff station
     "staff.station": STAFF_PAGE,
-    "staff.logout": STAFF_PAGE,
+    "auth.logout": STAFF_PAGE,
     "staff.search": STAFF_PAGE,
     "staff.voucher": STAFF_PAGE,
     "staff.handover": STAFF_PAGE,

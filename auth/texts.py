@@ -1,0 +1,29 @@
+"""What the sign-in page says, in Chinese and English (the staff station shows some too)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared import messages
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "staff_title": {"zh": "工作台", "en": "Staff station"},
+    "login": {"zh": "登录", "en": "Sign in"},
+    "logout": {"zh": "退出", "en": "Sign out"},
+    "username": {"zh": "用户名", "en": "User name"},
+    "password": {"zh": "密码", "en": "Password"},
+    "station": {"zh": "工作台名称", "en": "Station name"},
+    "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "login_locked": {
+        "zh": "登录失败次数过多，已暂时锁定。请{minutes}分钟后再试。",
+        "en": "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes.",
+    },
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The sign-in text ``key`` in ``language``; falls back to the shared message table."""
+    table = TEXTS.get(key)
+    if table is None:
+        return messages.text(key, language, **values)
+    return table[language].format(**values)
