@@ -1,11 +1,14 @@
 """Keep secrets and personal data out of the logs.
 
-:func:`redact` masks phone numbers to their last four digits, replaces voucher codes (16
-digits, grouped or not, bare or after the QR prefix) and API tokens, and blanks the
-registered secrets (``SECRET_KEY``, the Twilio auth token). :func:`install` makes every log
-record of the process pass through it when it is made, whoever logs it: our modules,
-werkzeug's request lines, gunicorn's access log (which has the path, and ``/v/<code>``
-holds a code).
+:func:`redact` masks phone numbers to their last four digits, replaces voucher codes in
+every spelling :func:`shared.vouchers.normalise_code` accepts (16 digits, ASCII or
+full-width, grouped by any of its separators, bare or after ``PV1`` in any case, and each of
+these percent-encoded as a URL or form carries them) and API tokens, and blanks the
+registered secrets (``SECRET_KEY``, the Twilio auth token). :func:`escape_controls` writes
+control characters as escapes, so a ``%0A`` in a path cannot forge a second log line.
+:func:`install` makes every log record of the process pass through both when it is made,
+whoever logs it: our modules, werkzeug's request lines, gunicorn's access log (which has
+the path, and ``/v/<code>`` holds a code).
 """
 
 from __future__ import annotations
@@ -13,11 +16,35 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-# Voucher codes: 16 digits, bare, in groups of four, or after the QR prefix ``PV1``.
-_CODE = re.compile(r"PV1\d{16}|(?<!\d)\d{4}([ \-]?)\d{4}\1\d{4}\1\d{4}(?!\d)")
+from shared.vouchers import CODE_LENGTH, FULLWIDTH_DIGITS, QR_PREFIX, SEPARATORS
+
+
+def _spellings(characters: str) -> str:
+    """A regex alternative for each of ``characters``: raw, percent-encoded (UTF-8), or as
+    its UTF-8 bytes read as Latin-1 (how WSGI hands a path over, and gunicorn logs it)."""
+    alternatives = set()
+    for char in characters:
+        utf8 = char.encode("utf-8")
+        alternatives.add(re.escape(char))
+        alternatives.add(re.escape(utf8.decode("latin-1")))
+        alternatives.add("".join(f"%{byte:02X}" for byte in utf8))
+    return "(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + ")"
+
+
+_DIGIT = _spellings("0123456789" + FULLWIDTH_DIGITS)
+# "+" is a space in a form body (code=5279+4871+...).
+_SEPARATOR = _spellings(SEPARATORS + "+")
+_PREFIX = "".join(_spellings(char) for char in QR_PREFIX)
+# Voucher codes as anyone may have typed them: 16 (or more) digits with any separators
+# between them, maybe after PV1; longer runs are redacted whole (never a phone: 15 at most).
+_CODE = re.compile(
+    rf"(?:{_PREFIX}{_SEPARATOR}*)?{_DIGIT}(?:{_SEPARATOR}*{_DIGIT}){{{CODE_LENGTH - 1},}}",
+    re.IGNORECASE,
+)
 # Phone numbers: E.164 with its "+" (maybe grouped: +86 170 0000 0001, or %2B86... in a
 # form body), or a bare run of 10 to 15 digits. Dates, times and IP addresses never match.
 _PHONE = re.compile(r"(?:\+|%2B)\d(?:[ \-]?\d){6,16}(?!\d)|(?<!\d)\d{10,15}(?!\d)")
@@ -47,6 +74,27 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _PHONE.sub(lambda match: mask_phone(match.group(0)), text)
 
 
+# Characters that would break a log line or hide what it says: C0/C1 controls, line and
+# paragraph separators, and the bidirectional controls that reorder what a terminal shows.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: every control character written as an escape (``\\n``, ``\\x1b``)."""
+    if not any(_is_control(char) for char in text):
+        return text
+    return "".join(
+        char.encode("unicode_escape").decode("ascii") if _is_control(char) else char
+        for char in text
+    )
+
+
 def register_secret(value: str | bytes | None) -> None:
     """Never let ``value`` appear in a log line (short values are ignored: too many clashes)."""
     if isinstance(value, bytes):
@@ -70,7 +118,7 @@ def install() -> None:
                 message = record.getMessage()
             except Exception:  # a malformed log call: keep its text, redacted, not the args
                 message = str(record.msg)
-            record.msg, record.args = redact(message), None
+            record.msg, record.args = escape_controls(redact(message)), None
             return record
 
         logging.setLogRecordFactory(redacted_record)

@@ -56,18 +56,19 @@ _DAMM_TABLE = (
 )
 
 # Full-width digits (Japanese/Chinese IMEs) read as ASCII digits.
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+FULLWIDTH_DIGITS = "０１２３４５６７８９"
+_FULLWIDTH_TO_ASCII = str.maketrans(FULLWIDTH_DIGITS, "0123456789")
 
 # Characters skipped anywhere in a typed or scanned code: whitespace (including NBSP, narrow
 # NBSP and the ideographic space), CR/LF from wedge scanners, zero-width characters and BOMs
 # from copy-paste, and the dashes and dots people put between groups.
-_SEPARATORS = (
+SEPARATORS = (
     " \t\r\n\u00a0\u2007\u2009\u202f\u3000"  # spaces
     "\u200b\u2060\ufeff"  # zero-width space, word joiner, BOM
     "-\u2010\u2011\u2012\u2013\u2014\u2212\uff0d"  # hyphens, dashes, minus, full-width hyphen
     ".\uff0e"  # full stop, full-width full stop
 )
-_SEPARATOR_SET = frozenset(_SEPARATORS)
+_SEPARATOR_SET = frozenset(SEPARATORS)
 
 
 def _damm_interim(digits: str) -> int:
@@ -115,7 +116,7 @@ def normalise_code(text: str) -> str:
     """
     if not isinstance(text, str):
         raise InvalidInput("A voucher code must be given as text.")
-    rest = text.translate(_FULLWIDTH_DIGITS).lstrip(_SEPARATORS)
+    rest = text.translate(_FULLWIDTH_TO_ASCII).lstrip(SEPARATORS)
     head = rest[:3]
     if head.isascii() and head.upper() == QR_PREFIX:
         rest = rest[3:]

@@ -132,3 +132,23 @@ def signed_post(client, path: str, data: dict[str, str]):
     """POST ``path`` signed as Twilio would sign it for :data:`BASE`."""
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(BASE + path, data)
     return client.post(path, data=data, headers={"X-Twilio-Signature": signature})
+
+
+def accepted_spellings(code: str) -> list[str]:
+    """``code`` as people and scanners write it: every one is accepted by normalise_code."""
+    groups = [code[i : i + 4] for i in range(0, 16, 4)]
+    pairs = [code[i : i + 2] for i in range(0, 16, 2)]
+    return [
+        code,
+        "PV1" + code,
+        "pv1" + code,
+        "Pv1 " + " ".join(groups),
+        " ".join(groups),
+        ".".join(groups),
+        "-".join(pairs),
+        "\u00a0".join(groups),
+        "\u200b".join(groups),
+        "\u3000".join(groups),
+        code.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        "\u2014".join(groups),
+    ]

@@ -10,12 +10,14 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 from hardening_support import (
     CSRF,
     FORM_EXPIRED,
     TWILIO_TOKEN,
+    accepted_spellings,
     build_site,
     client_for,
     row_counts,
@@ -24,13 +26,13 @@ from hardening_support import (
     url_of,
 )
 from kiosk_support import AT, PASSWORD
-from support import DEMO_LOADED_AT, SECRET
+from support import DEMO_LOADED_AT, SECRET, make_code
 
 from kiosk.texts import t
 from shared import logsafe, ratelimit, storage
 from shared.db import get_db
 from shared.segments import count_segments
-from shared.vouchers import format_code, qr_content
+from shared.vouchers import format_code, normalise_code, qr_content
 from sms import ivr, texts
 from sms.conversation import ChannelConfig, handle_sms
 from sms.senders import ConsoleSender
@@ -476,6 +478,38 @@ def test_limits_off_with_zero(demo_db):
 )
 def test_redact(line, redacted):
     assert logsafe.redact(line, [SECRET]) == (line if redacted is None else redacted)
+
+
+@pytest.mark.parametrize("index", range(12))
+@pytest.mark.parametrize("encode", ["raw", "path", "form"])
+def test_redact_every_spelling_of_a_voucher_code(index, encode):
+    code = make_code(4821993)
+    spelling = accepted_spellings(code)[index]
+    assert normalise_code(spelling) == code
+    written = {
+        "raw": spelling,
+        "path": quote(spelling),
+        "form": urlencode({"code": spelling}).removeprefix("code="),
+    }[encode]
+    line = logsafe.redact(f"GET /v/{written} HTTP/1.1 code={written}&lang=en")
+    assert line == "GET /v/[voucher] HTTP/1.1 code=[voucher]&lang=en", written
+
+
+@pytest.mark.parametrize(
+    ("message", "logged"),
+    [
+        ("GET /v/x\n127.0.0.1 - forged", "GET /v/x\\n127.0.0.1 - forged"),
+        ("a\rb\x1b[31mc\x00", "a\\rb\\x1b[31mc\\x00"),
+        ("name \u202eevil\u2028line", "name \\u202eevil\\u2028line"),
+        ("宁波 tab\tok", "宁波 tab\\tok"),
+        ("plain line", "plain line"),
+    ],
+)
+def test_control_characters_are_escaped_in_every_log_record(caplog, message, logged):
+    logsafe.install()
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("pickup.test").info("%s", message)
+    assert [record.getMessage() for record in caplog.records] == [logged]
 
 
 def test_logs_hold_no_phone_voucher_token_or_secret(
