@@ -6,15 +6,20 @@ its words, is :mod:`shared.outreach`'s; the SMS channel's worker sends it.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
 from shared import dashboard, outreach, roster, storage
 from shared.booking import mark_no_shows
+from shared.errors import NotFound
+
+# How long a checked roster is kept for the operator to import it.
+ROSTER_PREVIEW_MINUTES = 60
 
 # The invitation progress the console shows, and the outbox states each one counts.
 INVITATION_STATES: dict[str, tuple[str, ...]] = {
@@ -49,6 +54,41 @@ def import_roster(
             {"file": filename, "rows": len(rows)},
         )
     return len(rows)
+
+
+def keep_roster_preview(
+    db: Database, distribution_id: int, data: bytes, filename: str, now: datetime, actor: str
+) -> str:
+    """Keep a checked roster file server-side; returns the random token its import names.
+
+    The preview page carries only the token: the file is not sent back and forth through
+    the browser. Previews older than :data:`ROSTER_PREVIEW_MINUTES` are forgotten here.
+    """
+    token = secrets.token_urlsafe(24)
+    with storage.transaction(db):
+        storage.delete_roster_previews(db, now - timedelta(minutes=ROSTER_PREVIEW_MINUTES))
+        storage.insert_roster_preview(db, token, distribution_id, filename[:200], data, actor, now)
+    return token
+
+
+def import_roster_preview(
+    db: Database, distribution_id: int, token: str, region: str, now: datetime, actor: str
+) -> int:
+    """Import the roster kept under ``token`` (checked again), then forget it.
+
+    NotFound when there is no such preview for this distribution: expired, already
+    imported (a form sent twice imports once), or never made.
+    """
+    expired = now - timedelta(minutes=ROSTER_PREVIEW_MINUTES)
+    with storage.transaction(db):
+        preview = storage.get_roster_preview(db, token, distribution_id, expired)
+        if preview is None:
+            raise NotFound("that roster preview is no longer kept; upload the file again")
+        count = import_roster(
+            db, distribution_id, preview["data"], region, now, actor, preview["filename"]
+        )
+        storage.delete_roster_previews(db, expired, token)
+    return count
 
 
 @dataclass(frozen=True)

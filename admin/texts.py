@@ -149,6 +149,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "check_file": {"zh": "检查文件", "en": "Check the file"},
     "template_csv": {"zh": "下载模板 CSV", "en": "Download the template CSV"},
     "no_file": {"zh": "请选择一个 CSV 文件。", "en": "Choose a CSV file."},
+    "preview_gone": {
+        "zh": "检查过的文件已不再保留（超过一小时，或已经导入）。请重新上传。",
+        "en": "The checked file is no longer kept (after an hour, or once imported). "
+        "Upload it again.",
+    },
     "roster_errors": {
         "zh": "文件有 {n} 处错误，未导入任何数据。改正后重新上传：",
         "en": "The file has {n} errors; nothing was imported. Fix them and upload it again:",

@@ -7,8 +7,6 @@ the session's CSRF token (:func:`web.csrf.protect_forms`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -261,14 +259,16 @@ def roster_check(distribution_id: int):
         )
     except RosterInvalid as exc:
         return _roster_errors_page(distribution, exc)
+    token = operations.keep_roster_preview(
+        get_db(), distribution_id, data, upload.filename or "roster.csv", now(), _actor()
+    )
     return _render(
         "admin/roster.html",
         distribution=distribution,
         rows=rows[:PREVIEW_ROWS],
         total=len(rows),
         columns=roster.COLUMNS,
-        data=base64.b64encode(data).decode(),
-        filename=upload.filename or "roster.csv",
+        preview=token,
     )
 
 
@@ -276,22 +276,17 @@ def roster_check(distribution_id: int):
 def roster_import(distribution_id: int):
     distribution = _distribution(distribution_id)
     try:
-        data = base64.b64decode(request.form.get("data", ""), validate=True)
-    except (binascii.Error, ValueError):  # ValueError: text that is not even ASCII
-        data = b""
-    if not data:
-        return _render(
-            "admin/roster.html", 400, distribution=distribution, error=t("no_file", g.lang)
-        )
-    try:
-        count = operations.import_roster(
+        count = operations.import_roster_preview(
             get_db(),
             distribution_id,
-            data,
+            request.form.get("preview", ""),
             current_app.config["PICKUP_DEFAULT_REGION"],
             now(),
             _actor(),
-            request.form.get("filename", "roster.csv")[:200],
+        )
+    except NotFound:
+        return _render(
+            "admin/roster.html", 400, distribution=distribution, error=t("preview_gone", g.lang)
         )
     except RosterInvalid as exc:
         return _roster_errors_page(distribution, exc)

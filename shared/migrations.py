@@ -396,3 +396,23 @@ def handover_token(db: Database) -> None:
         ALTER TABLE handovers ADD COLUMN api_token_id INTEGER REFERENCES api_tokens(id);
         """,
     )
+
+
+@migrations(name="0006_roster_previews")
+def roster_previews(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- A roster file checked and shown to the operator, kept here until it is imported or
+        -- expires: the preview page carries only this random token, never the file itself.
+        CREATE TABLE roster_previews (
+            token TEXT PRIMARY KEY,
+            distribution_id INTEGER NOT NULL REFERENCES distributions(id) ON DELETE CASCADE,
+            filename TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX roster_previews_created ON roster_previews(created_at);
+        """,
+    )

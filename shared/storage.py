@@ -302,6 +302,41 @@ def count_recipients(db: Database, distribution_id: int) -> int:
     return row["n"] if row else 0
 
 
+def insert_roster_preview(
+    db: Database,
+    token: str,
+    distribution_id: int,
+    filename: str,
+    data: bytes,
+    actor: str,
+    now: datetime,
+) -> None:
+    db.execute(
+        "INSERT INTO roster_previews (token, distribution_id, filename, data, created_by, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [token, distribution_id, filename, data, actor, to_db_time(now)],
+    )
+
+
+def get_roster_preview(
+    db: Database, token: str, distribution_id: int, not_before: datetime
+) -> Row | None:
+    """The roster kept under ``token`` for this distribution, unless made before ``not_before``."""
+    return _one(
+        db,
+        "SELECT * FROM roster_previews WHERE token = ? AND distribution_id = ? AND created_at >= ?",
+        [token, distribution_id, to_db_time(not_before)],
+    )
+
+
+def delete_roster_previews(db: Database, before: datetime, token: str = "") -> None:
+    """Forget the previews made before ``before``, and the one kept under ``token``."""
+    db.execute(
+        "DELETE FROM roster_previews WHERE created_at < ? OR token = ?",
+        [to_db_time(before), token],
+    )
+
+
 # -- allotments -----------------------------------------------------------------------------
 
 

@@ -49,6 +49,7 @@ ROSTER = (
 )
 BAD_ROSTER = "name,external_id,headcount,phone\nAlpha,A1,many,+8617000002001\nBeta,B2,5,12\n"
 FORM_EXPIRED = "The form has expired. Go back, reload the page and try again."
+PREVIEW_GONE = "The checked file is no longer kept (after an hour, or once imported)."
 FORBIDDEN = "The operator console is for administrators only. Sign in with an admin account."
 
 
@@ -408,8 +409,18 @@ def test_roster_without_file(fresh):
     response = _post(client, "/admin/d/1/roster", content_type="multipart/form-data")
     assert response.status_code == 400
     assert "Choose a CSV file." in _text(response)
-    response = _post(client, "/admin/d/1/roster/import", {"data": "not base64!"})
-    assert response.status_code == 400 and "Choose a CSV file." in _text(response)
+    response = _post(client, "/admin/d/1/roster/import", {"preview": "made-up"})
+    assert response.status_code == 400 and PREVIEW_GONE in _text(response)
+
+
+def _previewed(client, data: bytes = ROSTER) -> str:
+    """Upload a roster for a preview; the token the page's import form sends."""
+    response = _post(
+        client, "/admin/d/1/roster", {"file": (io.BytesIO(data), "gloves.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert response.status_code == 200, _text(response)[:400]
+    return _text(response).split('name="preview" value="')[1].split('"')[0]
 
 
 def test_roster_preview_then_import(fresh):
@@ -422,35 +433,55 @@ def test_roster_preview_then_import(fresh):
     assert response.status_code == 200
     assert "The file is clean: 3 rows." in page and "Import 3 rows" in page
     assert "<td>+8617000002001</td>" in page
+    # The page names the kept file by a random token; it does not carry the file.
+    assert 'name="data"' not in page and "Alpha Ltd,A1" not in page
+    assert len(response.data) < 8000
     with fresh.app_context():
         assert storage.count_recipients(get_db(), 1) == 0  # previewed, not imported
-    data = page.split('name="data" value="')[1].split('"')[0]
-    page = _follow(
-        client, _post(client, "/admin/d/1/roster/import", {"data": data, "filename": "g.csv"})
-    )
+    token = page.split('name="preview" value="')[1].split('"')[0]
+    page = _follow(client, _post(client, "/admin/d/1/roster/import", {"preview": token}))
     assert "Imported 3 recipients." in page
     with fresh.app_context():
         assert storage.count_recipients(get_db(), 1) == 3
-        assert storage.audit_entries(get_db(), "distribution:1")[0]["action"] == "import_roster"
+        entry = storage.audit_entries(get_db(), "distribution:1")[0]
+        assert entry["action"] == "import_roster" and '"file": "gloves.csv"' in entry["detail"]
 
 
-def test_import_refuses_a_tampered_file(fresh):
-    import base64
-
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_preview_imports_once_and_expires(fresh, lang):
     client = _created(fresh)
-    data = base64.b64encode(BAD_ROSTER.encode()).decode()
-    response = _post(client, "/admin/d/1/roster/import", {"data": data})
-    assert response.status_code == 422
+    client.get(f"/admin/?lang={lang}")
+    message = (
+        PREVIEW_GONE
+        if lang == "en"
+        else "检查过的文件已不再保留（超过一小时，或已经导入）。请重新上传。"
+    )
+    token = _previewed(client)
+    assert _post(client, "/admin/d/1/roster/import", {"preview": token}).status_code == 302
+    again = _post(client, "/admin/d/1/roster/import", {"preview": token})  # sent twice
+    assert again.status_code == 400 and message in _text(again)
+    stale = _previewed(client)
+    fresh.config["CLOCK"] = lambda: AT + timedelta(minutes=61)
+    late = _post(client, "/admin/d/1/roster/import", {"preview": stale})
+    assert late.status_code == 400 and message in _text(late)
     with fresh.app_context():
-        assert storage.count_recipients(get_db(), 1) == 0
+        assert storage.count_recipients(get_db(), 1) == 3
+        assert get_db()["roster_previews"].count == 1  # the stale one, forgotten on the next
+
+
+def test_a_preview_belongs_to_its_distribution(fresh):
+    client = _created(fresh)
+    token = _previewed(client)
+    _post(client, "/admin/new", VALID)
+    response = _post(client, "/admin/d/2/roster/import", {"preview": token})
+    assert response.status_code == 400 and PREVIEW_GONE in _text(response)
+    with fresh.app_context():
+        assert storage.count_recipients(get_db(), 2) == 0
 
 
 def _imported(fresh):
     client = _created(fresh)
-    import base64
-
-    data = base64.b64encode(ROSTER).decode()
-    _post(client, "/admin/d/1/roster/import", {"data": data})
+    _post(client, "/admin/d/1/roster/import", {"preview": _previewed(client)})
     return client
 
 
