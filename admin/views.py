@@ -58,7 +58,7 @@ protect_forms(bp)
 
 def _switch_url() -> str:
     """This page in the other language (a GET of the same address)."""
-    other = "en" if g.lang == "zh" else "zh"
+    other = messages.other_language(g.lang)
     if request.method != "GET" or request.endpoint is None:
         return url_for("admin.index", lang=other)
     args = {**request.args.to_dict(), **(request.view_args or {}), "lang": other}

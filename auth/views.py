@@ -15,8 +15,9 @@ from auth.texts import t
 from shared import accounts, ratelimit
 from shared.clock import now
 from shared.db import get_db
+from shared.messages import other_language
 from web.csrf import protect_forms
-from web.language import other_language, session_language
+from web.language import session_language
 
 # Where a sign-in without ``next=`` lands, and the paths ``next=`` may point to.
 HOME_ENDPOINT = "staff.station"

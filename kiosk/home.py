@@ -31,6 +31,6 @@ def home():
         "kiosk/home.html",
         t=t,
         lang=language,
-        other_lang="en" if language == "zh" else "zh",
+        other_lang=messages.other_language(language),
         doors=doors(settings.is_development(current_app.config)),
     )

@@ -35,7 +35,7 @@ def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     language = context.setdefault("lang", _language())
     context.setdefault("idle_seconds", current_app.config["PICKUP_KIOSK_IDLE_SECONDS"])
     return render_template(
-        template, t=t, other_lang="en" if language == "zh" else "zh", **context
+        template, t=t, other_lang=messages.other_language(language), **context
     ), status
 
 

@@ -40,9 +40,10 @@ from shared.errors import (
     VoucherRefused,
 )
 from shared.handover import hand_over, undo_handover
+from shared.messages import other_language
 from shared.verification import Verdict, check_in, verify_voucher
 from web.csrf import protect_forms
-from web.language import other_language, session_language
+from web.language import session_language
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 

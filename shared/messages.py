@@ -12,6 +12,12 @@ from datetime import datetime
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
+
+def other_language(language: str) -> str:
+    """The language a page's switch offers: the one of :data:`LANGUAGES` not shown now."""
+    return next(other for other in LANGUAGES if other != language)
+
+
 MESSAGES: Mapping[str, Mapping[str, str]] = {
     "valid": {
         "zh": "凭证有效，可以领取。",

@@ -12,8 +12,3 @@ def session_language() -> str:
     if "lang" in request.args:
         session["lang"] = messages.pick_language(request.args["lang"])
     return session.get("lang") or messages.DEFAULT_LANGUAGE
-
-
-def other_language(lang: str) -> str:
-    """The language a page's switch offers."""
-    return "en" if lang == "zh" else "zh"
