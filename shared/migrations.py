@@ -416,3 +416,31 @@ def roster_previews(db: Database) -> None:
         CREATE INDEX roster_previews_created ON roster_previews(created_at);
         """,
     )
+
+
+@migrations(name="0007_sms_gateways")
+def sms_gateways(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- The id the outbox gives a gateway that accepts one (the Android gateway): a retry
+        -- after a lost answer reuses it, and the gateway refuses the copy (409) instead of
+        -- sending it twice. Cleared when a failed message is queued again on purpose.
+        ALTER TABLE sms_outbox ADD COLUMN send_key TEXT;
+        -- When the gateway took the message; the daily invitation cap counts these.
+        ALTER TABLE sms_outbox ADD COLUMN sent_at TEXT;
+        -- An invitation waiting for the daily cap to free up (then due again).
+        ALTER TABLE sms_outbox ADD COLUMN held_until TEXT;
+        CREATE INDEX sms_outbox_sent ON sms_outbox(kind, sent_at);
+
+        -- Webhook events of the Android gateway by their own id: the app retries an event
+        -- until it gets a 2xx, and a retried event must change nothing.
+        CREATE TABLE gateway_events (
+            gateway TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (gateway, event_id)
+        );
+        """,
+    )

@@ -340,16 +340,28 @@ def _language(column: str, raw: str) -> str:
     return _LANGUAGES[key]
 
 
+def to_e164(raw: str, region: str) -> str | None:
+    """A phone number as E.164, reading it as ``region`` dials it; None if not a valid one.
+
+    ``13800000000``, ``+86 138 0000 0000`` and ``008613800000000`` with region CN all give
+    ``+8613800000000``: the form the roster keeps, so a phone's texts find its recipient.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _phone_parser(region: str) -> Callable[[str, str], str]:
     def parse(column: str, raw: str) -> str:
-        text = unicodedata.normalize("NFKC", raw).strip()
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        phone = to_e164(raw, region)
+        if phone is None:
             raise _BadCell(f"phone '{_shown(raw)}' is not a valid phone number")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phone
 
     return parse
 

@@ -39,6 +39,16 @@ def _flag(text: str) -> bool:
     raise InvalidInput(f"expected true or false, got {text!r}")
 
 
+SMS_GATEWAYS = ("twilio", "android")
+
+
+def _gateway(text: str) -> str:
+    value = text.strip().lower()
+    if value not in SMS_GATEWAYS:
+        raise InvalidInput(f"expected one of {', '.join(SMS_GATEWAYS)}, got {text!r}")
+    return value
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PICKUP_ENV",
@@ -73,6 +83,51 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TWILIO_FROM", None, "The Twilio phone number (E.164) messages are sent from."),
     Setting(
+        "PICKUP_SMS_GATEWAY",
+        "twilio",
+        "Which gateway carries SMS: `twilio`, or `android` (a phone with a local SIM running "
+        "SMS Gateway for Android). The phone menu (IVR) needs Twilio either way.",
+        _gateway,
+    ),
+    Setting(
+        "ANDROID_SMS_GATEWAY_URL",
+        None,
+        "The Android gateway's API base: the phone's local server (e.g. "
+        "`http://192.168.1.20:8080`), or `https://api.sms-gate.app/3rdparty/v1` (cloud) or "
+        "`.../3rdparty/v1` of a private server.",
+    ),
+    Setting(
+        "ANDROID_SMS_GATEWAY_LOGIN",
+        None,
+        "User name of the Android gateway's API (shown in the app).",
+    ),
+    Setting(
+        "ANDROID_SMS_GATEWAY_PASSWORD",
+        None,
+        "Password of the Android gateway's API (shown in the app).",
+        secret=True,
+    ),
+    Setting(
+        "ANDROID_SMS_GATEWAY_SIGNING_KEY",
+        None,
+        "The app's webhook signing key (Settings, Webhooks): every request to `/sms/android` "
+        "must carry its HMAC; without it that webhook answers 401 to everything.",
+        secret=True,
+    ),
+    Setting(
+        "PICKUP_SMS_INVITATIONS_PER_DAY",
+        0,
+        "At most this many invitation SMS in any 24 hours, so that invitations cannot use up "
+        "a SIM's daily allowance; the rest wait until the window frees up. 0: no cap.",
+        int,
+    ),
+    Setting(
+        "PICKUP_OUTBOX_SOCKET",
+        None,
+        "UNIX socket by which the app wakes the outbox worker when it queues a reply. "
+        "Default: `outbox.sock` in the instance folder.",
+    ),
+    Setting(
         "PICKUP_BUSY_TIMEOUT_MS",
         5000,
         "How long a write waits for the database lock before failing, in milliseconds.",
@@ -87,7 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PICKUP_SMS_PER_SECOND",
         1.0,
-        "How many SMS the outbox worker sends per second (a Twilio long code takes about 1).",
+        "How many SMS the outbox worker hands per second to the gateway in use (a Twilio "
+        "long code takes about 1; an Android phone as many as its own send limit allows).",
         float,
     ),
     Setting(
@@ -223,6 +279,8 @@ def load_settings(environ: Mapping[str, str], instance_path: str | Path) -> dict
     instance = Path(instance_path)
     if not config["PICKUP_DB"]:
         config["PICKUP_DB"] = str(instance / "pickup.sqlite3")
+    if not config["PICKUP_OUTBOX_SOCKET"]:
+        config["PICKUP_OUTBOX_SOCKET"] = str(instance / "outbox.sock")
     return config
 
 

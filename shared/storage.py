@@ -1089,6 +1089,20 @@ def inbound_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
     )
 
 
+def record_gateway_event(
+    db: Database, gateway: str, event_id: str, event: str, now: datetime
+) -> bool:
+    """Remember a gateway's webhook event; False if it was seen before (a retry)."""
+    return (
+        db.execute(
+            "INSERT INTO gateway_events (gateway, event_id, event, received_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [gateway, event_id, event, to_db_time(now)],
+        ).rowcount
+        == 1
+    )
+
+
 def get_phone_prefs(db: Database, phone: str) -> Row | None:
     return _one(db, "SELECT * FROM phone_prefs WHERE phone = ?", [phone])
 
@@ -1224,32 +1238,88 @@ def get_outbox(db: Database, outbox_id: int) -> Row:
     return row
 
 
-def due_outbox_ids(db: Database, now: datetime, limit: int) -> list[int]:
-    rows = db.execute(
-        "SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?",
-        [to_db_time(now), limit],
-    ).fetchall()
-    return [r[0] for r in rows]
+# Answers to what a phone just asked go first, bulk invitations last.
+_OUTBOX_PRIORITY = (
+    "CASE kind WHEN 'reply' THEN 0 WHEN 'confirmation' THEN 1 WHEN 'offer' THEN 1 "
+    "WHEN 'invitation' THEN 3 ELSE 2 END"
+)
 
 
-def claim_outbox(db: Database, outbox_id: int, now: datetime) -> Row | None:
-    """Move a queued message to ``sending`` and count the attempt; None if someone else did."""
+def due_outbox(db: Database, now: datetime, limit: int) -> list[Row]:
+    """Queued messages due now (``id``, ``kind``), answers first, in order for each phone.
+
+    A message waits while an earlier one to the same phone is still queued or sending
+    (say, waiting for a retry), so a phone never gets its messages out of order; an
+    invitation held by the daily cap does not hold up the phone's other messages.
+    """
+    stamp = to_db_time(now)
+    return _all(
+        db,
+        "SELECT o.id, o.kind FROM sms_outbox o WHERE o.status = 'queued' "
+        "AND o.next_attempt_at <= :now AND NOT EXISTS (SELECT 1 FROM sms_outbox e "
+        "WHERE e.phone = o.phone AND e.id < o.id AND e.status IN ('queued', 'sending') "
+        "AND (e.held_until IS NULL OR e.held_until <= :now)) "
+        f"ORDER BY {_OUTBOX_PRIORITY.replace('kind', 'o.kind')}, o.next_attempt_at, o.id "
+        "LIMIT :limit",
+        {"now": stamp, "limit": limit},
+    )
+
+
+def claim_outbox(
+    db: Database, outbox_id: int, now: datetime, send_key: str | None = None
+) -> Row | None:
+    """Move a queued message that is due to ``sending`` and count the attempt; None if
+    someone else did (or it is not due: held back meanwhile).
+
+    ``send_key`` becomes the message's key for the gateway unless it has one already (a
+    retry keeps the key of the first try).
+    """
     cursor = db.execute(
-        "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, updated_at = ? "
-        "WHERE id = ? AND status = 'queued' RETURNING id, phone, body, attempts",
-        [to_db_time(now), outbox_id],
+        "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?, "
+        "send_key = coalesce(send_key, ?), held_until = NULL "
+        "WHERE id = ? AND status = 'queued' AND next_attempt_at <= ? "
+        "RETURNING id, phone, body, kind, attempts, send_key",
+        [to_db_time(now), send_key, outbox_id, to_db_time(now)],
     )
     row = cursor.fetchone()
-    return dict(zip(("id", "phone", "body", "attempts"), row, strict=True)) if row else None
+    names = ("id", "phone", "body", "kind", "attempts", "send_key")
+    return dict(zip(names, row, strict=True)) if row else None
 
 
 def mark_outbox_sent(db: Database, outbox_id: int, provider_id: str, now: datetime) -> None:
     db.execute(
         "UPDATE sms_outbox SET status = 'sent', provider_id = ?, last_error = NULL, "
-        "updated_at = ? WHERE id = ? AND status = 'sending'",
-        [provider_id, to_db_time(now), outbox_id],
+        "sent_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'",
+        [provider_id, to_db_time(now), to_db_time(now), outbox_id],
     )
+
+
+def release_outbox_claim(db: Database, outbox_id: int, error: str, now: datetime) -> None:
+    """Give a claimed message back, due at once and its try not counted (gateway down)."""
+    db.execute(
+        "UPDATE sms_outbox SET status = 'queued', attempts = attempts - 1, "
+        "next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ? AND status = 'sending'",
+        [to_db_time(now), error, to_db_time(now), outbox_id],
+    )
+
+
+def sent_times_since(db: Database, kind: str, since: datetime) -> list[datetime]:
+    """When a gateway took each message of ``kind`` after ``since``, oldest first."""
+    rows = db.execute(
+        "SELECT sent_at FROM sms_outbox WHERE kind = ? AND sent_at > ? ORDER BY sent_at",
+        [kind, to_db_time(since)],
+    ).fetchall()
+    return [datetime.fromisoformat(r[0]) for r in rows]
+
+
+def hold_due_outbox(db: Database, kind: str, until: datetime, now: datetime) -> int:
+    """Hold every due queued message of ``kind`` until ``until`` (the daily cap)."""
+    stamp = to_db_time(until)
+    return db.execute(
+        "UPDATE sms_outbox SET next_attempt_at = ?, held_until = ?, updated_at = ? "
+        "WHERE kind = ? AND status = 'queued' AND next_attempt_at <= ?",
+        [stamp, stamp, to_db_time(now), kind, to_db_time(now)],
+    ).rowcount
 
 
 def mark_outbox_retry(
@@ -1358,12 +1428,25 @@ def invitation_counts(db: Database, distribution_id: int) -> dict[str, int]:
     return dict(rows)
 
 
+def held_invitations(
+    db: Database, distribution_id: int, now: datetime
+) -> tuple[int, datetime | None]:
+    """Invitations of a distribution waiting for the daily cap, and when the first goes."""
+    count, until = db.execute(
+        "SELECT count(*), min(held_until) FROM sms_outbox WHERE kind = 'invitation' "
+        "AND dedup_key LIKE ? AND status = 'queued' AND held_until > ?",
+        [f"invitation:{distribution_id}:%", to_db_time(now)],
+    ).fetchone()
+    return count, from_db_time(until)
+
+
 def requeue_failed_invitations(db: Database, distribution_id: int, now: datetime) -> int:
     """Queue the failed and undelivered invitations of a distribution again, with fresh tries."""
     stamp = to_db_time(now)
     return db.execute(
         "UPDATE sms_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?, "
-        "provider_id = NULL, updated_at = ? WHERE kind = 'invitation' AND dedup_key LIKE ? "
+        "provider_id = NULL, send_key = NULL, sent_at = NULL, held_until = NULL, "
+        "updated_at = ? WHERE kind = 'invitation' AND dedup_key LIKE ? "
         "AND status IN ('failed', 'undelivered')",
         [stamp, stamp, f"invitation:{distribution_id}:%"],
     ).rowcount

@@ -1,8 +1,10 @@
-"""The SMS and phone (IVR) channel: Twilio webhooks, the worker that sends, a simulator.
+"""The SMS and phone (IVR) channel: gateway webhooks, the worker that sends, a simulator.
 
 ``sms.conversation`` and ``sms.ivr`` are plain functions that know no provider;
-``sms.twilio_adapter`` is the only module that knows Twilio. Which SMS the service sends
-on its own, and their words, is the core's (:mod:`shared.outreach`).
+``sms.twilio_adapter`` is the only module that knows Twilio's webhooks and
+``sms.android_webhook`` the only one that knows SMS Gateway for Android's;
+``sms.senders`` holds the outbound side of both. Which SMS the service sends on its own,
+and their words, is the core's (:mod:`shared.outreach`).
 """
 
 from flask import Blueprint
@@ -15,4 +17,4 @@ bp = Blueprint(
     static_url_path="/dev/phone/static",
 )
 
-from sms import simulator, views  # noqa: E402,F401  (registers the routes on bp)
+from sms import android_webhook, simulator, views  # noqa: E402,F401  (registers the routes on bp)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlite_utils import Database
 
+from shared import clock as shared_clock
 from shared import outreach, storage
 from shared.cli import distribution_option, domain_errors, pick_distribution, ready_db
-from sms import worker
+from sms import wakeup, worker
 from sms.senders import Sender, make_sender
 
 log = logging.getLogger(__name__)
@@ -44,12 +49,17 @@ def get_sender(app: Flask) -> Sender:
     default=2.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="With --loop: how long to wait when nothing is due.",
+    help="With --loop: how long to wait when nothing is due (a reply queued by a webhook "
+    "wakes it at once).",
 )
 @with_appcontext
 @domain_errors
 def send_outbox_command(loop: bool, per_second: float | None, poll_seconds: float) -> None:
-    """Send queued SMS (paced, retried with backoff) and queue reminders that are due."""
+    """Send queued SMS (paced, retried with backoff) and queue reminders that are due.
+
+    With --loop it waits for work on the doorbell (PICKUP_OUTBOX_SOCKET), and while the
+    gateway cannot be reached it tries again every PICKUP_SMS_RETRY_SECONDS.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     config = current_app.config
     db = ready_db()
@@ -63,33 +73,60 @@ def send_outbox_command(loop: bool, per_second: float | None, poll_seconds: floa
 
     if loop:
         signal.signal(signal.SIGTERM, stop)
+    doorbell = wakeup.Doorbell(config["PICKUP_OUTBOX_SOCKET"])
+    with doorbell.listening() if loop else contextlib.nullcontext():
+        work_loop(db, sender, pacer, config, loop, poll_seconds, doorbell, lambda: stopping)
+
+
+def work_loop(
+    db: Database,
+    sender: Sender,
+    pacer: worker.Pacer,
+    config: Mapping[str, Any],
+    loop: bool,
+    poll_seconds: float,
+    doorbell: wakeup.Doorbell,
+    stopping: Callable[[], bool],
+    clock: Callable[[], datetime] = shared_clock.now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """The worker: queue due reminders, send what is due, wait; once, or until ``stopping``.
+
+    While the gateway cannot be reached it sleeps PICKUP_SMS_RETRY_SECONDS between tries
+    (one message each, its try not counted); when nothing is due it waits for the doorbell.
+    """
     while True:
-        now = storage.now_utc()
+        now = clock()
         with storage.transaction(db):
             storage.requeue_stale_outbox(db, now - worker.STALE_SENDING, now)
         reminders = outreach.queue_reminders(db, now, config["PICKUP_REMINDER_MINUTES"])
         result = worker.drain(
             db,
             sender,
-            storage.now_utc,
+            clock,
             config["PICKUP_SMS_MAX_ATTEMPTS"],
             config["PICKUP_SMS_RETRY_SECONDS"],
             pacer,
+            invitations_per_day=config["PICKUP_SMS_INVITATIONS_PER_DAY"],
         )
-        if result.attempted or reminders or not loop:
+        if result.attempted or reminders or result.held or result.unreachable or not loop:
             summary = ", ".join(
                 f"{n} {'to retry' if status == 'queued' else status}"
                 for status, n in sorted(result.counts.items())
             )
+            held = f"; {result.held} invitations wait for the daily cap" if result.held else ""
+            down = "; the gateway is unreachable, waiting" if result.unreachable else ""
             click.echo(
                 f"Outbox: {result.attempted} tried ({summary or 'nothing due'}); "
-                f"{reminders} reminders queued."
+                f"{reminders} reminders queued{held}{down}."
             )
-        if not loop or stopping:
+        if not loop or stopping():
             return
-        if not result.attempted:
-            time.sleep(poll_seconds)
-        if stopping:
+        if result.unreachable:
+            sleep(config["PICKUP_SMS_RETRY_SECONDS"])
+        elif not result.attempted:
+            doorbell.wait(poll_seconds)
+        if stopping():
             return
 
 

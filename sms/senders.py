@@ -1,9 +1,12 @@
 """Sender adapters: the seam between the outbox and an SMS gateway.
 
-A sender has one method, ``send(to, body) -> provider message id``, and raises
-:class:`SendError` saying whether trying again later could help. Twilio's REST client is
-one adapter; the console adapter logs instead, masked (development); :class:`FakeSender` is for
-tests. A generic HTTP gateway or a GSM modem would be another class with the same method.
+A sender has one method, ``send(to, body, key) -> provider message id``, and raises
+:class:`SendError` saying whether trying again later could help. ``key`` is the outbox's
+own id for the message, the same on every retry: a gateway that takes a message id (the
+Android gateway) refuses a second copy, so a retry after a lost answer is not sent twice.
+Twilio's REST client is one adapter, SMS Gateway for Android (a phone with a local SIM)
+another; the console adapter logs instead, masked (development); :class:`FakeSender` is for
+tests.
 """
 
 from __future__ import annotations
@@ -23,19 +26,29 @@ TWILIO_OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 
 
 class SendError(Exception):
-    """The gateway did not take the message; ``retryable`` if a later try may succeed."""
+    """The gateway did not take the message; ``retryable`` if a later try may succeed.
+
+    ``unreachable``: the gateway could not be reached at all (refused, timed out), so every
+    other message would fail the same way until it is back.
+    """
 
     def __init__(
-        self, message: str, retryable: bool, status: int | None = None, opted_out: bool = False
+        self,
+        message: str,
+        retryable: bool,
+        status: int | None = None,
+        opted_out: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.status = status
         self.opted_out = opted_out
+        self.unreachable = unreachable
 
 
 class Sender(Protocol):
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, key: str) -> str:
         """Hand one SMS to the gateway; return its id for the message."""
         ...
 
@@ -77,7 +90,7 @@ class TwilioSender:
             )
         return self._client
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, key: str) -> str:
         from twilio.base.exceptions import TwilioRestException
 
         options: dict[str, Any] = {"to": to, "from_": self.from_number, "body": body}
@@ -93,14 +106,90 @@ class TwilioSender:
                 opted_out=exc.code == TWILIO_OPTED_OUT,
             ) from exc
         except OSError as exc:  # connection refused, DNS, timeout (requests' errors are OSError)
-            raise SendError(f"Twilio unreachable: {exc}", retryable=True) from exc
+            raise SendError(f"Twilio unreachable: {exc}", retryable=True, unreachable=True) from exc
         return message.sid
+
+
+class AndroidSender:
+    """Sends through SMS Gateway for Android: the phone's local server, the cloud or a private
+    server, with the project's client (``POST {url}/messages``, basic auth).
+
+    The message id is the outbox's key, so a retry after a lost answer gets 409 (the
+    gateway has it already) and counts as sent instead of sending a copy.
+    """
+
+    def __init__(self, url: str, login: str, password: str, timeout_seconds: float = 30) -> None:
+        self.url = url.rstrip("/")
+        self.login = login
+        self.password = password
+        self.timeout_seconds = timeout_seconds
+        self._http: Any = None
+
+    @property
+    def http(self) -> Any:
+        """The client's requests transport, kept between sends, with a timeout on each call."""
+        if self._http is None:
+            import requests
+            from android_sms_gateway.http import RequestsHttpClient
+
+            timeout = self.timeout_seconds
+
+            class TimedSession(requests.Session):
+                def request(self, *args: Any, **kwargs: Any) -> Any:
+                    kwargs.setdefault("timeout", timeout)
+                    return super().request(*args, **kwargs)
+
+            self._http = RequestsHttpClient(TimedSession())
+        return self._http
+
+    def send(self, to: str, body: str, key: str) -> str:
+        import requests
+        from android_sms_gateway import APIClient, Message, ProcessState, TextMessage
+        from android_sms_gateway.errors import APIError
+
+        message = Message(
+            phone_numbers=[to],
+            text_message=TextMessage(text=body),
+            with_delivery_report=True,
+            id=key,
+        )
+        client = APIClient(self.login, self.password, base_url=self.url, http=self.http)
+        try:
+            state = client.send(message)
+        except APIError as exc:
+            status = exc.status_code
+            if status == 409 and key:
+                log.info("Android gateway already has message %s: not sent again", key)
+                return key
+            raise SendError(
+                f"Android gateway {status}: {_api_error_text(exc)}",
+                retryable=retryable_status(status),
+                status=status,
+            ) from exc
+        except (requests.exceptions.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            # It answered 2xx with something that is not a message state: it may have taken
+            # the message, so retry with the same key (a copy gets 409, not a second SMS).
+            raise SendError(f"Android gateway answered unreadably: {exc}", retryable=True) from exc
+        except OSError as exc:  # refused, DNS, timeout: requests' errors are OSError
+            raise SendError(
+                f"Android gateway unreachable: {exc}", retryable=True, unreachable=True
+            ) from exc
+        if state.state == ProcessState.Failed:
+            errors = "; ".join(r.error for r in state.recipients if r.error)
+            raise SendError(f"Android gateway failed it: {errors or 'no reason given'}", False)
+        return state.id
+
+
+def _api_error_text(exc: Any) -> str:
+    """The gateway's own message from an error answer, else the HTTP error."""
+    response = exc.response if isinstance(exc.response, dict) else {}
+    return str(response.get("message") or response.get("error") or exc)
 
 
 class ConsoleSender:
     """Development: logs each message instead of sending it, and reports it as sent."""
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, key: str) -> str:
         # Masked here as well as by the log redaction: the code an SMS carries is a key.
         log.info("SMS to %s: %s", logsafe.mask_phone(to), logsafe.redact(body))
         return f"console-{uuid.uuid4().hex}"
@@ -115,7 +204,7 @@ class FakeSender:
         self.calls = 0
         self.sent: list[tuple[str, str, str]] = []
 
-    def send(self, to: str, body: str) -> str:
+    def send(self, to: str, body: str, key: str) -> str:
         self.calls += 1
         if self.fail_times > 0:
             self.fail_times -= 1
@@ -130,14 +219,17 @@ class FakeSender:
 
 
 def make_sender(config: Mapping[str, Any]) -> Sender:
-    """The sender the settings ask for: an injected one, Twilio, or the console in development.
+    """The sender the settings ask for: an injected one, the gateway named by
+    PICKUP_SMS_GATEWAY (Twilio or Android), or the console in development.
 
-    Outside development with Twilio not configured this refuses instead of pretending:
-    the messages stay queued until it is.
+    Outside development with the gateway not configured this refuses instead of
+    pretending: the messages stay queued until it is.
     """
     injected = config.get("SMS_SENDER")
     if injected is not None:
         return injected
+    if config.get("PICKUP_SMS_GATEWAY") == "android":
+        return _android_sender(config)
     sid, token, from_number = (
         config.get("TWILIO_ACCOUNT_SID"),
         config.get("TWILIO_AUTH_TOKEN"),
@@ -151,5 +243,22 @@ def make_sender(config: Mapping[str, Any]) -> Sender:
         return ConsoleSender()
     raise InvalidInput(
         "Twilio is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM. "
+        "Queued messages stay queued until then."
+    )
+
+
+def _android_sender(config: Mapping[str, Any]) -> Sender:
+    url, login, password = (
+        config.get("ANDROID_SMS_GATEWAY_URL"),
+        config.get("ANDROID_SMS_GATEWAY_LOGIN"),
+        config.get("ANDROID_SMS_GATEWAY_PASSWORD"),
+    )
+    if url and login and password:
+        return AndroidSender(url, login, password)
+    if is_development(config):
+        return ConsoleSender()
+    raise InvalidInput(
+        "The Android SMS gateway is not configured: set ANDROID_SMS_GATEWAY_URL, "
+        "ANDROID_SMS_GATEWAY_LOGIN and ANDROID_SMS_GATEWAY_PASSWORD. "
         "Queued messages stay queued until then."
     )

@@ -2,14 +2,19 @@
 
 Which SMS are queued, and with what words, is the core's business (:mod:`shared.outreach`);
 the outbox's SQL is in :mod:`shared.storage`. The worker sends at a steady
-rate, retries rate limits and gateway errors with exponential backoff, gives up after a
-few tries (``failed``), and never sends to a phone that opted out. Delivery callbacks move
-a message forward (sent, delivered, undelivered, failed), never back out of a final state.
+rate, answers before bulk and each phone's messages in order, retries rate limits and
+gateway errors with exponential backoff, gives up after a few tries (``failed``), and
+never sends to a phone that opted out (except the answer to its own STOP). While the
+gateway cannot be reached at all it waits, counting no tries, and then goes on where it
+stopped. Invitations stop at the daily cap and go on when the 24-hour window frees up.
+Delivery callbacks move a message forward (sent, delivered, undelivered, failed), never
+back out of a final state.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,10 +42,15 @@ _FORWARD_FROM = {
 }
 
 
+DAY = timedelta(hours=24)
+
+
 @dataclass
 class DrainResult:
     attempted: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    held: int = 0  # invitations held back by the daily cap
+    unreachable: bool = False  # the gateway could not be reached: wait before the next round
 
     def add(self, status: str) -> None:
         self.attempted += 1
@@ -84,20 +94,26 @@ def send_one(
     max_attempts: int,
     retry_seconds: int,
 ) -> str:
-    """Try to send one queued message; returns the state it ends in (``skipped`` if taken)."""
+    """Try to send one queued message; returns the state it ends in (``skipped`` if taken,
+    ``unreachable`` if the gateway could not be reached: then it is due again, its try
+    not counted)."""
     with storage.transaction(db):
-        message = storage.claim_outbox(db, outbox_id, now)
+        message = storage.claim_outbox(db, outbox_id, now, f"pk-{outbox_id}-{uuid.uuid4().hex[:8]}")
         if message is None:
             return "skipped"
-        if storage.is_opted_out(db, message["phone"]):
+        # The answer to a phone's own STOP still goes; nothing else to an opted-out phone.
+        if message["kind"] != "reply" and storage.is_opted_out(db, message["phone"]):
             storage.mark_outbox_final(db, outbox_id, "opted_out", None, now)
             return "opted_out"
     # The gateway call runs outside any transaction: it can take seconds, and the
     # database must not stay locked meanwhile. The claim keeps other workers off it.
     try:
-        provider_id = sender.send(message["phone"], message["body"])
+        provider_id = sender.send(message["phone"], message["body"], message["send_key"])
     except SendError as exc:
         with storage.transaction(db):
+            if exc.unreachable:
+                storage.release_outbox_claim(db, outbox_id, str(exc), now)
+                return "unreachable"
             if exc.opted_out:
                 storage.set_phone_opt_out(db, message["phone"], True, now)
                 storage.mark_outbox_final(db, outbox_id, "opted_out", str(exc), now)
@@ -121,13 +137,45 @@ def drain(
     retry_seconds: int,
     pacer: Pacer,
     limit: int = 100,
+    invitations_per_day: int = 0,
 ) -> DrainResult:
-    """Send what is due now, up to ``limit`` messages, at the pacer's rate."""
+    """Send what is due now, up to ``limit`` messages, at the pacer's rate.
+
+    ``invitations_per_day`` (0: no cap) holds invitations back once that many were sent
+    in the last 24 hours. The round stops at the first message the gateway could not be
+    reached for; ``unreachable`` tells the worker to wait before the next.
+    """
     result = DrainResult()
-    for outbox_id in storage.due_outbox_ids(db, now(), limit):
+    for message in storage.due_outbox(db, now(), limit):
+        if message["kind"] == "invitation" and invitations_per_day:
+            if result.held:
+                continue  # held already, with the rest of the round's invitations
+            result.held = hold_invitations_over_cap(db, now(), invitations_per_day)
+            if result.held:
+                continue
         pacer.wait()
-        result.add(send_one(db, outbox_id, sender, now(), max_attempts, retry_seconds))
+        status = send_one(db, message["id"], sender, now(), max_attempts, retry_seconds)
+        if status == "unreachable":
+            result.unreachable = True
+            return result
+        result.add(status)
     return result
+
+
+def hold_invitations_over_cap(db: Database, now: datetime, per_day: int) -> int:
+    """At the cap, hold the due invitations until the oldest of the day's is 24 hours old.
+
+    A rolling 24 hours: no calendar day (in any time zone) then sees more than
+    ``per_day``. Returns how many were held (0 while under the cap).
+    """
+    with storage.transaction(db):
+        sent = storage.sent_times_since(db, "invitation", now - DAY)
+        if len(sent) < per_day:
+            return 0
+        # The count falls below the cap once the oldest ``len(sent) - per_day + 1`` are out
+        # of the window.
+        until = sent[len(sent) - per_day] + DAY
+        return storage.hold_due_outbox(db, "invitation", until, now)
 
 
 def apply_callback(

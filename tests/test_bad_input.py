@@ -35,7 +35,13 @@ FIELDS = sorted(
     }
     | {"username", "password", "station", "units", "handover_id", "q", "next", "state"}
 )
-WEBHOOKS = {"sms.sms_inbound", "sms.sms_status", "sms.ivr_voice", "sms.ivr_step"}
+WEBHOOKS = {
+    "sms.sms_inbound",
+    "sms.sms_status",
+    "sms.ivr_voice",
+    "sms.ivr_step",
+    "sms.android_webhook",
+}
 API = {"api.check", "api.checkin", "api.handover", "api.undo"}
 
 

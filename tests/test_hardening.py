@@ -61,6 +61,7 @@ CSRF_EXEMPT = {
     "sms.sms_status": "Twilio signature",
     "sms.ivr_voice": "Twilio signature",
     "sms.ivr_step": "Twilio signature",
+    "sms.android_webhook": "Android gateway signature",
     "api.check": "bearer token",
     "api.checkin": "bearer token",
     "api.handover": "bearer token",

@@ -31,6 +31,8 @@ API_SCAN = _policy("401", OK, OK, "401", "401")
 API_STAFF = _policy("401", "403", OK, "401", "401")
 # Twilio's webhooks: only a valid signature gets in, whoever calls.
 TWILIO = _policy("403", "403", "403", "403", "403")
+# The Android gateway's webhook: only a body signed with its key gets in.
+ANDROID = _policy("401", "401", "401", "401", "401")
 # The phone simulator: anyone in development (the walk below), nobody elsewhere.
 DEV_ONLY = PUBLIC
 
@@ -96,6 +98,7 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "sms.sms_status": TWILIO,
     "sms.ivr_voice": TWILIO,
     "sms.ivr_step": TWILIO,
+    "sms.android_webhook": ANDROID,
     # development only
     "sms.phone_page": DEV_ONLY,
     "sms.phone_sms": DEV_ONLY,

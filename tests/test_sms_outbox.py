@@ -120,7 +120,7 @@ def test_provider_opt_out_error_records_the_opt_out(db):
     (outbox_id,) = queue(db, 1)
 
     class Unsubscribed:
-        def send(self, to, body):
+        def send(self, to, body, key):
             raise SendError("unsubscribed", retryable=False, status=400, opted_out=True)
 
     assert worker.send_one(db, outbox_id, Unsubscribed(), DEMO_LOADED_AT, 5, 30) == "opted_out"
@@ -212,7 +212,7 @@ class RaisingClient:
 def test_twilio_sender_classifies_errors(exc, retryable, opted_out):
     sender = TwilioSender("AC1", "token", "+15005550006", client=RaisingClient(exc))
     with pytest.raises(SendError) as caught:
-        sender.send("+8617000000001", "hi")
+        sender.send("+8617000000001", "hi", "pk-1-a")
     assert caught.value.retryable is retryable and caught.value.opted_out is opted_out
 
 
@@ -230,7 +230,7 @@ def test_twilio_sender_sends_with_status_callback():
             return type("Message", (), {"sid": "SM123"})()
 
     sender = TwilioSender("AC1", "t", "+15005550006", "https://x.org/sms/status", Client())
-    assert sender.send("+8617000000001", "hi") == "SM123"
+    assert sender.send("+8617000000001", "hi", "pk-1-a") == "SM123"
     assert seen == {
         "to": "+8617000000001",
         "from_": "+15005550006",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
-from support import DEMO_LOADED_AT, SECRET
+from gateway_support import demo_app
+from support import DEMO_LOADED_AT
 from twilio.request_validator import RequestValidator
 
 from shared import storage
@@ -14,7 +14,6 @@ from shared.db import get_db
 from shared.vouchers import format_code
 from sms import ivr, texts
 from sms.senders import FakeSender
-from wsgi import create_app
 
 TOKEN = "twilio-test-token"
 BASE = "https://pickup.example.org"
@@ -24,19 +23,8 @@ STRANGER = "+8613900000000"
 
 
 def make_app(tmp_path, demo_template, **extra):
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, path)
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "PICKUP_DB": str(path),
-        "PICKUP_ENV": "test",
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": BASE,
-        "SMS_SENDER": FakeSender(),
-    }
-    config.update(extra)
-    return create_app(config)
+    config = {"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE, "SMS_SENDER": FakeSender()}
+    return demo_app(tmp_path, demo_template, **{**config, **extra})
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@
   for every blueprint's templates) and :func:`web.csrf.protect_forms`, which a blueprint of
   HTML forms calls once. Protected: ``kiosk``, ``auth``, ``staff``, ``admin`` and the phone
   simulator's pages in ``sms``. Exempt, each with its own credential: the scanner API
-  (``api``, bearer tokens) and the Twilio webhooks in ``sms`` (Twilio's signature).
+  (``api``, bearer tokens) and the gateway webhooks in ``sms`` (Twilio's signature, the
+  Android gateway's HMAC).
 - :mod:`web.language`: the language of a signed-in session (``?lang=`` switches it).
 - ``web/templates/layout.html``: the one page layout every blueprint's pages extend.
 

@@ -89,6 +89,8 @@ def init_app(app: Flask) -> None:
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     app.after_request(security_headers)
-    logsafe.register_secret(app.config["SECRET_KEY"])
-    logsafe.register_secret(app.config.get("TWILIO_AUTH_TOKEN"))
+    # Every setting declared secret: SECRET_KEY, the Twilio token, the Android gateway's.
+    for setting in settings.SETTINGS:
+        if setting.secret:
+            logsafe.register_secret(app.config.get(setting.name))
     logsafe.install()
