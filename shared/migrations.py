@@ -444,3 +444,30 @@ def sms_gateways(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations(name="0008_ivr_code_tries")
+def ivr_code_tries(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Wrong codes typed into the phone menu, one row each, counted over an hour per
+        -- scope: 'caller' (a caller ID), 'anonymous' (every call without caller ID together)
+        -- and 'voucher' (a voucher serial whose tag was guessed wrong).
+        CREATE TABLE ivr_code_failures (
+            id INTEGER PRIMARY KEY,
+            scope TEXT NOT NULL CHECK (scope IN ('caller', 'anonymous', 'voucher')),
+            key TEXT NOT NULL,
+            failed_at TEXT NOT NULL
+        );
+        CREATE INDEX ivr_code_failures_key ON ivr_code_failures(scope, key, failed_at);
+
+        -- Code entry refused for a scope and key until ``locked_until``.
+        CREATE TABLE ivr_code_locks (
+            scope TEXT NOT NULL CHECK (scope IN ('caller', 'anonymous', 'voucher')),
+            key TEXT NOT NULL,
+            locked_until TEXT NOT NULL,
+            PRIMARY KEY (scope, key)
+        );
+        """,
+    )

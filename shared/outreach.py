@@ -143,24 +143,10 @@ def queue_invitations(db: Database, distribution_id: int, now: datetime) -> tupl
     queued = already = 0
     with storage.transaction(db):
         for recipient in storage.recipients_with_phone(db, distribution_id):
-            units = storage.allotment_units(db, recipient["id"])
-            if not units:
+            if not storage.allotment_units(db, recipient["id"]):
                 continue
             language = language_for(db, recipient["phone"], recipient)
-            live = storage.live_booking_for(db, recipient["id"])
-            if live is not None:
-                voucher = storage.voucher_view_by_booking(db, live["id"])
-                values = texts.voucher_values(voucher, language)
-                body = texts.sms_text("invitation_booked", language, **values)
-            else:
-                body = texts.sms_text(
-                    "invitation",
-                    language,
-                    item=texts.item_label(distribution["name"], distribution["item"], language),
-                    amount=texts.amount(
-                        units, distribution["unit_size"], distribution["measure"], language
-                    ),
-                )
+            _, body = _voucher_or_invitation(db, recipient, distribution, language)
             key = f"invitation:{distribution_id}:{recipient['id']}"
             if storage.enqueue_sms(db, recipient["phone"], body, "invitation", now, key):
                 queued += 1
@@ -173,3 +159,50 @@ def retry_failed_invitations(db: Database, distribution_id: int, now: datetime) 
     """Queue a distribution's failed and undelivered invitations again; returns how many."""
     with storage.transaction(db):
         return storage.requeue_failed_invitations(db, distribution_id, now)
+
+
+def _voucher_or_invitation(
+    db: Database, recipient: Mapping[str, Any], distribution: Mapping[str, Any], language: str
+) -> tuple[str, str]:
+    """``("voucher", text)`` with the time and code if booked, else ``("invitation", text)``."""
+    live = storage.live_booking_for(db, recipient["id"])
+    if live is not None:
+        voucher = storage.voucher_view_by_booking(db, live["id"])
+        values = texts.voucher_values(voucher, language)
+        return "voucher", texts.sms_text("invitation_booked", language, **values)
+    units = storage.allotment_units(db, recipient["id"])
+    return "invitation", texts.sms_text(
+        "invitation",
+        language,
+        item=texts.item_label(distribution["name"], distribution["item"], language),
+        amount=texts.amount(units, distribution["unit_size"], distribution["measure"], language),
+    )
+
+
+@dataclass(frozen=True)
+class SentToPhone:
+    """A voucher (or, without a booking, the invitation) sent to a recipient's own phone."""
+
+    phone_ending: str  # the last four digits, all that may be told to whoever asked
+    booked: bool  # the SMS carries the voucher; False: it asks to reply BOOK
+    queued: bool  # False: the same was sent today already, and is not sent again
+
+
+def send_voucher_to_phone(db: Database, recipient_id: int, now: datetime) -> SentToPhone | None:
+    """Queue the recipient's voucher SMS to the phone on the roster, at most once a day.
+
+    For whoever knows only a public code (the phone menu without caller ID): the voucher
+    goes to the registered phone, never to them. None when there is no phone or it opted
+    out. Call inside a transaction.
+    """
+    recipient = storage.get_recipient(db, recipient_id)
+    phone = recipient["phone"]
+    if not phone or storage.is_opted_out(db, phone):
+        return None
+    distribution = storage.get_distribution(db, recipient["distribution_id"])
+    language = language_for(db, phone, recipient)
+    kind, body = _voucher_or_invitation(db, recipient, distribution, language)
+    key = f"to_phone:{recipient_id}:{kind}:{storage.to_db_time(now)[:10]}"
+    queued = storage.enqueue_sms(db, phone, body, "voucher", now, key) is not None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return SentToPhone(digits[-4:], kind == "voucher", queued)

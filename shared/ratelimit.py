@@ -1,4 +1,5 @@
-"""Limits against guessing and flooding: failed sign-ins, and SMS and calls per phone.
+"""Limits against guessing and flooding: failed sign-ins, SMS and calls per phone, and
+codes typed into the phone menu.
 
 Every counter lives in the database, not in process memory, so that several app nodes (and
 gunicorn's several workers) count together. Functions take ``now`` so tests control time.
@@ -138,3 +139,54 @@ def call_allowance(db: Database, call_id: str, phone: str | None, limit: int, no
     if earlier < limit:
         return ALLOW
     return _over_limit(db, phone, "call", CALL_WINDOW, now)
+
+
+# -- codes typed into the phone menu --------------------------------------------------------
+
+CODE_WINDOW = timedelta(hours=1)
+ANONYMOUS = "*"  # the one key all calls without caller ID share
+
+
+def code_keys(caller: str | None, serial: str | None = None) -> list[tuple[str, str]]:
+    """Who a wrong code counts against: the caller ID, or all calls without one together;
+    and the voucher serial it aimed at, when it was a well-formed voucher with a wrong tag.
+    """
+    keys = [("caller", caller[:KEY_MAX])] if caller else [("anonymous", ANONYMOUS)]
+    if serial:
+        keys.append(("voucher", serial))
+    return keys
+
+
+def code_entry_locked_until(
+    db: Database, caller: str | None, now: datetime, serial: str | None = None
+) -> datetime | None:
+    """When code entry opens again for this caller (and voucher serial), or None if open."""
+    return storage.code_entry_locked_until(db, code_keys(caller, serial), now)
+
+
+def code_failed(
+    db: Database, caller: str | None, serial: str | None, now: datetime, limit: int
+) -> datetime | None:
+    """Count a wrong code (call inside a transaction); returns the lock's end if it locked.
+
+    ``limit`` wrong codes within :data:`CODE_WINDOW` lock code entry for that scope for the
+    window: one caller ID, every call without caller ID together, or one voucher serial.
+    ``limit`` 0 means no limit. A lock is written to the audit log.
+    """
+    storage.prune_code_failures(db, now - CODE_WINDOW)
+    locked_until = None
+    for scope, key in code_keys(caller, serial):
+        storage.record_code_failure(db, scope, key, now)
+        failures = storage.count_code_failures(db, scope, key, now - CODE_WINDOW)
+        if limit and failures >= limit:
+            locked_until = now + CODE_WINDOW
+            storage.lock_code_entry(db, scope, key, locked_until)
+            storage.audit(
+                db,
+                "ivr",
+                "ivr_codes_locked",
+                f"{scope}:{key}",
+                now,
+                {"failures": failures, "until": storage.to_db_time(locked_until)},
+            )
+    return locked_until

@@ -235,6 +235,14 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "PICKUP_IVR_CODE_TRIES",
+        5,
+        "Wrong codes the phone menu takes in an hour from one caller ID, from all calls "
+        "without caller ID together, or aimed at one voucher; the next hour code entry is "
+        "closed for them (said in the caller's language). 0 turns the limit off.",
+        int,
+    ),
+    Setting(
         "VOUCHER_SECRET",
         None,
         "The key of the vouchers' HMAC tags: SECRET_KEY as bytes, set by create_app. Never "

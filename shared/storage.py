@@ -1548,6 +1548,47 @@ def count_calls_since(db: Database, phone: str, since: datetime) -> int:
     ).fetchone()[0]
 
 
+def record_code_failure(db: Database, scope: str, key: str, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO ivr_code_failures (scope, key, failed_at) VALUES (?, ?, ?)",
+        [scope, key, to_db_time(now)],
+    )
+
+
+def count_code_failures(db: Database, scope: str, key: str, since: datetime) -> int:
+    return db.execute(
+        "SELECT count(*) FROM ivr_code_failures WHERE scope = ? AND key = ? AND failed_at > ?",
+        [scope, key, to_db_time(since)],
+    ).fetchone()[0]
+
+
+def prune_code_failures(db: Database, before: datetime) -> None:
+    """Forget wrong codes older than the window, so that the table stays small."""
+    db.execute("DELETE FROM ivr_code_failures WHERE failed_at <= ?", [to_db_time(before)])
+
+
+def lock_code_entry(db: Database, scope: str, key: str, until: datetime) -> None:
+    db.execute(
+        "INSERT INTO ivr_code_locks (scope, key, locked_until) VALUES (?, ?, ?) "
+        "ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until",
+        [scope, key, to_db_time(until)],
+    )
+
+
+def code_entry_locked_until(
+    db: Database, keys: Sequence[tuple[str, str]], now: datetime
+) -> datetime | None:
+    """The end of the latest lock on code entry running for any of ``keys``, or None."""
+    if not keys:
+        return None
+    which = " OR ".join("(scope = ? AND key = ?)" for _ in keys)
+    row = db.execute(
+        f"SELECT max(locked_until) FROM ivr_code_locks WHERE locked_until > ? AND ({which})",
+        [to_db_time(now), *(part for pair in keys for part in pair)],
+    ).fetchone()
+    return from_db_time(row[0]) if row and row[0] else None
+
+
 def limit_noticed_at(db: Database, phone: str, channel: str) -> datetime | None:
     row = _one(
         db,

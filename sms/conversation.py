@@ -46,6 +46,7 @@ class ChannelConfig:
     hold_minutes: int  # PICKUP_HOLD_MINUTES
     sms_per_phone: int  # PICKUP_SMS_PER_PHONE: incoming SMS per 10 minutes; 0: no limit
     calls_per_phone: int  # PICKUP_CALLS_PER_PHONE: calls per hour; 0: no limit
+    code_tries: int = 5  # PICKUP_IVR_CODE_TRIES: wrong codes per hour and scope; 0: no limit
 
     def make_code(self, serial: int) -> str:
         return voucher_code(serial, self.secret)
@@ -58,6 +59,7 @@ def channel_config(config: Mapping[str, Any]) -> ChannelConfig:
         config["PICKUP_HOLD_MINUTES"],
         config["PICKUP_SMS_PER_PHONE"],
         config["PICKUP_CALLS_PER_PHONE"],
+        config["PICKUP_IVR_CODE_TRIES"],
     )
 
 

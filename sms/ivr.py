@@ -10,6 +10,16 @@ stored turn and changes nothing twice.
 Steps: start -> lang -> (caller ID or code) -> menu -> pick -> hear | offer | cancel ->
 choose | cancel_confirm -> ... -> bye. Every wait has a no-input branch; after
 :data:`MAX_TRIES` unanswered or wrong tries the call ends politely.
+
+Who may do what: the parameter ``by`` says how the caller was identified. Hearing the
+voucher and booking, changing or cancelling (the steps with ``trusted=True``) need the
+caller ID to be the recipient's registered phone (``by=phone``, checked again on every
+step) or the voucher code typed on the keypad (``by=voucher``). A public code (the
+enterprise's credit code, a town code, any roster ``external_id``) gives ``by=code``: the
+caller may only have the voucher sent by SMS to the registered phone (``public_pick``).
+Wrong codes are counted in the database (:func:`shared.ratelimit.code_failed`) per caller
+ID, for all calls without caller ID together, and per voucher serial; past the limit code
+entry is closed for an hour.
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from urllib.parse import urlencode
 
 from sqlite_utils import Database
 
-from shared import booking, ratelimit, storage
+from shared import booking, outreach, ratelimit, storage
 from shared.errors import (
     BookingClosed,
     HoldExpired,
@@ -36,7 +46,7 @@ from shared.errors import (
 from shared.messages import DEFAULT_LANGUAGE, LANGUAGES
 from shared.outreach import phone_language, queue_confirmation
 from shared.outreach_texts import voucher_values, when
-from shared.vouchers import parse_code
+from shared.vouchers import SERIAL_LENGTH, parse_code
 from sms import texts
 from sms.conversation import ChannelConfig, choose_recipient
 
@@ -120,24 +130,46 @@ def keypad_digits(text: str) -> str:
     return "".join(out)
 
 
-def find_by_keys(db: Database, digits: str, channel: ChannelConfig) -> int | None:
-    """The recipient whose voucher code or enterprise code (as keypad digits) is ``digits``."""
+# How a caller was identified (the ``by`` parameter); only these may hear or change a booking.
+BY_PHONE, BY_VOUCHER, BY_PUBLIC_CODE = "phone", "voucher", "code"
+TRUSTED = frozenset({BY_PHONE, BY_VOUCHER})
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    """What typed keys name: a recipient and how (``by``), or nobody.
+
+    ``guessed_serial`` is set for a well-formed voucher code whose tag is wrong: someone may
+    be guessing that voucher, so the wrong code counts against it too.
+    """
+
+    recipient_id: int | None = None
+    by: str = ""
+    guessed_serial: str | None = None
+
+
+def find_by_keys(db: Database, digits: str, channel: ChannelConfig) -> KeyMatch:
+    """The recipient whose voucher code or public code (as keypad digits) is ``digits``."""
     if not digits:
-        return None
+        return KeyMatch()
+    guessed = None
     if len(digits) == 16:
         try:
             view = storage.voucher_view(db, parse_code(digits, channel.secret))
-        except (MistypedCode, UnknownCode):
+        except MistypedCode:
             view = None
+        except UnknownCode:
+            view, guessed = None, digits[:SERIAL_LENGTH]
         if view is not None:
-            return view["recipient_id"]
+            return KeyMatch(view["recipient_id"], BY_VOUCHER)
     matches = [
         r for r in storage.recipient_external_ids(db) if keypad_digits(r["external_id"]) == digits
     ]
     if not matches:
-        return None
+        return KeyMatch(guessed_serial=guessed)
     # One code on several rosters (the same enterprise in two distributions): latest wins.
-    return max(matches, key=lambda r: (r["distribution_id"], r["id"]))["id"]
+    chosen = max(matches, key=lambda r: (r["distribution_id"], r["id"]))
+    return KeyMatch(chosen["id"], BY_PUBLIC_CODE)
 
 
 def call_step(
@@ -215,18 +247,18 @@ def _say(language: str, key: str, **values: object) -> Speech:
 
 
 def _again(step: str, params: dict[str, str], **extra: str) -> Next:
-    base = {k: v for k, v in params.items() if k in ("lang", "rid", "offer")}
+    base = {k: v for k, v in params.items() if k in ("lang", "rid", "by", "ask", "offer")}
     return Next(step, {**base, **extra, "n": str(_tries(params) + 1)})
 
 
 def _fresh(step: str, params: dict[str, str], **extra: str) -> Next:
-    base = {k: v for k, v in params.items() if k in ("lang", "rid")}
+    base = {k: v for k, v in params.items() if k in ("lang", "rid", "by")}
     return Next(step, {**base, **extra})
 
 
 def _keep(step: str, params: dict[str, str], **extra: str) -> Next:
     """A link that keeps the try count: a wrong key there counts as another try."""
-    base = {k: v for k, v in params.items() if k in ("lang", "rid", "n")}
+    base = {k: v for k, v in params.items() if k in ("lang", "rid", "by", "ask", "n")}
     return Next(step, {**base, **extra})
 
 
@@ -259,6 +291,18 @@ class Press:
 class Step:
     answer: Callable[[Press], Turn]
     identified: bool = True  # needs a recipient (``rid``); without one the call starts over
+    trusted: bool = False  # hears or changes a booking: not for a caller with a public code
+
+
+def _is_trusted(press: Press) -> bool:
+    """True if the caller may hear and change the booking: see the module's docstring."""
+    by = press.params.get("by")
+    if by == BY_VOUCHER:
+        return True
+    if by == BY_PHONE and press.caller:
+        mine = storage.find_recipients_by_phone(press.db, press.caller)
+        return any(r["id"] == press.rid for r in mine)
+    return False
 
 
 def _answer(
@@ -272,21 +316,24 @@ def _answer(
 ) -> Turn:
     handler = STEPS.get(step)
     if handler is None or (handler.identified and not params.get("rid", "").isdigit()):
-        return _start(db, caller, {})
-    return handler.answer(Press(db, caller, params, digits, now, channel))
+        return _start(db, caller, {}, now)
+    press = Press(db, caller, params, digits, now, channel)
+    if handler.trusted and not _is_trusted(press):
+        return _public_menu({k: v for k, v in params.items() if k in ("lang", "rid")})
+    return handler.answer(press)
 
 
 def _on_start(press: Press) -> Turn:
-    return _start(press.db, press.caller, press.params)
+    return _start(press.db, press.caller, press.params, press.now)
 
 
 def _on_lang(press: Press) -> Turn:
     language = LANGUAGE_KEYS.get(press.digits)
     if language is None:
-        return _start(press.db, press.caller, {"n": str(_tries(press.params) + 1)})
+        return _start(press.db, press.caller, {"n": str(_tries(press.params) + 1)}, press.now)
     if press.caller:
         storage.set_phone_language(press.db, press.caller, language, press.now)
-    return _identify(press.db, press.caller, {"lang": language})
+    return _identify(press.db, press.caller, {"lang": language}, press.now)
 
 
 def _on_bye(press: Press) -> Turn:
@@ -294,14 +341,35 @@ def _on_bye(press: Press) -> Turn:
 
 
 def _on_identify(press: Press) -> Turn:
-    return _identify(press.db, None, press.params)
+    return _identify(press.db, press.caller, press.params, press.now, by_caller_id=False)
+
+
+def _code_locked(language: str, until: datetime, now: datetime, *before: Speech) -> Turn:
+    minutes = max(1, -(-int((until - now).total_seconds()) // 60))
+    return Turn([*before, _say(language, "code_locked", minutes=minutes)], language, hangup=True)
 
 
 def _on_code(press: Press) -> Turn:
-    language, params = press.language, press.params
-    found = find_by_keys(press.db, press.digits, press.channel)
-    if found is None:
-        retry = _identify(press.db, None, {**params, "n": str(_tries(params) + 1)})
+    db, caller, now, language, params = (
+        press.db,
+        press.caller,
+        press.now,
+        press.language,
+        press.params,
+    )
+    locked = ratelimit.code_entry_locked_until(db, caller, now)
+    if locked is not None:
+        return _code_locked(language, locked, now)
+    match = find_by_keys(db, press.digits, press.channel)
+    if match.recipient_id is None:
+        locked = ratelimit.code_failed(
+            db, caller, match.guessed_serial, now, press.channel.code_tries
+        )
+        if locked is not None:
+            return _code_locked(language, locked, now, _say(language, "code_unknown"))
+        retry = _identify(
+            db, caller, {**params, "n": str(_tries(params) + 1)}, now, by_caller_id=False
+        )
         return Turn(
             [_say(language, "code_unknown"), *retry.speech],
             language,
@@ -309,11 +377,17 @@ def _on_code(press: Press) -> Turn:
             retry.then,
             retry.hangup,
         )
-    return _menu({"lang": language, "rid": str(found)})
+    if match.by == BY_VOUCHER:
+        locked = ratelimit.code_entry_locked_until(db, caller, now, press.digits[:SERIAL_LENGTH])
+        if locked is not None:  # someone has been guessing this voucher: not now, not by code
+            return _code_locked(language, locked, now)
+    return _menu({"lang": language, "rid": str(match.recipient_id), "by": match.by})
 
 
 def _on_menu(press: Press) -> Turn:
-    return _menu(press.params)
+    if _is_trusted(press):
+        return _menu(press.params)
+    return _public_menu(press.params)
 
 
 def _on_pick(press: Press) -> Turn:
@@ -333,11 +407,11 @@ def _on_offered(press: Press) -> Turn:
     return _offered(press.db, press.rid, press.params)
 
 
-def _start(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
+def _start(db: Database, caller: str | None, params: dict[str, str], now: datetime) -> Turn:
     if caller and _tries(params) == 0:
         prefs = storage.get_phone_prefs(db, caller)
         if prefs and prefs["language"]:
-            return _identify(db, caller, {"lang": prefs["language"]})
+            return _identify(db, caller, {"lang": prefs["language"]}, now)
     if _tries(params) >= MAX_TRIES:
         speech = [_say(language, "too_many") for language in LANGUAGES]
         return Turn(speech, DEFAULT_LANGUAGE, hangup=True)
@@ -350,17 +424,28 @@ def _start(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
     )
 
 
-def _identify(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
+def _identify(
+    db: Database,
+    caller: str | None,
+    params: dict[str, str],
+    now: datetime,
+    by_caller_id: bool = True,
+) -> Turn:
+    """The menu for a registered caller ID, else the question for a code."""
     language = _lang(params)
-    if caller:
+    if caller and by_caller_id:
         recipients = storage.find_recipients_by_phone(db, caller)
         if recipients:
             chosen = choose_recipient(db, recipients)
-            return _menu({"lang": language, "rid": str(chosen["id"])})
+            return _menu({"lang": language, "rid": str(chosen["id"]), "by": BY_PHONE})
+    locked = ratelimit.code_entry_locked_until(db, caller, now)
+    if locked is not None:
+        return _code_locked(language, locked, now)
     if _tries(params) >= MAX_TRIES:
         return _too_many(language)
+    prompt = "enter_voucher" if params.get("ask") == BY_VOUCHER else "enter_code"
     return Turn(
-        [_say(language, "enter_code")],
+        [_say(language, prompt)],
         language,
         gather=Gather(_keep("code", params), num_digits=None, timeout=CODE_TIMEOUT),
         then=_again("identify", params),
@@ -368,6 +453,9 @@ def _identify(db: Database, caller: str | None, params: dict[str, str]) -> Turn:
 
 
 def _menu(params: dict[str, str], *before: Speech) -> Turn:
+    """The main menu, or for a caller known only by a public code the SMS-only menu."""
+    if params.get("by") not in TRUSTED:
+        return _public_menu(params, *before)
     language = _lang(params)
     if _tries(params) >= MAX_TRIES:
         return _too_many(language)
@@ -377,6 +465,38 @@ def _menu(params: dict[str, str], *before: Speech) -> Turn:
         gather=Gather(_keep("pick", params)),
         then=_again("menu", params),
     )
+
+
+def _public_menu(params: dict[str, str], *before: Speech) -> Turn:
+    """What a caller known only by a public code may do: have the voucher sent by SMS to the
+    registered phone, or type the voucher code itself."""
+    language = _lang(params)
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    params = {**params, "by": BY_PUBLIC_CODE}
+    return Turn(
+        [*before, _say(language, "public_menu")],
+        language,
+        gather=Gather(_keep("public_pick", params)),
+        then=_again("menu", params),
+    )
+
+
+def _on_public_pick(press: Press) -> Turn:
+    language, params = press.language, press.params
+    if press.digits == "2":
+        return Turn([], language, then=Next("identify", {"lang": language, "ask": BY_VOUCHER}))
+    if press.digits != "1":
+        return _public_menu({**params, "n": str(_tries(params) + 1)}, _say(language, "no_input"))
+    sent = outreach.send_voucher_to_phone(press.db, press.rid, press.now)
+    if sent is None:
+        said = _say(language, "no_phone_for_code")
+    else:
+        key = "sms_sent" if sent.queued else "sms_sent_before"
+        if not sent.booked:
+            key += "_no_booking"
+        said = _say(language, key, ending=texts.spoken_digits(sent.phone_ending))
+    return Turn([said, _say(language, "goodbye")], language, hangup=True)
 
 
 def _voucher(db: Database, rid: int) -> dict[str, Any] | None:
@@ -510,12 +630,13 @@ STEPS: dict[str, Step] = {
     "code": Step(_on_code, identified=False),
     "bye": Step(_on_bye, identified=False),
     "menu": Step(_on_menu),
-    "pick": Step(_on_pick),
-    "hear": Step(_on_hear),
-    "after_hear": Step(_on_after_hear),
-    "offer": Step(_on_offer),
-    "offered": Step(_on_offered),
-    "choose": Step(_on_choose),
-    "cancel": Step(_on_cancel),
-    "cancel_confirm": Step(_on_cancel_confirm),
+    "public_pick": Step(_on_public_pick),
+    "pick": Step(_on_pick, trusted=True),
+    "hear": Step(_on_hear, trusted=True),
+    "after_hear": Step(_on_after_hear, trusted=True),
+    "offer": Step(_on_offer, trusted=True),
+    "offered": Step(_on_offered, trusted=True),
+    "choose": Step(_on_choose, trusted=True),
+    "cancel": Step(_on_cancel, trusted=True),
+    "cancel_confirm": Step(_on_cancel_confirm, trusted=True),
 }

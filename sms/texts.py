@@ -108,6 +108,46 @@ SPOKEN: Mapping[str, Mapping[str, str]] = {
         "zh": "请在键盘上输入贵单位的信用代码，字母请按其所在的数字键，然后按井号键。"
         "也可以输入16位凭证号码。",
     },
+    "enter_voucher": {
+        "en": "Please enter your 16 digit voucher code, then press the hash key.",
+        "zh": "请输入16位凭证号码，然后按井号键。",
+    },
+    "public_menu": {
+        "en": "With this code we cannot read out your voucher or change your booking. "
+        "To have your voucher code sent by SMS to the phone registered for it, press 1. "
+        "If you have the 16 digit voucher code, press 2 to enter it.",
+        "zh": "凭此代码不能在电话中播报凭证号码或更改预约。"
+        "将凭证号码短信发送到登记的手机请按1；如有16位凭证号码，请按2输入。",
+    },
+    "sms_sent": {
+        "en": "We have sent your voucher code by SMS to the phone ending {ending}.",
+        "zh": "凭证号码已用短信发送到尾号{ending}的手机。",
+    },
+    "sms_sent_no_booking": {
+        "en": "There is no booking yet. We have sent an SMS to the phone ending {ending}; "
+        "reply BOOK from that phone to book a pickup time.",
+        "zh": "尚未预约。已向尾号{ending}的手机发送短信，请用该手机回复“预约”选择时段。",
+    },
+    "sms_sent_before": {
+        "en": "Your voucher code was already sent by SMS today to the phone ending {ending}.",
+        "zh": "今天已将凭证号码用短信发送到尾号{ending}的手机，请查看短信。",
+    },
+    "sms_sent_before_no_booking": {
+        "en": "An SMS was already sent today to the phone ending {ending}; reply BOOK from "
+        "that phone to book a pickup time.",
+        "zh": "今天已向尾号{ending}的手机发送过短信，请用该手机回复“预约”选择时段。",
+    },
+    "no_phone_for_code": {
+        "en": "No phone that takes our SMS is registered for this code. Please ask the organiser.",
+        "zh": "此代码没有可接收短信的登记手机，请联系发放单位。",
+    },
+    "code_locked": {
+        "en": "Too many wrong codes were entered. Code entry is closed for the next {minutes} "
+        "minutes. Please call from the phone registered for your code, or call again later. "
+        "Goodbye.",
+        "zh": "输入错误次数过多，{minutes}分钟内暂停输入代码。"
+        "请用登记的手机来电，或稍后再拨。再见。",
+    },
     "code_unknown": {
         "en": "Sorry, we could not find that code.",
         "zh": "抱歉，没有找到这个号码。",
@@ -188,6 +228,11 @@ def which(label: str, language: str) -> str:
     return f"{label}：" if language == "zh" else f"{label}: "
 
 
+def spoken_digits(digits: str) -> str:
+    """Digits one by one (``0, 0, 5, 7``), so a voice does not read them as a number."""
+    return ", ".join(digits)
+
+
 def spoken_code(code: str) -> list[str]:
     """The code as four groups, each digit apart so a voice reads it slowly."""
-    return [", ".join(group) for group in spoken_groups(code)]
+    return [spoken_digits(group) for group in spoken_groups(code)]
