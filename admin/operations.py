@@ -7,14 +7,13 @@ its words, is :mod:`shared.outreach`'s; the SMS channel's worker sends it.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
-from shared import dashboard, outreach, roster, storage
+from shared import outreach, roster, storage
 from shared.booking import mark_no_shows
 from shared.errors import NotFound
 
@@ -204,32 +203,3 @@ def offer_to_waiting_list(
             {"offered": offered, "skipped": skipped},
         )
     return offered, skipped
-
-
-def recipient_states(
-    db: Database, distribution_id: int, now: datetime
-) -> tuple[list[dict[str, Any]], Counter]:
-    """Every recipient with allotment, handed units and booking state (``unbooked`` if none)."""
-    distribution = storage.get_distribution(db, distribution_id)
-    allotted = storage.allotments_by_recipient(db, distribution_id)
-    bookings: dict[int, dict[str, Any]] = {}
-    for row in storage.booking_states(db, distribution_id):
-        state = dashboard.booking_state(row, now, distribution["grace_minutes"])
-        # A recipient's live booking wins over the cancelled ones kept for the record.
-        if row["recipient_id"] not in bookings or state != "cancelled":
-            bookings[row["recipient_id"]] = {**row, "state": state}
-    rows = []
-    counts: Counter = Counter()
-    for recipient in storage.list_recipients(db, distribution_id):
-        booking = bookings.get(recipient["id"])
-        state = booking["state"] if booking else "unbooked"
-        counts[state] += 1
-        rows.append(
-            {
-                "recipient": recipient,
-                "units": allotted.get(recipient["id"]),
-                "booking": booking,
-                "state": state,
-            }
-        )
-    return rows, counts

@@ -247,12 +247,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     # recipients
     "state": {"zh": "状态", "en": "State"},
     "all_states": {"zh": "全部", "en": "All"},
-    "st_booked": {"zh": "已预约", "en": "Booked"},
-    "st_checked_in": {"zh": "已签到", "en": "Checked in"},
-    "st_collected": {"zh": "已领取", "en": "Collected"},
-    "st_missed": {"zh": "已错过", "en": "Missed"},
-    "st_cancelled": {"zh": "已取消", "en": "Cancelled"},
-    "st_unbooked": {"zh": "未预约", "en": "No booking"},
     "booking": {"zh": "预约", "en": "Booking"},
     "voucher": {"zh": "凭证", "en": "Voucher"},
     "allotment": {"zh": "分配", "en": "Allotment"},
@@ -277,7 +271,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     # dashboard
     "dashboard_title": {"zh": "实时看板", "en": "Live dashboard"},
     "handed_out": {"zh": "已发放", "en": "Handed out"},
-    "bookings_by_state": {"zh": "预约状态", "en": "Bookings by state"},
+    "bookings_by_state": {"zh": "领取单位按状态", "en": "Recipients by state"},
     "per_slot": {"zh": "各时段：预约、到场与上限", "en": "Per slot: booked, arrived, capacity"},
     "booked": {"zh": "预约", "en": "Booked"},
     "arrived": {"zh": "到场", "en": "Arrived"},
@@ -286,8 +280,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "queue_number": {"zh": "号", "en": "No."},
     "waiting_list": {"zh": "候补名单", "en": "Waiting list"},
     "waiting_count": {
-        "zh": "{n} 个单位已分配但没有预约。",
-        "en": "{n} allotted recipients have no booking.",
+        "zh": "{n} 个领取单位已有分配但没有有效预约（已取消或未预约）。",
+        "en": "{n} allotted recipients have no live booking (cancelled or no booking).",
     },
     "offer_waiting": {"zh": "把空余时段推荐给候补", "en": "Offer free slots to the waiting list"},
     "waiting_offered": {

@@ -28,7 +28,16 @@ from werkzeug.exceptions import HTTPException
 from admin import bp, charts, operations, setup
 from admin.texts import t
 from auth import polled, role_required
-from shared import dashboard, distributions, exports, messages, planning, roster, storage
+from shared import (
+    booking_states,
+    dashboard,
+    distributions,
+    exports,
+    messages,
+    planning,
+    roster,
+    storage,
+)
 from shared.clock import now
 from shared.db import get_db
 from shared.errors import EditRefused, NotFound, PickupError, RosterInvalid
@@ -444,17 +453,22 @@ def retry_invitations(distribution_id: int):
 @bp.get("/d/<int:distribution_id>/recipients")
 def recipients(distribution_id: int):
     distribution = _distribution(distribution_id)
-    rows, counts = operations.recipient_states(get_db(), distribution_id, now())
+    rows = booking_states.recipient_states(get_db(), distribution_id, now())
+    counts = booking_states.count_states(rows)
+    waiting = sum(1 for r in rows if r.waiting)
     state = request.args.get("state", "")
-    if state:
-        rows = [r for r in rows if r["state"] == state]
+    if state == "waiting":
+        rows = [r for r in rows if r.waiting]
+    elif state:
+        rows = [r for r in rows if r.state == state]
     return _render(
         "admin/recipients.html",
         distribution=distribution,
         rows=rows,
         counts=counts,
+        rows_waiting=waiting,
         state=state,
-        states=(*dashboard.STATES, "unbooked"),
+        states=booking_states.RECIPIENT_STATES,
     )
 
 
@@ -474,11 +488,11 @@ def recipient(distribution_id: int, recipient_id: int):
     person = _recipient(distribution_id, recipient_id)
     db = get_db()
     tz = _tz(distribution)
-    rows, _ = operations.recipient_states(db, distribution_id, now())
-    entry = next(r for r in rows if r["recipient"]["id"] == recipient_id)
+    rows = booking_states.recipient_states(db, distribution_id, now())
+    entry = next(r for r in rows if r.recipient["id"] == recipient_id)
     voucher = None
-    if entry["booking"]:
-        voucher = storage.voucher_view_by_booking(db, entry["booking"]["id"])
+    if entry.booking:
+        voucher = storage.voucher_view_by_booking(db, entry.booking["id"])
     handovers = storage.handovers_for_booking(db, voucher["booking_id"]) if voucher else []
     phone = person["phone"]
     return _render(
@@ -548,14 +562,13 @@ def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
         "progress": progress,
         "ledger": ledger,
         "chart": chart,
-        "states": dashboard.STATES,
+        "states": booking_states.RECIPIENT_STATES,
         "slot_rows": list(zip(labels, progress.slots, strict=True)),
         "late": [
             {**r, "ends": _local(r["ends_at"], tz), "arrived": _local(r["checked_in_at"], tz)}
             for r in progress.late
         ],
         "queue": [{**r, "arrived": _local(r["checked_in_at"], tz)} for r in progress.queue],
-        "waiting": len(operations.waiting_list(db, distribution["id"])),
         "updated": moment.astimezone(tz).strftime("%H:%M:%S"),
     }
 
@@ -636,7 +649,7 @@ def export_ledger(distribution_id: int):
 @bp.get("/d/<int:distribution_id>/bookings.csv")
 def export_bookings(distribution_id: int):
     _distribution(distribution_id)
-    rows = exports.booking_rows(get_db(), distribution_id)
+    rows = exports.booking_rows(get_db(), distribution_id, now())
     return _csv(exports.to_csv(rows, exports.BOOKING_COLUMNS), f"bookings-{distribution_id}.csv")
 
 

@@ -29,6 +29,7 @@ from flask import (
 from auth import login_required, polled
 from kiosk.texts import t
 from shared import messages, safety, storage
+from shared.booking_states import booking_state
 from shared.clock import now
 from shared.db import get_db
 from shared.errors import (
@@ -135,13 +136,14 @@ def search():
         if query
         else []
     )
+    moment = now()
     results = [
         {
             "recipient": r["recipient_name"],
             "contact": r["contact_name"],
             "phone": messages.mask_phone(r["phone"]),
             "code": r["code"],
-            "status": r["status"],
+            "state": booking_state(r, moment, r["grace_minutes"]),
         }
         for r in rows
     ]

@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 
 from shared import demo, distributions, exports, planning, roster, storage
 from shared.allocation import METHODS
+from shared.clock import now
 from shared.db import get_db
 from shared.errors import PickupError, RosterInvalid
 from shared.handover import reconcile
@@ -160,7 +161,7 @@ def _print_links(db, base_url: str) -> None:
         shown = ", ".join(f"{name} / {password}" for name, password in logins.items())
         click.echo(f"Demo logins (development only): {shown}")
     for d in storage.list_distributions(db):
-        rows = exports.booking_rows(db, d["id"])
+        rows = exports.booking_rows(db, d["id"], now())
         if rows:
             click.echo(f"A voucher of distribution {d['id']}: {base}/v/{rows[0]['voucher_code']}")
 
@@ -249,7 +250,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
     rows = roster.parse_roster(
         file.read_bytes(), distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
     )
-    now = storage.now_utc()
+    moment = now()
     with storage.transaction(db), click.progressbar(length=len(rows), label="Importing") as bar:
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
@@ -260,7 +261,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
             cli_actor(),
             "import_roster",
             f"distribution:{distribution_id}",
-            now,
+            moment,
             {"file": file.name, "rows": len(rows)},
         )
     click.echo(f"Imported {len(rows)} recipients into distribution {distribution_id}.")
@@ -327,7 +328,7 @@ def _write(out: Path | None, content: str) -> None:
 def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> None:
     """Every live booking with its slot, allotment, voucher code and QR content."""
     db = ready_db()
-    rows = exports.booking_rows(db, pick_distribution(db, distribution_id))
+    rows = exports.booking_rows(db, pick_distribution(db, distribution_id), now())
     content = (
         exports.to_json(rows) if fmt == "json" else exports.to_csv(rows, exports.BOOKING_COLUMNS)
     )

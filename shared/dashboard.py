@@ -1,33 +1,26 @@
-"""How a distribution is going: handed out against stock, bookings by state, the crowd per
-slot, who is late, who is waiting. (Marking no-shows is a booking rule: :mod:`shared.booking`.)
+"""How a distribution is going: handed out against stock, recipients by state, the crowd per
+slot, who is late, who did not come, who is waiting. (Marking no-shows is a booking rule:
+:mod:`shared.booking`; the states are :mod:`shared.booking_states`'.)
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from shared import storage
-
-STATES = ("booked", "checked_in", "collected", "missed", "cancelled")
-
-
-def booking_state(row: dict[str, Any], now: datetime, grace_minutes: int) -> str:
-    """One word for where a booking stands, from the stored facts and the time."""
-    if row["status"] == "cancelled":
-        return "cancelled"
-    if row["handed_units"] >= row["units"] and row["handed_units"] > 0:
-        return "collected"
-    if row["checked_in_at"]:
-        return "checked_in"
-    ends = storage.from_db_time(row["ends_at"])
-    if row["status"] == "missed" or now > ends + timedelta(minutes=grace_minutes):
-        return "missed"
-    return "booked"
+from shared import booking_states, storage
+from shared.booking_states import (
+    ARRIVED,
+    CANCELLED,
+    CHECKED_IN,
+    COLLECTED,
+    MISSED,
+    PARTLY_COLLECTED,
+)
 
 
 @dataclass
@@ -37,8 +30,9 @@ class SlotProgress:
     ends_at: datetime
     capacity_people: int
     booked: int = 0  # live bookings (everyone expected in this slot)
-    arrived: int = 0  # of which checked in or collected
+    arrived: int = 0  # of which checked in or (partly) collected
     collected: int = 0
+    missed: list[dict[str, Any]] = field(default_factory=list)  # did not come (yet)
 
 
 @dataclass
@@ -47,7 +41,8 @@ class Progress:
     handed_units: int
     unit_size: float
     measure: str
-    states: Counter = field(default_factory=Counter)
+    states: Counter = field(default_factory=Counter)  # recipients per RECIPIENT_STATES
+    waiting: int = 0  # allotted recipients without a live booking
     slots: list[SlotProgress] = field(default_factory=list)
     late: list[dict[str, Any]] = field(default_factory=list)  # checked in after their slot
     queue: list[dict[str, Any]] = field(default_factory=list)  # checked in, not yet served
@@ -60,11 +55,20 @@ class Progress:
     def handed_amount(self) -> float:
         return self.handed_units * self.unit_size
 
+    @property
+    def missed_slots(self) -> list[SlotProgress]:
+        """Slots that passed with people who did not arrive, earliest first."""
+        return [slot for slot in self.slots if slot.missed]
+
 
 def distribution_progress(db: Database, distribution_id: int, now: datetime) -> Progress:
-    """Everything the live dashboard shows, computed from the stored facts in two queries."""
+    """Everything the live dashboard shows, from the stored facts and the one state word.
+
+    The state counts are per recipient (:func:`shared.booking_states.recipient_states`), so
+    they are the recipients page's counts; a cancelled booking someone replaced by a new
+    one is not counted twice.
+    """
     distribution = storage.get_distribution(db, distribution_id)
-    grace = distribution["grace_minutes"]
     slots = {
         s["id"]: SlotProgress(
             s["id"],
@@ -74,29 +78,35 @@ def distribution_progress(db: Database, distribution_id: int, now: datetime) -> 
         )
         for s in storage.list_slots(db, distribution_id)
     }
+    entries = booking_states.recipient_states(db, distribution_id, now)
     progress = Progress(
         distribution["stock_units"],
         0,
         distribution["unit_size"],
         distribution["measure"],
-        Counter(dict.fromkeys(STATES, 0)),
+        booking_states.count_states(entries),
+        sum(1 for entry in entries if entry.waiting),
         list(slots.values()),
     )
-    for row in storage.booking_states(db, distribution_id):
-        state = booking_state(row, now, grace)
-        progress.states[state] += 1
+    for row in sorted(
+        (entry.booking for entry in entries if entry.booking),
+        key=lambda r: (r["starts_at"], r["id"]),
+    ):
         progress.handed_units += row["handed_units"]
-        if state == "cancelled":
+        state = row["state"]
+        if state == CANCELLED:
             continue
         slot = slots[row["slot_id"]]
         slot.booked += 1
-        if state in ("checked_in", "collected"):
+        if state in ARRIVED:
             slot.arrived += 1
-        if state == "collected":
+        if state == COLLECTED:
             slot.collected += 1
+        if state == MISSED:
+            slot.missed.append(row)
         if row["checked_in_at"] and row["checked_in_at"] > row["ends_at"]:
             progress.late.append(row)
-        if state == "checked_in":
-            progress.queue.append(row)
+        if row["checked_in_at"] and state in (CHECKED_IN, PARTLY_COLLECTED):
+            progress.queue.append(row)  # as the staff station's queue: units still due
     progress.queue.sort(key=lambda r: r["queue_number"] or 0)
     return progress

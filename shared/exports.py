@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from shared import spreadsheets, storage
+from shared.booking_states import booking_state
 from shared.vouchers import qr_content
 
 BOOKING_COLUMNS = (
@@ -57,8 +58,9 @@ def _amount(units: int, unit_size: float) -> int | float:
     return int(amount) if amount == int(amount) else amount
 
 
-def booking_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
-    """One row per live booking, with the voucher and what the QR code holds."""
+def booking_rows(db: Database, distribution_id: int, now: datetime) -> list[dict[str, Any]]:
+    """One row per live booking, with the voucher, what the QR code holds and its state
+    at ``now`` (:func:`shared.booking_states.booking_state`)."""
     distribution = storage.get_distribution(db, distribution_id)
     tz = ZoneInfo(distribution["timezone"])
     capacity = {s["id"]: s["capacity_people"] for s in storage.list_slots(db, distribution_id)}
@@ -80,7 +82,7 @@ def booking_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
                 "measure": v["measure"],
                 "voucher_code": v["code"],
                 "qr_content": qr_content(v["code"]),
-                "status": v["status"],
+                "status": booking_state(v, now, v["grace_minutes"]),
             }
         )
     return rows

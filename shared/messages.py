@@ -55,6 +55,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "已于{time}领取，不能重复领取。",
         "en": "Already collected at {time}; it cannot be collected twice.",
     },
+    # Where a booking stands (shared.booking_states): every screen and count says these.
+    "state_booked": {"zh": "已预约", "en": "Booked"},
+    "state_checked_in": {"zh": "已签到", "en": "Checked in"},
+    "state_partly_collected": {"zh": "部分领取", "en": "Partly collected"},
+    "state_collected": {"zh": "已领取", "en": "Collected"},
+    "state_missed": {"zh": "已错过", "en": "Missed"},
+    "state_cancelled": {"zh": "已取消", "en": "Cancelled"},
+    "state_no_booking": {"zh": "未预约", "en": "No booking"},
     "voucher_title": {"zh": "领取凭证", "en": "Pickup voucher"},
     "recipient": {"zh": "领取单位", "en": "Recipient"},
     "slot": {"zh": "领取时段", "en": "Pickup time"},
@@ -109,6 +117,11 @@ def pick_language(*candidates: str | None) -> str:
 def text(key: str, language: str, **values: object) -> str:
     """The message ``key`` in ``language``, filled with ``values``."""
     return MESSAGES[key][language].format(**values)
+
+
+def state_label(state: str, language: str) -> str:
+    """A booking state of :mod:`shared.booking_states` as people read it: ``已领取``."""
+    return text(f"state_{state}", language)
 
 
 def clock(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 import zxingcpp
 from PIL import Image
-from support import SECRET, require
+from support import DEMO_LOADED_AT, SECRET, require
 
 from shared import demo, exports, storage
 from shared.roster import is_valid_uscc
@@ -18,7 +18,7 @@ from shared.vouchers import qr_png
 
 @pytest.fixture
 def disinfectant(demo_db):
-    return exports.booking_rows(demo_db, 1)
+    return exports.booking_rows(demo_db, 1, DEMO_LOADED_AT)
 
 
 def test_112_bookings_summing_to_12280_kg(disinfectant):
@@ -28,7 +28,7 @@ def test_112_bookings_summing_to_12280_kg(disinfectant):
 
 
 def test_masks_by_population(demo_db):
-    rows = exports.booking_rows(demo_db, 2)
+    rows = exports.booking_rows(demo_db, 2, DEMO_LOADED_AT)
     assert len(rows) == 12 and sum(r["amount"] for r in rows) == 192_400
     by_town = {r["town"]: r["units"] for r in rows}
     assert by_town["岳林街道"] > by_town["锦屏街道"] > by_town["大堰镇"]

@@ -105,7 +105,7 @@ def planted(app, runner, tmp_path):
     with app.app_context():
         db = get_db()
         accounts.create_user(db, "ada", PASSWORD, "admin", DEMO_LOADED_AT, "test")
-        rows = sorted(booking_rows(db, 1), key=lambda r: r["recipient"])
+        rows = sorted(booking_rows(db, 1, DEMO_LOADED_AT), key=lambda r: r["recipient"])
         for row, (staff, station) in zip(
             rows, [("alice", STATION), (f"api:{DEVICE}", DEVICE)], strict=True
         ):

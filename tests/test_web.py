@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import zxingcpp
 from PIL import Image
-from support import SECRET
+from support import DEMO_LOADED_AT, SECRET
 
 from shared import exports, storage
 from shared.db import get_db
@@ -17,7 +17,7 @@ from shared.vouchers import voucher_code
 
 def _first_booking(app) -> dict:
     with app.app_context():
-        return exports.booking_rows(get_db(), 1)[0]
+        return exports.booking_rows(get_db(), 1, DEMO_LOADED_AT)[0]
 
 
 def test_healthz_ok(client):

@@ -1,0 +1,115 @@
+"""Where a booking stands, in one word that every screen, export and count uses.
+
+A booking is ``booked``, ``checked_in``, ``partly_collected``, ``collected``, ``missed``
+or ``cancelled``; a recipient without any booking is ``no_booking``. The word comes from
+the stored facts (status, check-in, units handed over) and the time, never from a column
+kept up to date by hand, so the dashboard, the recipients page, staff search and the
+bookings export cannot disagree. Their labels in Chinese and English are
+:func:`shared.messages.state_label`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from shared import storage
+
+BOOKED = "booked"
+CHECKED_IN = "checked_in"
+PARTLY_COLLECTED = "partly_collected"
+COLLECTED = "collected"
+MISSED = "missed"
+CANCELLED = "cancelled"
+NO_BOOKING = "no_booking"
+
+# The states of a booking, in the order a pickup goes through them (screens list them so).
+STATES = (BOOKED, CHECKED_IN, PARTLY_COLLECTED, COLLECTED, MISSED, CANCELLED)
+# The states of a recipient: their booking's, or none.
+RECIPIENT_STATES = (*STATES, NO_BOOKING)
+# States in which someone came to the pickup point.
+ARRIVED = (CHECKED_IN, PARTLY_COLLECTED, COLLECTED)
+
+
+def booking_state(booking: Mapping[str, Any], now: datetime, grace_minutes: int) -> str:
+    """One word for where ``booking`` stands at ``now``.
+
+    ``booking`` needs ``status``, ``units``, ``handed_units`` (not undone),
+    ``checked_in_at`` and ``ends_at`` (the slot's end as stored), as the rows of
+    :func:`shared.storage.booking_states` and the voucher views have. A booking nobody came
+    for is ``missed`` once its slot ended ``grace_minutes`` ago, whether or not the
+    no-show sweep has marked it yet. Goods handed over win over a late or missed slot.
+    """
+    if booking["status"] == "cancelled":
+        return CANCELLED
+    handed = booking["handed_units"] or 0
+    if handed > 0:
+        return COLLECTED if handed >= booking["units"] else PARTLY_COLLECTED
+    if booking["checked_in_at"]:
+        return CHECKED_IN
+    if booking["status"] == "missed":
+        return MISSED
+    ends = storage.from_db_time(booking["ends_at"])
+    if ends is not None and now > ends + timedelta(minutes=grace_minutes):
+        return MISSED
+    return BOOKED
+
+
+@dataclass(frozen=True)
+class RecipientState:
+    """A recipient with their allotment (None before allocation) and where they stand.
+
+    ``booking`` is their live booking, else the last one they cancelled, else None.
+    """
+
+    recipient: Mapping[str, Any]
+    units: int | None
+    booking: Mapping[str, Any] | None
+    state: str
+
+    @property
+    def waiting(self) -> bool:
+        """Allotted and without a live booking: on the waiting list for freed places."""
+        return bool(self.units) and self.state in (CANCELLED, NO_BOOKING)
+
+
+def recipient_states(db: Database, distribution_id: int, now: datetime) -> list[RecipientState]:
+    """Every recipient of a distribution, in roster order, with their one state."""
+    distribution = storage.get_distribution(db, distribution_id)
+    allotted = storage.allotments_by_recipient(db, distribution_id)
+    bookings: dict[int, dict[str, Any]] = {}
+    for row in storage.booking_states(db, distribution_id):
+        state = booking_state(row, now, distribution["grace_minutes"])
+        # A live booking wins over the cancelled ones kept for the record; among cancelled
+        # ones the last wins (rows come in slot order, so compare ids).
+        kept = bookings.get(row["recipient_id"])
+        if (
+            kept is None
+            or (kept["state"] == CANCELLED and state != CANCELLED)
+            or (kept["state"] == state == CANCELLED and row["id"] > kept["id"])
+        ):
+            bookings[row["recipient_id"]] = {**row, "state": state}
+    entries = []
+    for recipient in storage.list_recipients(db, distribution_id):
+        booking = bookings.get(recipient["id"])
+        entries.append(
+            RecipientState(
+                recipient,
+                allotted.get(recipient["id"]),
+                booking,
+                booking["state"] if booking else NO_BOOKING,
+            )
+        )
+    return entries
+
+
+def count_states(entries: Iterable[RecipientState]) -> Counter:
+    """How many recipients are in each of :data:`RECIPIENT_STATES` (every key present)."""
+    counts: Counter = Counter(dict.fromkeys(RECIPIENT_STATES, 0))
+    counts.update(entry.state for entry in entries)
+    return counts
