@@ -194,7 +194,7 @@ def test_recipient_of_another_distribution_is_404(console):
 def test_everything_in_chinese_and_one_tap_back(console):
     client = _admin(console, "zh")
     page = _text(client.get("/admin/d/1/dashboard"))
-    assert "实时看板" in page and "预约状态" in page and "迟到" in page
+    assert "实时看板" in page and "领取单位按状态" in page and "迟到" in page
     assert 'href="/admin/d/1/dashboard?lang=en"' in page
     assert "Live dashboard" in _text(client.get("/admin/d/1/dashboard?lang=en"))
     assert "Live dashboard" in _text(client.get("/admin/d/1/dashboard"))  # remembered
