@@ -94,14 +94,20 @@ def import_roster_preview(
 class InvitationProgress:
     invitable: int  # allotted recipients with a phone
     counts: dict[str, int]  # INVITATION_STATES key -> messages
+    daily_cap: int = 0  # PICKUP_SMS_INVITATIONS_PER_DAY; 0: none
+    held: int = 0  # queued invitations waiting for the daily cap to free up
+    held_until: datetime | None = None  # when the first of them goes
 
     @property
     def invited(self) -> int:
         return sum(self.counts.values())
 
 
-def invitation_progress(db: Database, distribution_id: int) -> InvitationProgress:
-    """How the invitations of a distribution stand in the outbox."""
+def invitation_progress(
+    db: Database, distribution_id: int, now: datetime, daily_cap: int = 0
+) -> InvitationProgress:
+    """How the invitations of a distribution stand in the outbox, and how many of the
+    queued ones wait for the daily cap (``daily_cap`` invitations in any 24 hours)."""
     raw = storage.invitation_counts(db, distribution_id)
     counts = {
         state: sum(raw.get(s, 0) for s in outbox_states)
@@ -111,7 +117,8 @@ def invitation_progress(db: Database, distribution_id: int) -> InvitationProgres
     invitable = sum(
         1 for r in storage.recipients_with_phone(db, distribution_id) if allotted.get(r["id"])
     )
-    return InvitationProgress(invitable, counts)
+    held, held_until = storage.held_invitations(db, distribution_id, now)
+    return InvitationProgress(invitable, counts, daily_cap, held, held_until)
 
 
 def send_invitations(db: Database, distribution_id: int, now: datetime, actor: str) -> tuple:

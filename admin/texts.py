@@ -240,6 +240,15 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "sms_opted_out": {"zh": "已退订", "en": "Opted out"},
     "sms_sending": {"zh": "发送中", "en": "Sending"},
     "sms_undelivered": {"zh": "未送达", "en": "Undelivered"},
+    "invitations_held": {
+        "zh": "{n} 条邀请等待每日上限（任意 24 小时内最多 {cap} 条），最早 {at} 发出。",
+        "en": "{n} invitations wait for the daily cap ({cap} in any 24 hours); the first goes "
+        "at {at}.",
+    },
+    "invitations_cap": {
+        "zh": "每日上限：任意 24 小时内最多发出 {cap} 条邀请，其余顺延。",
+        "en": "Daily cap: at most {cap} invitations in any 24 hours; the rest wait.",
+    },
     "outbox_worker_hint": {
         "zh": "短信由发送进程逐条发出：flask --app wsgi send-outbox。",
         "en": "The outbox worker sends them one by one: flask --app wsgi send-outbox.",

@@ -425,12 +425,17 @@ def schedule(distribution_id: int):
 @bp.get("/d/<int:distribution_id>/invite")
 def invitations(distribution_id: int):
     distribution = _distribution(distribution_id)
-    progress = operations.invitation_progress(get_db(), distribution_id)
+    daily_cap = current_app.config["PICKUP_SMS_INVITATIONS_PER_DAY"]
+    progress = operations.invitation_progress(get_db(), distribution_id, now(), daily_cap)
+    held_until = progress.held_until
     return _render(
         "admin/invite.html",
         distribution=distribution,
         progress=progress,
         states=operations.INVITATION_STATES,
+        held_until=messages.day_and_clock(held_until.astimezone(_tz(distribution)), g.lang)
+        if held_until
+        else "",
     )
 
 

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 from browser_support import CspWatch
 from kiosk_support import AT, PASSWORD, csrf, login
-from support import DEMO_LOADED_AT, SECRET, require
+from support import DEMO_LOADED_AT, SECRET, TZ, require
 
 from admin import charts, setup
 from shared import accounts, booking, roster, storage
 from shared.db import get_db
 from shared.errors import RosterInvalid
 from shared.handover import hand_over
+from sms import worker
 from sms.conversation import channel_config, handle_sms
+from sms.senders import FakeSender
 
 VALID = {
     "name": "Gloves for clinics",
@@ -590,6 +592,37 @@ def test_invitations_progress_and_retry(console):
         assert storage.get_outbox(get_db(), ids[0])["attempts"] == 0
         actions = [e["action"] for e in storage.audit_entries(get_db(), "distribution:2")]
     assert actions[:3] == ["retry_invitations", "send_invitations", "send_invitations"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "held", "cap"),
+    [
+        (
+            "en",
+            "7 invitations wait for the daily cap (5 in any 24 hours); the first goes at 5 Feb ",
+            "Daily cap: at most 5 invitations in any 24 hours; the rest wait.",
+        ),
+        (
+            "zh",
+            "7 条邀请等待每日上限（任意 24 小时内最多 5 条），最早 2月5日 ",
+            "每日上限：任意 24 小时内最多发出 5 条邀请，其余顺延。",
+        ),
+    ],
+)
+def test_invitations_wait_for_the_daily_cap_on_the_page(console, lang, held, cap):
+    console.config["PICKUP_SMS_INVITATIONS_PER_DAY"] = 5
+    client = _admin(console, lang)
+    assert cap in _text(client.get("/admin/d/2/invite"))
+    _post(client, "/admin/d/2/invite")
+    with console.app_context():
+        sender = FakeSender()
+        pacer = worker.Pacer(1000, lambda: 0.0, lambda _s: None)
+        result = worker.drain(get_db(), sender, lambda: AT, 5, 30, pacer, invitations_per_day=5)
+    assert (result.counts, result.held, len(sender.sent)) == ({"sent": 5}, 7, 5)
+    page = _text(client.get("/admin/d/2/invite"))
+    assert held + (AT + timedelta(hours=24)).astimezone(TZ).strftime("%H:%M") in page
+    assert '<dd id="count-queued">7</dd>' in page and '<dd id="count-sent">5</dd>' in page
+    assert cap not in page
 
 
 def test_recipient_view_shows_booking_and_messages(console):
