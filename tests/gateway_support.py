@@ -25,7 +25,10 @@ from typing import Any
 from support import app_settings
 from twilio.request_validator import RequestValidator
 
+from shared import storage
+from shared.db import get_db
 from sms import worker
+from sms.conversation import Reply
 from sms.senders import AndroidSender
 from wsgi import create_app
 
@@ -199,10 +202,11 @@ def post_twilio(client, data: dict[str, str], path: str = "/sms/inbound"):
 
 
 class GatewayPhone:
-    """A phone texting the service through one gateway; :meth:`sms` returns the reply text.
+    """A phone texting the service through one gateway; :meth:`sms` returns the reply.
 
     Twilio answers inline (TwiML); the Android gateway's reply goes through the outbox and
-    the worker to the loopback gateway, and is read from what the gateway was given.
+    the worker to the loopback gateway, and is read from what the gateway was given. The
+    reply's language is the one the conversation recorded for the message.
     """
 
     def __init__(self, kind: str, app, clock: list[datetime]) -> None:
@@ -212,30 +216,37 @@ class GatewayPhone:
         self.clock = clock
         self.gateway = LoopbackAndroidGateway() if kind == "android" else None
 
-    def sms(self, phone: str, text: str, now: datetime, message_id: str | None = None) -> str:
-        self.clock[0] = now
+    def sms(
+        self, phone: str, text: str, now: datetime | None = None, message_id: str | None = None
+    ) -> Reply:
+        """Text ``text`` from ``phone`` at ``now`` (default: the clock as it stands)."""
+        now = self.clock[0] = now or self.clock[0]
+        message_id = message_id or f"SM{next(_event_ids):032d}"
         if self.kind == "twilio":
-            data = {"From": phone, "To": "+15005550006", "Body": text}
-            data["MessageSid"] = message_id or f"SM{next(_event_ids):032d}"
+            data = {"From": phone, "To": "+15005550006", "Body": text, "MessageSid": message_id}
             response = post_twilio(self.client, data)
             assert response.status_code == 200, response.data
             messages = ET.fromstring(response.data).findall("Message")
-            return messages[0].text if messages else ""
+            return self._reply(message_id, messages[0].text if messages else "")
         assert self.gateway is not None
         before = len(self.gateway.posted)
         response = post_android(self.client, sms_event(phone, text, message_id), now)
         assert response.status_code == 200, response.data
         with self.app.app_context():
-            from shared.db import get_db
-
             db = get_db()
-            result = worker.drain(
-                db, android_sender(self.gateway), lambda: now, 5, 30, worker.Pacer(1000)
-            )
-        assert result.counts.get("failed", 0) == 0
+            pacer = worker.Pacer(1000, lambda: 0.0, lambda _s: None)
+            sender = android_sender(self.gateway)
+            while worker.drain(db, sender, lambda: now, 5, 30, pacer).attempted:
+                pass
+            assert not db.execute("SELECT 1 FROM sms_outbox WHERE status != 'sent'").fetchall()
         new = [m for m in self.gateway.posted[before:] if m["phoneNumbers"] == [phone]]
         assert len(new) <= 1
-        return new[0]["textMessage"]["text"] if new else ""
+        return self._reply(f"android:{message_id}", new[0]["textMessage"]["text"] if new else "")
+
+    def _reply(self, message_id: str, text: str) -> Reply:
+        with self.app.app_context():
+            row = storage.get_inbound(get_db(), message_id)
+        return Reply(text or "", row["language"] if row else "")
 
     def close(self) -> None:
         if self.gateway is not None:
