@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from admin.operations import sweep_no_shows
-from shared import storage
+from shared import clock, storage
 from shared.cli import cli_actor, distribution_option, domain_errors, ready_db
 
 
@@ -27,7 +27,7 @@ def mark_no_shows_command(distribution_id: int | None) -> None:
     )
     hold = current_app.config["PICKUP_HOLD_MINUTES"]
     for each in ids:
-        result = sweep_no_shows(db, each, storage.now_utc(), cli_actor(), hold)
+        result = sweep_no_shows(db, each, clock.now(), cli_actor(), hold)
         click.echo(
             f"Distribution {each}: {result.marked} bookings marked missed, "
             f"{result.offered} offered new slots by SMS."

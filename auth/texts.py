@@ -21,9 +21,5 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def t(key: str, language: str, **values: object) -> str:
-    """The sign-in text ``key`` in ``language``; falls back to the shared message table."""
-    table = TEXTS.get(key)
-    if table is None:
-        return messages.text(key, language, **values)
-    return table[language].format(**values)
+# The sign-in text ``key`` in ``language``; falls back to the shared message table.
+t = messages.translator(TEXTS)

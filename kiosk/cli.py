@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from shared import accounts, safety, storage
+from shared import accounts, clock, safety
 from shared.cli import cli_actor, domain_errors, ready_db
 
 
@@ -20,7 +20,7 @@ from shared.cli import cli_actor, domain_errors, ready_db
 @domain_errors
 def create_user_command(name: str, role: str, password: str) -> None:
     """Create a staff station account; the password is prompted for and confirmed."""
-    accounts.create_user(ready_db(), name, password, role, storage.now_utc(), cli_actor())
+    accounts.create_user(ready_db(), name, password, role, clock.now(), cli_actor())
     click.echo(f"Created {role} user {name}.")
 
 
@@ -31,7 +31,7 @@ def create_user_command(name: str, role: str, password: str) -> None:
 @domain_errors
 def create_token_command(role: str, device: str) -> None:
     """Make a scanner API token. It is printed once and only its hash is kept."""
-    token = accounts.create_token(ready_db(), role, device, storage.now_utc(), cli_actor())
+    token = accounts.create_token(ready_db(), role, device, clock.now(), cli_actor())
     click.echo(token)
     click.echo(f"A {role} token for {device}. Store it now: it cannot be shown again.", err=True)
 
@@ -62,7 +62,7 @@ def import_command(file: Path) -> None:
         raise click.ClickException(f"{file.name} is not UTF-8 JSON: {exc}") from exc
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise click.ClickException(f"{file.name} must hold a JSON list of objects")
-    count = safety.import_contents(ready_db(), entries, storage.now_utc(), cli_actor())
+    count = safety.import_contents(ready_db(), entries, clock.now(), cli_actor())
     click.echo(f"Saved {count} safety instructions.")
 
 

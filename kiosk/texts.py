@@ -150,10 +150,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-def t(key: str, language: str, **values: object) -> str:
-    """The screen text ``key`` in ``language``; falls back to sign-in's words, then the
-    shared message table."""
-    table = TEXTS.get(key) or auth_texts.TEXTS.get(key)
-    if table is None:
-        return messages.text(key, language, **values)
-    return table[language].format(**values)
+# The screen text ``key`` in ``language``; falls back to sign-in's words, then the
+# shared message table.
+t = messages.translator(TEXTS, auth_texts.TEXTS)

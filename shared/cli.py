@@ -21,9 +21,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from shared import demo, distributions, exports, planning, roster, storage
+from shared import clock, demo, distributions, exports, planning, roster, storage
 from shared.allocation import METHODS
-from shared.clock import now
 from shared.db import get_db
 from shared.errors import PickupError, RosterInvalid
 from shared.handover import reconcile
@@ -143,7 +142,7 @@ def demo_command(start: str | None, if_empty: bool, base_url: str) -> None:
             "(set PICKUP_DB to another file, or remove this one)."
         )
     start_at = parse_local_time(start, demo.TIMEZONE) if start else None
-    ids = demo.load_demo(db, storage.now_utc(), make_code, start_at)
+    ids = demo.load_demo(db, clock.now(), make_code, start_at)
     for distribution_id in ids:
         d = storage.get_distribution(db, distribution_id)
         click.echo(
@@ -157,11 +156,11 @@ def _print_links(db, base_url: str) -> None:
     base = base_url.rstrip("/")
     click.echo(f"Service: {base}/   Health: {base}/healthz")
     if is_development(current_app.config):
-        logins = demo.demo_accounts(db, current_app.instance_path, storage.now_utc())
+        logins = demo.demo_accounts(db, current_app.instance_path, clock.now())
         shown = ", ".join(f"{name} / {password}" for name, password in logins.items())
         click.echo(f"Demo logins (development only): {shown}")
     for d in storage.list_distributions(db):
-        rows = exports.booking_rows(db, d["id"], now())
+        rows = exports.booking_rows(db, d["id"], clock.now())
         if rows:
             click.echo(f"A voucher of distribution {d['id']}: {base}/v/{rows[0]['voucher_code']}")
 
@@ -232,7 +231,7 @@ def create_distribution_command(**options: Any) -> None:
     }
     db = ready_db()
     distribution_id = distributions.create_distribution(
-        db, fields, (options["site"], options["address"]), windows, storage.now_utc(), cli_actor()
+        db, fields, (options["site"], options["address"]), windows, clock.now(), cli_actor()
     )
     click.echo(f"Created distribution {distribution_id}: {options['name']}")
 
@@ -250,7 +249,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
     rows = roster.parse_roster(
         file.read_bytes(), distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
     )
-    moment = now()
+    moment = clock.now()
     with storage.transaction(db), click.progressbar(length=len(rows), label="Importing") as bar:
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
@@ -276,9 +275,7 @@ def allocate_command(distribution_id: int | None, method: str | None) -> None:
     """Divide the stock among the recipients and record the method and inputs."""
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
-    result = planning.allocate_distribution(
-        db, distribution_id, storage.now_utc(), cli_actor(), method
-    )
+    result = planning.allocate_distribution(db, distribution_id, clock.now(), cli_actor(), method)
     click.echo(
         f"Allocated {result.allocated} of {result.stock} units by {result.method} among "
         f"{len(result.units)} recipients; {result.unallocated} unallocated."
@@ -296,7 +293,7 @@ def schedule_command(distribution_id: int | None) -> None:
     pending = storage.count_recipients(db, distribution_id)
     with click.progressbar(length=pending, label="Scheduling") as bar:
         result = planning.schedule_distribution(
-            db, distribution_id, storage.now_utc(), cli_actor(), make_code, progress=bar.update
+            db, distribution_id, clock.now(), cli_actor(), make_code, progress=bar.update
         )
     click.echo(
         f"{result.booked} recipients booked into {result.slots} slots "
@@ -328,7 +325,7 @@ def _write(out: Path | None, content: str) -> None:
 def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> None:
     """Every live booking with its slot, allotment, voucher code and QR content."""
     db = ready_db()
-    rows = exports.booking_rows(db, pick_distribution(db, distribution_id), now())
+    rows = exports.booking_rows(db, pick_distribution(db, distribution_id), clock.now())
     content = (
         exports.to_json(rows) if fmt == "json" else exports.to_csv(rows, exports.BOOKING_COLUMNS)
     )

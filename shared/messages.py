@@ -6,7 +6,7 @@ them in one segment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 LANGUAGES = ("zh", "en")
@@ -122,6 +122,23 @@ def text(key: str, language: str, **values: object) -> str:
 def state_label(state: str, language: str) -> str:
     """A booking state of :mod:`shared.booking_states` as people read it: ``已领取``."""
     return text(f"state_{state}", language)
+
+
+Texts = Mapping[str, Mapping[str, str]]
+
+
+def translator(*tables: Texts) -> Callable[..., str]:
+    """A ``t(key, language, **values)`` for a channel's screens: ``key`` is looked up in
+    ``tables`` in order, then in the shared message table, and filled with ``values``."""
+
+    def t(key: str, language: str, **values: object) -> str:
+        for table in tables:
+            entry = table.get(key)
+            if entry is not None:
+                return entry[language].format(**values)
+        return text(key, language, **values)
+
+    return t
 
 
 def clock(moment: datetime) -> str:

@@ -138,7 +138,7 @@ def send_invitations_command(distribution_id: int | None) -> None:
     """Queue an invitation SMS to every recipient of a distribution (once each)."""
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
-    queued, already = outreach.queue_invitations(db, distribution_id, storage.now_utc())
+    queued, already = outreach.queue_invitations(db, distribution_id, shared_clock.now())
     click.echo(
         f"Queued {queued} invitations for distribution {distribution_id} "
         f"({already} were already queued). `send-outbox` sends them; `make run` runs it."
