@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from admin import bp, charts, operations, setup
 from admin.texts import t
@@ -46,6 +46,7 @@ from shared.outreach import queue_slot_offer
 from shared.vouchers import format_code, voucher_code
 from web.csrf import FormExpired, protect_forms
 from web.language import session_language
+from web.limits import allow_uploads, too_large
 
 PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
 
@@ -62,6 +63,8 @@ def _admins_only() -> None:
 
 
 # After the role check: anonymous and staff users are turned away before a form is read.
+# The roster check takes a file: its larger size limit is set before the form is read.
+allow_uploads(bp, "admin.roster_check")
 protect_forms(bp)
 
 
@@ -97,6 +100,8 @@ def _http_error(exc: HTTPException) -> Any:
         title, text = t("form_expired_title", g.lang), t("form_expired", g.lang)
     elif exc.code == 404:
         title, text = t("not_found_title", g.lang), exc.description
+    elif isinstance(exc, RequestEntityTooLarge):
+        return too_large(exc)
     else:
         return exc
     if not hasattr(g, "lang"):

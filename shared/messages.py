@@ -76,6 +76,14 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "not_found_title": {"zh": "无法显示凭证", "en": "Voucher not shown"},
     "switch_language": {"zh": "English", "en": "中文"},
+    # A request over the size limit (413), on any page or API.
+    "too_large_title": {"zh": "提交的内容太大", "en": "Too large to accept"},
+    "too_large": {
+        "zh": "提交的内容超过上限 {limit}，未保存任何内容。请缩小文件或内容后重试。",
+        "en": "What was sent is larger than the limit of {limit}; nothing was saved. "
+        "Send a smaller file or less text.",
+    },
+    "start_page": {"zh": "返回首页", "en": "Back to the start page"},
     # The scanner API's answers to a malformed request.
     "body_content_type": {
         "zh": "请求正文须以 Content-Type: application/json 发送。",

@@ -221,6 +221,20 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "PICKUP_MAX_REQUEST_KB",
+        64,
+        "The largest request body any route reads, in KB; a larger one gets 413 with the "
+        "limit in the user's language before it is read.",
+        int,
+    ),
+    Setting(
+        "PICKUP_MAX_UPLOAD_MB",
+        5,
+        "The largest roster upload, in MB (the console's roster check, the one route that "
+        "takes a file).",
+        int,
+    ),
+    Setting(
         "PICKUP_SMS_PER_PHONE",
         10,
         "Incoming SMS one phone may send in 10 minutes; beyond that it gets one short notice, "

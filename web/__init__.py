@@ -9,6 +9,8 @@
   (``api``, bearer tokens) and the gateway webhooks in ``sms`` (Twilio's signature, the
   Android gateway's HMAC).
 - :mod:`web.language`: the language of a signed-in session (``?lang=`` switches it).
+- :mod:`web.limits`: how large a request may be (``PICKUP_MAX_REQUEST_KB``, larger for the
+  endpoints a blueprint names with :func:`web.limits.allow_uploads`) and the 413 answer.
 - ``web/templates/layout.html``: the one page layout every blueprint's pages extend.
 
 ``web`` imports only the core (:mod:`shared`); channels and :mod:`auth` may import it.
@@ -18,15 +20,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from web import csrf, security
+from web import csrf, limits, security
 
-# Only for the shared layout template; no routes, no static files.
+# Only for the shared templates (the layout, the error page); no routes, no static files.
 bp = Blueprint("web", __name__, template_folder="templates")
 
 
 def init_app(app: Flask) -> None:
     """Install the shared web layer on ``app``; call it before registering the channels."""
     security.init_app(app)
+    limits.init_app(app)
     # A global, not a context variable, so that imported form macros can use it too.
     app.add_template_global(csrf.csrf_token, "csrf_token")
     app.register_blueprint(bp)
