@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared import storage
+from shared import messages, storage
+from shared.distributions import (
+    NUMBER_RANGES,
+    TEXT_LIMITS,
+    UNIT_SIZE_MAX,
+    window_year_problem,
+)
 from shared.errors import PickupError
 
 WEIGHT_BASES = ("headcount", "population", "requested", "equal")
@@ -24,6 +30,8 @@ METHOD_CHOICES = ("sainte_lague", "largest_remainder")
 
 _MOMENT = re.compile(r"\d{4}-\d{1,2}-\d{1,2}[ T]\d{1,2}:\d{2}")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+WINDOWS_TEXT_LIMIT = 2000  # characters of the windows box: dozens of windows
 
 
 @dataclass(frozen=True)
@@ -75,41 +83,49 @@ def read_form(form: Mapping[str, str]) -> DistributionForm:
     fields: dict[str, Any] = {}
 
     def text(name: str, required: bool = True) -> str | None:
-        value = (form.get(name) or "").strip()
+        value = messages.without_bidi_controls(form.get(name) or "").strip()
         if not value and required:
             problems[name] = Problem("required")
+        elif len(value) > TEXT_LIMITS[name]:
+            problems[name] = Problem("too_long", {"max": TEXT_LIMITS[name]})
         return value or None
 
-    def whole(name: str, minimum: int, required: bool = True) -> int | None:
-        raw = (form.get(name) or "").strip()
+    def whole(name: str, required: bool = True) -> int | None:
+        # Full-width digits from a Chinese IME are digits; "²", "³" or "٣" are not.
+        raw = (form.get(name) or "").strip().translate(_FULLWIDTH_DIGITS)
         if not raw:
             if required:
                 problems[name] = Problem("required")
             return None
-        if not raw.isdigit():
-            problems[name] = Problem("whole_number")
+        low, high = NUMBER_RANGES[name]
+        if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(high)):
+            problems[name] = Problem("number_range", {"min": low, "max": high})
             return None
-        if int(raw) < minimum:
-            problems[name] = Problem("min_value", {"min": minimum})
+        if not low <= int(raw) <= high:
+            problems[name] = Problem("number_range", {"min": low, "max": high})
             return None
         return int(raw)
 
     for name in ("name", "item", "unit_name", "measure"):
         fields[name] = text(name)
     fields["item_key"] = text("item_key", required=False)
-    raw_size = (form.get("unit_size") or "").strip()
+    raw_size = (form.get("unit_size") or "").strip().translate(_FULLWIDTH_DIGITS)
     try:
+        if not raw_size.isascii():
+            raise ValueError(raw_size)
         fields["unit_size"] = float(raw_size)
-        if not fields["unit_size"] > 0 or fields["unit_size"] == float("inf"):
+        if not 0 < fields["unit_size"] <= UNIT_SIZE_MAX:  # also refuses nan and inf
             raise ValueError(raw_size)
     except ValueError:
-        problems["unit_size"] = Problem("required" if not raw_size else "positive_number")
-    fields["stock_units"] = whole("stock_units", 0)
-    fields["slot_minutes"] = whole("slot_minutes", 1)
-    fields["capacity_people"] = whole("capacity_people", 1)
-    fields["capacity_units"] = whole("capacity_units", 1, required=False)
-    fields["early_minutes"] = whole("early_minutes", 0)
-    fields["grace_minutes"] = whole("grace_minutes", 0)
+        problems["unit_size"] = (
+            Problem("unit_size_range", {"max": UNIT_SIZE_MAX}) if raw_size else Problem("required")
+        )
+    fields["stock_units"] = whole("stock_units")
+    fields["slot_minutes"] = whole("slot_minutes")
+    fields["capacity_people"] = whole("capacity_people")
+    fields["capacity_units"] = whole("capacity_units", required=False)
+    fields["early_minutes"] = whole("early_minutes")
+    fields["grace_minutes"] = whole("grace_minutes")
     for name, options in (("weight_basis", WEIGHT_BASES), ("allocation_method", METHOD_CHOICES)):
         fields[name] = form.get(name, "")
         if fields[name] not in options:
@@ -123,10 +139,15 @@ def read_form(form: Mapping[str, str]) -> DistributionForm:
         problems["timezone"] = Problem("required" if not timezone else "unknown_timezone")
     site = (text("site_name") or "", text("site_address") or "")
     windows: list[tuple[datetime, datetime]] = []
-    if zone is not None:
-        windows, problem = read_windows(form.get("windows") or "", zone, fields["slot_minutes"])
+    raw_windows = form.get("windows") or ""
+    if len(raw_windows) > WINDOWS_TEXT_LIMIT:
+        problems["windows"] = Problem("too_long", {"max": WINDOWS_TEXT_LIMIT})
+    elif zone is not None:
+        windows, problem = read_windows(raw_windows, zone, fields["slot_minutes"])
         if problem:
             problems["windows"] = problem
+        elif year := window_year_problem(windows):
+            problems["windows"] = Problem(*year)
     if problems:
         raise FormInvalid(problems)
     return DistributionForm(fields, site, windows)

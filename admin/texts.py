@@ -95,9 +95,19 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "saved": {"zh": "已保存。", "en": "Saved."},
     # field errors
     "required": {"zh": "必填。", "en": "Required."},
-    "whole_number": {"zh": "请填写整数。", "en": "Enter a whole number."},
-    "min_value": {"zh": "不能小于 {min}。", "en": "Must be at least {min}."},
-    "positive_number": {"zh": "请填写大于 0 的数。", "en": "Enter a number above 0."},
+    "number_range": {
+        "zh": "请填写 {min} 到 {max} 之间的整数。",
+        "en": "Enter a whole number from {min} to {max}.",
+    },
+    "unit_size_range": {
+        "zh": "请填写大于 0、不超过 {max} 的数。",
+        "en": "Enter a number above 0 and at most {max}.",
+    },
+    "too_long": {"zh": "最多 {max} 个字符。", "en": "At most {max} characters."},
+    "window_year": {
+        "zh": "第 {line} 行：年份须在 {min} 到 {max} 之间。",
+        "en": "Line {line}: the year must be from {min} to {max}.",
+    },
     "unknown_timezone": {"zh": "未知时区。", "en": "Unknown time zone."},
     "bad_choice": {"zh": "请从选项中选择。", "en": "Choose one of the options."},
     "windows_empty": {"zh": "至少填写一个领取时间窗。", "en": "Give at least one pickup window."},

@@ -77,7 +77,7 @@ def booking_json(verdict: Verdict) -> dict[str, Any] | None:
     return {
         "code": v["code"],
         "status": v["status"],
-        "recipient": v["recipient_name"],
+        "recipient": messages.without_bidi_controls(v["recipient_name"]),
         "distribution": v["distribution_name"],
         "item": v["item"],
         "item_key": v["item_key"],

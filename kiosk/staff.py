@@ -105,7 +105,7 @@ def queue_entries(lang: str) -> list[dict[str, Any]]:
         entries.append(
             {
                 "queue_number": row["queue_number"],
-                "recipient": row["recipient_name"],
+                "recipient": messages.without_bidi_controls(row["recipient_name"]),
                 "code": row["code"],
                 "units_due": row["units"] - row["handed_units"],
                 "unit_name": row["unit_name"],

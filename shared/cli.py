@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from shared import clock, demo, distributions, exports, planning, roster, storage
 from shared.allocation import METHODS
 from shared.db import get_db
+from shared.distributions import NUMBER_RANGES as RANGES
 from shared.errors import PickupError, RosterInvalid
 from shared.handover import reconcile
 from shared.settings import is_development
@@ -173,7 +174,9 @@ def _print_links(db, base_url: str) -> None:
 @click.option("--unit-name", required=True, help="Shipping unit, e.g. '5 kg bottle'.")
 @click.option("--unit-size", required=True, type=float, help="Amount in one unit, e.g. 5.")
 @click.option("--measure", required=True, help="What the amount is measured in, e.g. kg.")
-@click.option("--stock", required=True, type=click.IntRange(min=0), help="Units in stock.")
+@click.option(
+    "--stock", required=True, type=click.IntRange(*RANGES["stock_units"]), help="Units in stock."
+)
 @click.option("--site", required=True, help="Pickup site name.")
 @click.option("--address", required=True, help="Pickup site address.")
 @click.option(
@@ -184,9 +187,20 @@ def _print_links(db, base_url: str) -> None:
     help="Pickup window START/END, e.g. 2020-02-04T12:00/2020-02-04T19:00 (repeatable).",
 )
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Site time zone.")
-@click.option("--slot-minutes", default=15, show_default=True, type=click.IntRange(min=1))
-@click.option("--capacity-people", default=5, show_default=True, type=click.IntRange(min=1))
-@click.option("--capacity-units", type=click.IntRange(min=1), help="Units handed out per slot.")
+@click.option(
+    "--slot-minutes", default=15, show_default=True, type=click.IntRange(*RANGES["slot_minutes"])
+)
+@click.option(
+    "--capacity-people",
+    default=5,
+    show_default=True,
+    type=click.IntRange(*RANGES["capacity_people"]),
+)
+@click.option(
+    "--capacity-units",
+    type=click.IntRange(*RANGES["capacity_units"]),
+    help="Units handed out per slot.",
+)
 @click.option(
     "--weight-basis",
     type=click.Choice(["headcount", "population", "requested", "equal"]),

@@ -18,12 +18,84 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from shared import storage
-from shared.errors import EditRefused
+from shared.errors import EditRefused, InvalidInput
 
 # The fields the schedule is cut from: they cannot move under existing bookings.
 SCHEDULE_FIELDS = ("timezone", "slot_minutes")
 
 Window = tuple[datetime, datetime]
+
+DAY_MINUTES = 24 * 60
+# The range of each whole number of a distribution: wide enough for any real distribution,
+# narrow enough that no sum, time or page made from it can overflow. (An early_minutes of
+# 10**15 was once stored and made every later check of the distribution's vouchers fail.)
+NUMBER_RANGES: dict[str, tuple[int, int]] = {
+    "stock_units": (0, 10_000_000),
+    "slot_minutes": (1, DAY_MINUTES),
+    "capacity_people": (1, 100_000),
+    "capacity_units": (1, 10_000_000),
+    "early_minutes": (0, DAY_MINUTES),
+    "grace_minutes": (0, DAY_MINUTES),
+}
+UNIT_SIZE_MAX = 1_000_000  # a shipping unit's size in the item's measure (kg, boxes ...)
+# The longest each text may be, in characters; the site's name and address too.
+TEXT_LIMITS: dict[str, int] = {
+    "name": 200,
+    "item": 200,
+    "item_key": 64,
+    "unit_name": 60,
+    "measure": 30,
+    "timezone": 64,
+    "site_name": 200,
+    "site_address": 500,
+}
+# Pickup windows fall in these years: far from the ends of what a datetime holds.
+WINDOW_YEARS = (2000, 2099)
+
+
+def field_problems(
+    fields: Mapping[str, Any], site: tuple[str, str], windows: list[Window]
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every field out of its range or too long: ``{field: (text key, values)}``.
+
+    The keys are texts of each channel's table (``number_range``, ``unit_size_range``,
+    ``too_long``, ``window_year``), so the console can say them in the user's language.
+    """
+    problems: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, (low, high) in NUMBER_RANGES.items():
+        value = fields.get(name)
+        if value is not None and not low <= value <= high:
+            problems[name] = ("number_range", {"min": low, "max": high})
+    size = fields.get("unit_size")
+    if size is not None and not 0 < size <= UNIT_SIZE_MAX:
+        problems["unit_size"] = ("unit_size_range", {"max": UNIT_SIZE_MAX})
+    texts = {**fields, "site_name": site[0], "site_address": site[1]}
+    for name, limit in TEXT_LIMITS.items():
+        if len(texts.get(name) or "") > limit:
+            problems[name] = ("too_long", {"max": limit})
+    year = window_year_problem(windows)
+    if year:
+        problems["windows"] = year
+    return problems
+
+
+def window_year_problem(windows: list[Window]) -> tuple[str, dict[str, Any]] | None:
+    """``("window_year", values)`` for the first window outside :data:`WINDOW_YEARS`."""
+    low, high = WINDOW_YEARS
+    for line, (start, end) in enumerate(windows, start=1):
+        if not (low <= start.year <= high and low <= end.year <= high):
+            return "window_year", {"line": line, "min": low, "max": high}
+    return None
+
+
+def check_fields(fields: Mapping[str, Any], site: tuple[str, str], windows: list[Window]) -> None:
+    """Raise InvalidInput naming every field out of range: nothing of the sort is stored."""
+    problems = field_problems(fields, site, windows)
+    if problems:
+        described = ", ".join(
+            f"{name} ({key}: {values})" for name, (key, values) in sorted(problems.items())
+        )
+        raise InvalidInput(f"out of range or too long: {described}")
 
 
 def create_distribution(
@@ -35,6 +107,7 @@ def create_distribution(
     actor: str,
 ) -> int:
     """Store a distribution with one site (name, address) and its pickup windows."""
+    check_fields(fields, site, windows)
     with storage.transaction(db):
         distribution_id = storage.insert_distribution(db, fields, now)
         site_id = storage.insert_site(db, distribution_id, *site)
@@ -60,6 +133,7 @@ def update_distribution(
     actor: str,
 ) -> list[str]:
     """Apply an edit in one transaction, or raise EditRefused; returns the names changed."""
+    check_fields(fields, site, windows)
     with storage.transaction(db):
         current = storage.get_distribution(db, distribution_id)
         sites = storage.list_sites(db, distribution_id)

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from shared.messages import BIDI_CONTROLS
 from shared.vouchers import CODE_LENGTH, FULLWIDTH_DIGITS, QR_PREFIX, SEPARATORS
 
 
@@ -74,15 +75,10 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _PHONE.sub(lambda match: mask_phone(match.group(0)), text)
 
 
-# Characters that would break a log line or hide what it says: C0/C1 controls, line and
-# paragraph separators, and the bidirectional controls that reorder what a terminal shows.
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
 def _is_control(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS
+    """C0/C1 controls, line and paragraph separators, and the bidirectional controls:
+    characters that would break a log line or reorder what a terminal shows."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS
 
 
 def escape_controls(text: str) -> str:

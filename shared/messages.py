@@ -112,6 +112,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Invisible characters that reorder how the text around them is shown: U+202E shows
+# "gpj.exe" as "exe.jpg". Names and contacts come from rosters and forms; they are shown
+# without these (and log lines are written with them escaped, see shared.logsafe).
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f"  # Arabic letter mark, left-to-right and right-to-left marks
+    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # isolates
+)
+_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without :data:`BIDI_CONTROLS`, so it is shown in the order it was written."""
+    return text.translate(_NO_BIDI_CONTROLS)
+
+
 def pick_language(*candidates: str | None) -> str:
     """The first supported language among ``candidates`` (e.g. ?lang=, the recipient's)."""
     for candidate in candidates:

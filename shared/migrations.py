@@ -471,3 +471,21 @@ def ivr_code_tries(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations(name="0009_bounded_numbers")
+def bounded_numbers(db: Database) -> None:
+    # Before the console checked ranges it stored anything: an early_minutes of 10**15 made
+    # every later check of that distribution's vouchers fail. Bring stored minutes into the
+    # range the console now enforces (shared.distributions.NUMBER_RANGES: 0 or 1 to 1440).
+    _run_script(
+        db,
+        """
+        UPDATE distributions SET early_minutes = max(0, min(early_minutes, 1440))
+            WHERE early_minutes NOT BETWEEN 0 AND 1440;
+        UPDATE distributions SET grace_minutes = max(0, min(grace_minutes, 1440))
+            WHERE grace_minutes NOT BETWEEN 0 AND 1440;
+        UPDATE distributions SET slot_minutes = max(1, min(slot_minutes, 1440))
+            WHERE slot_minutes NOT BETWEEN 1 AND 1440;
+        """,
+    )

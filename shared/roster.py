@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from shared import spreadsheets
+from shared import messages, spreadsheets
 from shared.errors import InvalidInput, RosterInvalid
 from shared.messages import DEFAULT_LANGUAGE
 from shared.storage import RECIPIENT_FIELDS
@@ -84,7 +84,9 @@ NOTHING_IMPORTED = "nothing was imported"
 _INTEGER_COLUMNS = frozenset(
     {"headcount", "population", "requested_units", "floor_units", "priority"}
 )
-_TEXT_COLUMNS = frozenset({"name", "external_id", "town", "contact_name"})
+# The longest each text column may be, in characters: a 5,000-character name is a mistake
+# (or an attack on every page that shows it).
+TEXT_LIMITS: dict[str, int] = {"name": 200, "external_id": 64, "town": 100, "contact_name": 100}
 _BLANK_VALUES: dict[str, object] = {
     "floor_units": 0,
     "priority": 0,
@@ -303,12 +305,18 @@ def _shown(raw: str) -> str:
 
 
 def _text(column: str, raw: str) -> str:
-    return raw
+    # Bidi controls (U+202E ...) would reorder how the name is shown on every page.
+    text = messages.without_bidi_controls(raw).strip()
+    if len(text) > TEXT_LIMITS[column]:
+        raise _BadCell(
+            f"{column} has {len(text)} characters; at most {TEXT_LIMITS[column]} are allowed"
+        )
+    return text
 
 
 def _external_id(column: str, raw: str) -> str:
     # Full-width letters and digits from a Chinese IME are the same id as ASCII ones.
-    code = unicodedata.normalize("NFKC", raw).strip()
+    code = unicodedata.normalize("NFKC", _text(column, raw))
     if not _looks_like_uscc(code.upper()):
         return code
     code = code.upper()  # the standard writes USCCs in capitals
@@ -404,7 +412,7 @@ def _cell_parsers(zone: tzinfo, region: str) -> dict[str, Callable[[str, str], o
     parsers: dict[str, Callable[[str, str], object]] = {
         column: _integer for column in _INTEGER_COLUMNS
     }
-    parsers |= {column: _text for column in _TEXT_COLUMNS}
+    parsers |= {column: _text for column in TEXT_LIMITS}
     parsers |= {
         "external_id": _external_id,
         "phone": _phone_parser(region),

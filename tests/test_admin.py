@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from pathlib import Path
@@ -51,6 +52,9 @@ ROSTER = (
 )
 BAD_ROSTER = "name,external_id,headcount,phone\nAlpha,A1,many,+8617000002001\nBeta,B2,5,12\n"
 FORM_EXPIRED = "The form has expired. Go back, reload the page and try again."
+STOCK = "Enter a whole number from 0 to 10000000."
+MINUTES = "Enter a whole number from {min} to 1440."
+SIZE = "Enter a number above 0 and at most 1000000."
 PREVIEW_GONE = "The checked file is no longer kept (after an hour, or once imported)."
 FORBIDDEN = "The operator console is for administrators only. Sign in with an admin account."
 
@@ -238,12 +242,30 @@ def test_create_distribution(fresh):
     ("changes", "field", "message"),
     [
         ({"name": " "}, "name", "Required."),
-        ({"stock_units": "lots"}, "stock_units", "Enter a whole number."),
-        ({"stock_units": "-3"}, "stock_units", "Enter a whole number."),
-        ({"slot_minutes": "0"}, "slot_minutes", "Must be at least 1."),
-        ({"capacity_units": "0"}, "capacity_units", "Must be at least 1."),
-        ({"unit_size": "-1"}, "unit_size", "Enter a number above 0."),
-        ({"unit_size": "nan"}, "unit_size", "Enter a number above 0."),
+        ({"stock_units": "lots"}, "stock_units", STOCK),
+        ({"stock_units": "-3"}, "stock_units", STOCK),
+        # What an attacker typed: each was a 500 (and the early minutes broke every later
+        # check of the distribution's vouchers).
+        ({"stock_units": "²"}, "stock_units", STOCK),
+        ({"capacity_people": "³"}, "capacity_people", "Enter a whole number from 1 to 100000."),
+        ({"stock_units": "9" * 30}, "stock_units", STOCK),
+        ({"stock_units": "9" * 5000}, "stock_units", STOCK),
+        ({"stock_units": "10000001"}, "stock_units", STOCK),
+        ({"early_minutes": "999999999999999"}, "early_minutes", MINUTES.format(min=0)),
+        ({"grace_minutes": "1441"}, "grace_minutes", MINUTES.format(min=0)),
+        ({"slot_minutes": "0"}, "slot_minutes", MINUTES.format(min=1)),
+        ({"capacity_units": "0"}, "capacity_units", "Enter a whole number from 1 to 10000000."),
+        ({"unit_size": "-1"}, "unit_size", SIZE),
+        ({"unit_size": "nan"}, "unit_size", SIZE),
+        ({"unit_size": "inf"}, "unit_size", SIZE),
+        ({"unit_size": "1e400"}, "unit_size", SIZE),
+        ({"unit_size": "²"}, "unit_size", SIZE),
+        ({"name": "x" * 5000}, "name", "At most 200 characters."),
+        ({"site_address": "x" * 501}, "site_address", "At most 500 characters."),
+        ({"measure": "k" * 31}, "measure", "At most 30 characters."),
+        ({"windows": "2020-02-06 09:00 / 11:00\n" * 100}, "windows", "At most 2000 characters."),
+        ({"windows": "9999-12-31 22:00 / 23:59"}, "windows", "Line 1: the year must be from "
+         "2000 to 2099."),
         ({"timezone": "Mars/Olympus"}, "timezone", "Unknown time zone."),
         ({"weight_basis": "height"}, "weight_basis", "Choose one of the options."),
         ({"allocation_method": "dhondt"}, "allocation_method", "Choose one of the options."),
@@ -273,7 +295,7 @@ def test_create_refuses_bad_fields(fresh, changes, field, message):
 def test_create_form_in_chinese(fresh):
     client = _admin(fresh, "zh")
     page = _text(_post(client, "/admin/new", {**VALID, "stock_units": "x"}))
-    assert "请填写整数。" in page and "请改正标出的字段。" in page
+    assert "请填写 0 到 10000000 之间的整数。" in page and "请改正标出的字段。" in page
 
 
 def _edit_values(app, distribution_id: int = 1) -> dict:
@@ -301,6 +323,85 @@ def test_edit_form_round_trips_and_saves_safe_changes(console):
         entry = storage.audit_entries(get_db(), "distribution:1")[0]
     assert (d["grace_minutes"], d["item"]) == (45, "H2O2 3%")
     assert entry["action"] == "edit_distribution" and '"changed": ["item"' in entry["detail"]
+
+
+def _voucher_checks_answer(app, code: str) -> None:
+    """The public voucher page and a scanner check of ``code`` both answer."""
+    client = app.test_client()
+    assert client.get(f"/v/{code}").status_code == 200
+    with app.app_context():
+        token = accounts.create_token(get_db(), "kiosk", "kiosk-9", DEMO_LOADED_AT, "test")
+    check = client.post(
+        f"/api/v1/vouchers/{code}/check", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert check.status_code == 200
+
+
+def test_an_absurd_edit_is_refused_and_every_check_still_works(console):
+    """early_minutes=999999999999999 was saved, then every check of the vouchers was a 500."""
+    client = _admin(console)
+    values = _edit_values(console)
+    response = _post(client, "/admin/d/1/edit", {**values, "early_minutes": "999999999999999"})
+    assert response.status_code == 400
+    assert MINUTES.format(min=0) in _text(response)
+    with console.app_context():
+        assert storage.get_distribution(get_db(), 1)["early_minutes"] == 15
+    _voucher_checks_answer(console, _code_at_one(console))
+
+
+def test_a_stored_absurd_number_is_brought_into_range_by_the_migration(console):
+    """A database written before the ranges: the migration makes its pages work again."""
+    from shared.migrations import bounded_numbers
+
+    with console.app_context():
+        db = get_db()
+        storage.update_distribution(db, 1, {"early_minutes": 999999999999999})
+        storage.update_distribution(db, 2, {"grace_minutes": -5})
+        bounded_numbers(db)
+        first, second = storage.get_distribution(db, 1), storage.get_distribution(db, 2)
+    assert (first["early_minutes"], second["grace_minutes"]) == (1440, 0)
+    _voucher_checks_answer(console, _code_at_one(console))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"early_minutes": 10**15}, "early_minutes (number_range"),
+        ({"stock_units": 10**30}, "stock_units (number_range"),
+        ({"unit_size": float("inf")}, "unit_size (unit_size_range"),
+        ({"name": "x" * 201}, "name (too_long"),
+    ],
+)
+def test_the_core_stores_no_out_of_range_distribution(fresh, fields, message):
+    """The CLI and any other caller meet the same ranges as the console."""
+    from shared import distributions
+    from shared.errors import InvalidInput
+
+    base = {**setup.read_form(VALID).fields, **fields}
+    form = setup.read_form(VALID)
+    with fresh.app_context(), pytest.raises(InvalidInput, match=re.escape(message)):
+        distributions.create_distribution(get_db(), base, form.site, form.windows, AT, "admin:ada")
+    with fresh.app_context():
+        assert storage.list_distributions(get_db()) == []
+
+
+def test_full_width_digits_are_numbers(fresh):
+    client = _admin(fresh, "zh")
+    _post(client, "/admin/new", {**VALID, "stock_units": "４０", "unit_size": "２.５"})
+    with fresh.app_context():
+        (distribution,) = storage.list_distributions(get_db())
+    assert (distribution["stock_units"], distribution["unit_size"]) == (40, 2.5)
+
+
+def test_bidi_controls_are_dropped_from_typed_names(fresh):
+    client = _admin(fresh)
+    _post(
+        client, "/admin/new", {**VALID, "name": "Gloves \u202eexe.txt", "site_name": "\u2067Hall"}
+    )
+    with fresh.app_context():
+        (distribution,) = storage.list_distributions(get_db())
+        site = storage.list_sites(get_db(), distribution["id"])[0]
+    assert (distribution["name"], site["name"]) == ("Gloves exe.txt", "Hall")
 
 
 def test_raising_capacity_updates_the_booked_slots(console):

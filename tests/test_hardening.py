@@ -579,6 +579,62 @@ def test_logs_hold_no_phone_voucher_token_or_secret(
     assert "INSERT INTO handovers" in logged
 
 
+# -- bidi controls in names -----------------------------------------------------------------
+
+OVERRIDE_NAME = "Acme \u202eexe.txt\u202c Ltd"
+OVERRIDE_CONTACT = "\u2067Li\u2069 \u200fLei"
+BIDI = ("\u202e", "\u202c", "\u2067", "\u2069", "\u200f")
+
+
+@pytest.fixture(scope="module")
+def overridden(tmp_path_factory, demo_template):
+    """A site whose voucher holder's stored name and contact carry bidi controls (written
+    before they were refused, or by any other way into the database)."""
+    site = build_site(tmp_path_factory.mktemp("bidi"), demo_template)
+    with site.app.app_context():
+        db = get_db()
+        voucher = storage.voucher_view(db, int(site.codes["valid"][:7]))
+        db.execute(
+            "UPDATE recipients SET name = ?, contact_name = ? WHERE id = ?",
+            [OVERRIDE_NAME, OVERRIDE_CONTACT, voucher["recipient_id"]],
+        )
+        site.recipient_id = voucher["recipient_id"]
+    checked_in = client_for(site, "staff").post(
+        "/staff/checkin", data={"code": site.codes["valid"], "csrf_token": CSRF}
+    )
+    assert checked_in.status_code == 302  # the name is in the queue and on the dashboard
+    return site
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("anonymous", "get", "/v/{code}"),
+        ("anonymous", "post", "/kiosk/check"),
+        ("staff", "get", "/staff/voucher?code={code}"),
+        ("staff", "get", "/staff/search?q=Acme"),
+        ("staff", "get", "/staff/queue.json"),
+        ("admin", "get", "/admin/d/1/recipients/{rid}"),
+        ("admin", "get", "/admin/d/1/recipients"),
+        ("admin", "get", "/admin/d/1/dashboard"),
+        ("kiosk_token", "post", "/api/v1/vouchers/{code}/check"),
+    ],
+)
+def test_names_are_shown_without_bidi_controls(overridden, role, method, path):
+    code = overridden.codes["valid"]
+    client = client_for(overridden, role)
+    url = path.format(code=code, rid=overridden.recipient_id)
+    if method == "get":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"code": code, "csrf_token": CSRF})
+    assert response.status_code == 200, url
+    shown = response.get_data(as_text=True)
+    assert not [c for c in BIDI if c in shown], url
+    if role != "anonymous":  # the kiosk and the public page mask the name
+        assert "Acme exe.txt Ltd" in html.unescape(shown), url
+
+
 # -- landing page ---------------------------------------------------------------------------
 
 

@@ -574,7 +574,7 @@ WRONG_TYPE = "Send the body with Content-Type: application/json."
         (b'{"units": 1}', "text/plain", WRONG_TYPE),
         (b'{"units": 1}', None, WRONG_TYPE),
         (b"\xff\xfe{", JSON, NOT_JSON),
-        (b"[" * 100_000, JSON, NOT_JSON),
+        (b"[" * 60_000, JSON, NOT_JSON),  # nested past the parser's depth, under 64 KB
         (b'{"units": ' + b"9" * 5000 + b"}", JSON, NOT_JSON),
         (b"NaN", JSON, ONLY_UNITS),
         (b"[1]", JSON, ONLY_UNITS),

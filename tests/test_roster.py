@@ -131,6 +131,12 @@ def test_text_cells_are_stripped() -> None:
     assert (row["name"], row["town"], row["contact_name"]) == ("Acme", "Yuelin", "Li Lei")
 
 
+def test_bidi_controls_are_dropped_from_text_cells() -> None:
+    """U+202E and its kind would reorder a name wherever it is shown."""
+    row = only_row(roster(line(name="Acme \u202eexe.txt", contact_name="\u2066Li\u2069 Lei")))
+    assert (row["name"], row["contact_name"]) == ("Acme exe.txt", "Li Lei")
+
+
 def test_utf8_bytes() -> None:
     assert only_row(roster(line(name="宁波消毒剂厂")).encode())["name"] == "宁波消毒剂厂"
 
@@ -412,6 +418,18 @@ WRONG_USCC = "91330213MA0000001A"  # the right check character is F
         (
             {"phone": "9" * 60},
             [f"row 2, phone: phone '{'9' * 39}…' is not a valid phone number"],
+        ),
+        (
+            {"name": "x" * 5000},
+            ["row 2, name: name has 5000 characters; at most 200 are allowed"],
+        ),
+        (
+            {"external_id": "E" * 65, "town": "t" * 101, "contact_name": "李" * 101},
+            [
+                "row 2, external_id: external_id has 65 characters; at most 64 are allowed",
+                "row 2, town: town has 101 characters; at most 100 are allowed",
+                "row 2, contact_name: contact_name has 101 characters; at most 100 are allowed",
+            ],
         ),
     ],
 )

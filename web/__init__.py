@@ -12,24 +12,40 @@
 - :mod:`web.limits`: how large a request may be (``PICKUP_MAX_REQUEST_KB``, larger for the
   endpoints a blueprint names with :func:`web.limits.allow_uploads`) and the 413 answer.
 - ``web/templates/layout.html``: the one page layout every blueprint's pages extend.
+- :func:`shown`: every value a template prints loses its bidi controls (U+202E ...).
 
 ``web`` imports only the core (:mod:`shared`); channels and :mod:`auth` may import it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask
 
+from shared import messages
 from web import csrf, limits, security
 
 # Only for the shared templates (the layout, the error page); no routes, no static files.
 bp = Blueprint("web", __name__, template_folder="templates")
 
 
+def shown(value: Any) -> Any:
+    """What a template prints, without bidi controls (``jinja_env.finalize``).
+
+    A name or contact with U+202E would reorder the page around it; every ``{{ ... }}`` of
+    every blueprint's templates passes through here, so no page can forget it.
+    """
+    if isinstance(value, str):  # Markup too: it stays Markup
+        return type(value)(messages.without_bidi_controls(value))
+    return value
+
+
 def init_app(app: Flask) -> None:
     """Install the shared web layer on ``app``; call it before registering the channels."""
     security.init_app(app)
     limits.init_app(app)
+    app.jinja_env.finalize = shown
     # A global, not a context variable, so that imported form macros can use it too.
     app.add_template_global(csrf.csrf_token, "csrf_token")
     app.register_blueprint(bp)
