@@ -63,9 +63,9 @@ def _admins_only() -> None:
 
 
 # After the role check: anonymous and staff users are turned away before a form is read.
-# The roster check takes a file: its larger size limit is set before the form is read.
-allow_uploads(bp, "admin.roster_check")
 protect_forms(bp)
+# The roster check is the one route of the app that takes a file.
+allow_uploads(bp, "admin.roster_check")
 
 
 def _switch_url() -> str:

@@ -87,8 +87,8 @@ def _announce(service: Service, path: str, content_type: str, length: int) -> tu
     ("path", "content_type", "status", "says"),
     [
         ("/kiosk/check", "application/x-www-form-urlencoded", 413, "the limit of 64 KB"),
-        ("/api/v1/vouchers/1/check", "application/json", 401, "Bearer"),  # no token: no read
-        ("/admin/d/1/roster", "multipart/form-data; boundary=x", 302, ""),  # sign in first
+        ("/api/v1/vouchers/1/check", "application/json", 413, "the limit of 64 KB"),
+        ("/admin/d/1/roster", "multipart/form-data; boundary=x", 413, "the limit of 5 MB"),
     ],
 )
 def test_an_announced_50_mb_body_is_refused_without_being_read(

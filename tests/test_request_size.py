@@ -54,9 +54,14 @@ def test_a_signed_webhook_over_the_limit_gets_413(site):
     assert row_counts(site.app) == before
 
 
-def test_an_unsigned_webhook_is_refused_before_its_body_is_read(site):
-    response = site.app.test_client().post("/sms/inbound", data={"Body": TOO_BIG.decode()})
-    assert response.status_code == 403
+@pytest.mark.parametrize(
+    "path", ["/sms/inbound", "/api/v1/vouchers/{code}/check", "/api/v1/handovers/1/undo"]
+)
+def test_a_route_that_never_reads_its_body_refuses_a_large_one_too(site, path):
+    """Unsigned, no token, or a route that ignores its body: 413 before anything else."""
+    client = client_for(site, "kiosk_token")
+    response = client.post(path.format(code=site.codes["valid"]), data=TOO_BIG)
+    assert response.status_code == 413
 
 
 @pytest.mark.parametrize(("lang", "message"), [("en", EN), ("zh", ZH)])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hardening_support import CSRF, ROLES, build_site, client_for, rules, url_of
+from hardening_support import CSRF, ROLES, build_site, client_for, row_counts, rules, url_of
 
 OK, LOGIN = "ok", "login"
 
@@ -187,6 +187,38 @@ def test_each_role_gets_what_the_table_says(site, walk):
         if seen != expected(rule.endpoint, method):
             wrong[f"{method} {rule.rule}"] = seen
     assert wrong == {}, "\n".join(f"{route}: {seen}" for route, seen in wrong.items())
+
+
+# Over each route's size limit: 64 KB everywhere, 5 MB for the one route that takes a file.
+UPLOAD_ENDPOINTS = {"admin.roster_check"}
+
+
+def oversized_post(site, role: str, rule):
+    size = (5 * 1024 + 1) * 1024 if rule.endpoint in UPLOAD_ENDPOINTS else 64 * 1024 + 1
+    form = {"csrf_token": CSRF, "code": site.codes["valid_2"], "padding": "x" * size}
+    return client_for(site, role).post(url_of(site, rule), data=form)
+
+
+def test_each_role_gets_413_or_its_refusal_for_a_body_over_the_limit(site, walk):
+    """Whoever may use a route gets 413 for too large a body, and nothing is written; whoever
+    may not is refused as the table says (before the body is read) or gets the 413."""
+    wrong = {}
+    before = row_counts(site.app)
+    for method, rule in walk:
+        if method != "POST":
+            continue
+        for role in ROLES:
+            response = oversized_post(site, role, rule)
+            allowed = expected(rule.endpoint, method)[role]
+            seen = "413" if response.status_code == 413 else outcome(response)
+            if seen != "413" and (allowed == OK or seen != allowed):
+                wrong[f"POST {rule.rule} as {role}"] = seen
+            if seen == "413":
+                assert "MB" in response.get_data(as_text=True) or "KB" in response.get_data(
+                    as_text=True
+                ), rule.rule
+    assert wrong == {}, "\n".join(f"{route}: {seen}" for route, seen in wrong.items())
+    assert row_counts(site.app) == before
 
 
 @pytest.mark.parametrize("role", ROLES)
