@@ -202,7 +202,7 @@ def verdict_message(verdict: object, language: str) -> str:
 def mask_name(name: str | None) -> str:
     """A name with its middle hidden: ``王伟`` -> ``王*``, ``宁波恒达机械有限公司`` ->
     ``宁波恒*****公司``: enough for its holder to recognise, too little for a bystander."""
-    name = (name or "").strip()
+    name = without_bidi_controls(name or "").strip()
     if len(name) <= 1:
         return name
     if len(name) == 2:

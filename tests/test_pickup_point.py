@@ -226,6 +226,7 @@ def test_create_token_command_refuses_unknown_role(runner):
         ("王伟", "王*"),
         ("张小明", "张*明"),
         ("宁波恒达机械有限公司", "宁波恒*****公司"),
+        ("\u2067王\u2069 \u202e伟", "王*伟"),  # bidi controls are not letters to mask
     ],
 )
 def test_mask_name(name, masked):
