@@ -4,6 +4,7 @@ outbox's order and outage behaviour, the daily invitation cap, and waking the wo
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import threading
@@ -596,3 +597,20 @@ def test_an_unknown_gateway_setting_is_refused(tmp_path):
     assert str(caught.value) == (
         "setting PICKUP_SMS_GATEWAY: expected one of twilio, android, got 'nexmo'"
     )
+
+
+def test_the_gateway_password_and_signing_key_never_reach_a_log(
+    tmp_path, demo_template, short_dir, caplog
+):
+    password, key = "gateway-password-8c1f", "signing-key-77e0a2b9"
+    make_app(
+        tmp_path,
+        demo_template,
+        short_dir,
+        ANDROID_SMS_GATEWAY_PASSWORD=password,
+        ANDROID_SMS_GATEWAY_SIGNING_KEY=key,
+    )
+    caplog.set_level(logging.INFO)
+    logging.getLogger("sms.senders").info("calling with %s and %s", password, key)
+    (record,) = [r for r in caplog.records if r.name == "sms.senders"]
+    assert record.getMessage() == "calling with [secret] and [secret]"
