@@ -257,6 +257,19 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "PICKUP_IVR_VOICE_ZH",
+        "Polly.Zhiyu",
+        "The voice the phone menu speaks Chinese with (language `cmn-CN`): Amazon Polly's "
+        "Mandarin voice by default; a Google `cmn-CN` voice also works. Twilio's default "
+        "voice speaks no Chinese, and a voice that cannot speak the language fails the call.",
+    ),
+    Setting(
+        "PICKUP_IVR_VOICE_EN",
+        "Polly.Joanna",
+        "The voice the phone menu speaks English with (language `en-US`), e.g. "
+        "`Polly.Joanna` or `Google.en-US-Standard-C`.",
+    ),
+    Setting(
         "VOUCHER_SECRET",
         None,
         "The key of the vouchers' HMAC tags: SECRET_KEY as bytes, set by create_app. Never "

@@ -8,8 +8,10 @@ a call is answered once: a retried request (same call, step, parameters and keys
 stored turn and changes nothing twice.
 
 Steps: start -> lang -> (caller ID or code) -> menu -> pick -> hear | offer | cancel ->
-choose | cancel_confirm -> ... -> bye. Every wait has a no-input branch; after
-:data:`MAX_TRIES` unanswered or wrong tries the call ends politely.
+choose | cancel_confirm -> ... -> bye. Every wait has a no-input branch (marked ``silent``,
+the only way "we did not hear a key" is said); a key that is not on offer says so and asks
+again; 0 goes back to the main menu from every step; after :data:`MAX_TRIES` unanswered or
+wrong tries the call ends politely.
 
 Who may do what: the parameter ``by`` says how the caller was identified. Hearing the
 voucher and booking, changing or cancelling (the steps with ``trusted=True``) need the
@@ -130,6 +132,9 @@ def keypad_digits(text: str) -> str:
     return "".join(out)
 
 
+SILENT = "silent"  # set on a no-input branch: the caller pressed nothing
+MAIN_MENU_KEY = "0"
+
 # How a caller was identified (the ``by`` parameter); only these may hear or change a booking.
 BY_PHONE, BY_VOUCHER, BY_PUBLIC_CODE = "phone", "voucher", "code"
 TRUSTED = frozenset({BY_PHONE, BY_VOUCHER})
@@ -247,8 +252,14 @@ def _say(language: str, key: str, **values: object) -> Speech:
 
 
 def _again(step: str, params: dict[str, str], **extra: str) -> Next:
+    """The no-input branch: the same question again, one try more, said to be after silence."""
     base = {k: v for k, v in params.items() if k in ("lang", "rid", "by", "ask", "offer")}
-    return Next(step, {**base, **extra, "n": str(_tries(params) + 1)})
+    return Next(step, {**base, **extra, "n": str(_tries(params) + 1), SILENT: "1"})
+
+
+def _retry(params: dict[str, str]) -> dict[str, str]:
+    """The parameters of a question asked again after a wrong key: one try more."""
+    return {**params, "n": str(_tries(params) + 1)}
 
 
 def _fresh(step: str, params: dict[str, str], **extra: str) -> Next:
@@ -318,9 +329,24 @@ def _answer(
     if handler is None or (handler.identified and not params.get("rid", "").isdigit()):
         return _start(db, caller, {}, now)
     press = Press(db, caller, params, digits, now, channel)
+    if digits == MAIN_MENU_KEY and step in KEYED_STEPS:
+        return _main_menu(press)
     if handler.trusted and not _is_trusted(press):
         return _public_menu({k: v for k, v in params.items() if k in ("lang", "rid")})
-    return handler.answer(press)
+    turn = handler.answer(press)
+    if params.get(SILENT) and turn.gather is not None:
+        languages = [press.language] if "lang" in params else list(LANGUAGES)
+        heard_nothing = [_say(language, "no_input") for language in languages]
+        return Turn([*heard_nothing, *turn.speech], turn.language, turn.gather, turn.then)
+    return turn
+
+
+def _main_menu(press: Press) -> Turn:
+    """Where 0 leads: the menu of the caller's booking, or the start for a caller not known."""
+    if not press.params.get("rid", "").isdigit():
+        return _start(press.db, press.caller, {}, press.now)
+    menu = {k: v for k, v in press.params.items() if k in ("lang", "rid", "by")}
+    return _menu(menu) if _is_trusted(press) else _public_menu(menu)
 
 
 def _on_start(press: Press) -> Turn:
@@ -330,7 +356,7 @@ def _on_start(press: Press) -> Turn:
 def _on_lang(press: Press) -> Turn:
     language = LANGUAGE_KEYS.get(press.digits)
     if language is None:
-        return _start(press.db, press.caller, {"n": str(_tries(press.params) + 1)}, press.now)
+        return _start(press.db, press.caller, _retry(press.params), press.now, _wrong_key())
     if press.caller:
         storage.set_phone_language(press.db, press.caller, language, press.now)
     return _identify(press.db, press.caller, {"lang": language}, press.now)
@@ -394,20 +420,45 @@ def _on_pick(press: Press) -> Turn:
     params = press.params
     follow = {"1": "hear", "2": "offer", "3": "cancel"}.get(press.digits)
     if follow is None:
-        return _menu({**params, "n": str(_tries(params) + 1)}, _say(press.language, "no_input"))
+        return _menu(_retry(params), _say(press.language, "wrong_key"))
     return Turn([], press.language, then=_fresh(follow, params))
 
 
 def _on_after_hear(press: Press) -> Turn:
-    follow = {"9": "hear", "0": "menu"}.get(press.digits, "bye")
-    return Turn([], press.language, then=_fresh(follow, press.params))
+    if press.digits == "9":
+        return Turn([], press.language, then=_fresh("hear", press.params))
+    return _after_hear(_retry(press.params), _say(press.language, "wrong_key"))
+
+
+def _after_hear(params: dict[str, str], *before: Speech) -> Turn:
+    """ "Press 9 to hear it again, 0 for the menu"; silence says goodbye."""
+    language = _lang(params)
+    if _tries(params) >= MAX_TRIES:
+        return _too_many(language)
+    return Turn(
+        [*before, _say(language, "repeat_hint")],
+        language,
+        gather=Gather(_keep("after_hear", params)),
+        then=_fresh("bye", params),
+    )
 
 
 def _on_offered(press: Press) -> Turn:
     return _offered(press.db, press.rid, press.params)
 
 
-def _start(db: Database, caller: str | None, params: dict[str, str], now: datetime) -> Turn:
+def _wrong_key() -> list[Speech]:
+    """ "That key is not on offer", in every language: said before the language is chosen."""
+    return [_say(language, "wrong_key") for language in LANGUAGES]
+
+
+def _start(
+    db: Database,
+    caller: str | None,
+    params: dict[str, str],
+    now: datetime,
+    before: list[Speech] | None = None,
+) -> Turn:
     if caller and _tries(params) == 0:
         prefs = storage.get_phone_prefs(db, caller)
         if prefs and prefs["language"]:
@@ -415,12 +466,12 @@ def _start(db: Database, caller: str | None, params: dict[str, str], now: dateti
     if _tries(params) >= MAX_TRIES:
         speech = [_say(language, "too_many") for language in LANGUAGES]
         return Turn(speech, DEFAULT_LANGUAGE, hangup=True)
-    speech = [_say(language, "welcome") for language in LANGUAGES]
+    speech = [*(before or []), *(_say(language, "welcome") for language in LANGUAGES)]
     return Turn(
         speech,
         DEFAULT_LANGUAGE,
         gather=Gather(Next("lang", {"n": str(_tries(params))})),
-        then=Next("start", {"n": str(_tries(params) + 1)}),
+        then=Next("start", {"n": str(_tries(params) + 1), SILENT: "1"}),
     )
 
 
@@ -487,7 +538,7 @@ def _on_public_pick(press: Press) -> Turn:
     if press.digits == "2":
         return Turn([], language, then=Next("identify", {"lang": language, "ask": BY_VOUCHER}))
     if press.digits != "1":
-        return _public_menu({**params, "n": str(_tries(params) + 1)}, _say(language, "no_input"))
+        return _public_menu(_retry(params), _say(language, "wrong_key"))
     sent = outreach.send_voucher_to_phone(press.db, press.rid, press.now)
     if sent is None:
         said = _say(language, "no_phone_for_code")
@@ -510,18 +561,15 @@ def _on_hear(press: Press) -> Turn:
     if voucher is None:
         return _menu(_fresh("menu", params).params, _say(language, "no_booking"))
     values = voucher_values(voucher, language)
+    amount = texts.spoken_amount(
+        voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"], language
+    )
     speech = [
-        _say(language, "slot", when=values["when"], site=values["site"], amount=values["amount"]),
+        _say(language, "slot", when=values["when"], site=values["site"], amount=amount),
         Speech(texts.spoken("code_intro", language), language, pause_after=1),
         *(Speech(group, language, pause_after=1) for group in texts.spoken_code(voucher["code"])),
-        _say(language, "repeat_hint"),
     ]
-    return Turn(
-        speech,
-        language,
-        gather=Gather(_fresh("after_hear", params)),
-        then=_fresh("bye", params),
-    )
+    return _after_hear(_fresh("after_hear", params).params, *speech)
 
 
 def _offer_turn(
@@ -538,6 +586,7 @@ def _offer_turn(
         slot = storage.get_slot(db, slot_id)
         spoken_when = when(slot["starts_at"], slot["ends_at"], timezone, language)
         speech.append(_say(language, "offer_item", when=spoken_when, digit=digit))
+    speech.append(_say(language, "menu_hint"))
     offer = ",".join(str(s) for s in slot_ids)
     return Turn(
         speech,
@@ -575,8 +624,7 @@ def _on_choose(press: Press) -> Turn:
     slot_ids = _offered_ids(params)
     index = int(digits) - 1 if digits.isdigit() and len(digits) == 1 else -1
     if not 0 <= index < len(slot_ids):
-        again = {**params, "n": str(_tries(params) + 1)}
-        return _offered(db, rid, again, _say(language, "no_input"))
+        return _offered(db, rid, _retry(params), _say(language, "wrong_key"))
     had_booking = storage.live_booking_for(db, rid) is not None
     try:
         view = booking.book_slot(
@@ -592,17 +640,21 @@ def _on_choose(press: Press) -> Turn:
 
 
 def _on_cancel(press: Press) -> Turn:
-    language, params = press.language, press.params
-    voucher = _voucher(press.db, press.rid)
+    return _ask_cancel(press.db, press.rid, press.params)
+
+
+def _ask_cancel(db: Database, rid: int, params: dict[str, str], *before: Speech) -> Turn:
+    language = _lang(params)
+    voucher = _voucher(db, rid)
     if voucher is None:
         return _menu(_fresh("menu", params).params, _say(language, "nothing_to_cancel"))
     if _tries(params) >= MAX_TRIES:
         return _too_many(language)
     booked_when = voucher_values(voucher, language)["when"]
     return Turn(
-        [_say(language, "confirm_cancel", when=booked_when)],
+        [*before, _say(language, "confirm_cancel", when=booked_when)],
         language,
-        gather=Gather(_fresh("cancel_confirm", params)),
+        gather=Gather(_keep("cancel_confirm", params)),
         then=_again("cancel", params),
     )
 
@@ -610,8 +662,10 @@ def _on_cancel(press: Press) -> Turn:
 def _on_cancel_confirm(press: Press) -> Turn:
     db, rid, now, language = press.db, press.rid, press.now, press.language
     menu = _fresh("menu", press.params).params
-    if press.digits != "1":
+    if press.digits == "2":
         return _menu(menu, _say(language, "kept"))
+    if press.digits != "1":
+        return _ask_cancel(db, rid, _retry(press.params), _say(language, "wrong_key"))
     try:
         view = booking.cancel_booking(db, rid, now, f"ivr:{rid}")
     except NotFound:
@@ -621,6 +675,11 @@ def _on_cancel_confirm(press: Press) -> Turn:
     queue_confirmation(db, view["booking_id"], "cancelled", now)
     return _menu(menu, _say(language, "cancelled"))
 
+
+# The steps that take keys (a <Gather>'s action): on each, 0 is the main menu.
+KEYED_STEPS = frozenset(
+    {"lang", "code", "pick", "public_pick", "after_hear", "choose", "cancel_confirm"}
+)
 
 # Every step of a call and what answers it; the webhooks and the simulator accept no other.
 STEPS: dict[str, Step] = {

@@ -9,6 +9,7 @@ says.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from shared import outreach_texts
@@ -157,7 +158,9 @@ SPOKEN: Mapping[str, Mapping[str, str]] = {
         "your time, press 2. To cancel your booking, press 3.",
         "zh": "查询领取时间和凭证号码请按1，预约或改期请按2，取消预约请按3。",
     },
-    "no_input": {"en": "Sorry, we did not get that.", "zh": "抱歉，没有收到您的按键。"},
+    "no_input": {"en": "Sorry, we did not hear a key.", "zh": "抱歉，没有收到您的按键。"},
+    "wrong_key": {"en": "Sorry, that key is not on the menu.", "zh": "抱歉，没有这个选项。"},
+    "menu_hint": {"en": "For the main menu, press 0.", "zh": "返回主菜单请按0。"},
     "slot": {
         "en": "Your pickup is on {when}, at {site}. You collect {amount}.",
         "zh": "您的领取时间是{when}，地点{site}，数量{amount}。",
@@ -178,9 +181,8 @@ SPOKEN: Mapping[str, Mapping[str, str]] = {
         "zh": "预约成功，领取时间是{when}。凭证号码将以短信发给您。",
     },
     "confirm_cancel": {
-        "en": "Your pickup on {when} will be cancelled. To confirm, press 1. "
-        "To keep it, press any other key.",
-        "zh": "将取消您{when}的预约。确认请按1，保留请按其他键。",
+        "en": "Your pickup on {when} will be cancelled. To confirm, press 1. To keep it, press 2.",
+        "zh": "将取消您{when}的预约。确认取消请按1，保留请按2。",
     },
     "cancelled": {
         "en": "Your booking is cancelled. We are sending you an SMS.",
@@ -226,6 +228,114 @@ def which(label: str, language: str) -> str:
     if not label:
         return ""
     return f"{label}：" if language == "zh" else f"{label}: "
+
+
+_EN_NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_EN_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ZH_DIGITS = "零一二三四五六七八九"
+# What a unit is called in Chinese when the distribution names it in English only.
+_ZH_UNITS = {
+    "drum": "桶",
+    "barrel": "桶",
+    "bottle": "瓶",
+    "box": "箱",
+    "case": "箱",
+    "carton": "箱",
+    "bag": "袋",
+    "pack": "包",
+    "packet": "包",
+    "can": "罐",
+    "roll": "卷",
+}
+# Spoken measures: (English singular, English plural, Chinese).
+_MEASURES = {
+    "kg": ("kilogram", "kilograms", "公斤"),
+    "g": ("gram", "grams", "克"),
+    "l": ("litre", "litres", "升"),
+    "ml": ("millilitre", "millilitres", "毫升"),
+    "mask": ("mask", "masks", "只口罩"),
+    "masks": ("mask", "masks", "只口罩"),
+    "piece": ("piece", "pieces", "件"),
+    "pieces": ("piece", "pieces", "件"),
+}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def number_words(number: int, language: str) -> str:
+    """A count as words: ``four``, ``twenty-one``, ``四``, ``两``, ``二十一``; digits past 99."""
+    if not 0 <= number <= 99:
+        return str(number)
+    if language == "zh":
+        if number == 2:
+            return "两"  # two of something is 两, not 二
+        tens, ones = divmod(number, 10)
+        head = ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" if tens else ""
+        return head + (_ZH_DIGITS[ones] if ones or not tens else "")
+    if number < 20:
+        return _EN_NUMBERS[number]
+    tens, ones = divmod(number, 10)
+    return _EN_TENS[tens - 2] + (f"-{_EN_NUMBERS[ones]}" if ones else "")
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in set("aeiou"):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def _unit_noun(unit_name: str, measure: str) -> str:
+    """The noun of a unit name: ``drum`` in ``20 kg drum``, ``box`` in ``box of 50``."""
+    skip = {"of", measure.lower(), *_MEASURES}
+    for word in re.findall(r"[A-Za-z]+", unit_name):
+        if word.lower() not in skip:
+            return word.lower()
+    return ""
+
+
+def spoken_amount(units: int, unit_name: str, unit_size: float, measure: str, language: str) -> str:
+    """An allotment as a voice says it: ``four drums of 20 kilograms``, ``四桶，每桶20公斤``.
+
+    The unit's noun comes from the distribution's unit name; a Chinese unit name gives its
+    last Chinese character as the measure word, an English one a known translation (件 if
+    none is known).
+    """
+    size = f"{unit_size:g}"
+    singular, plural, zh_measure = _MEASURES.get(
+        measure.strip().lower(), (measure, measure, measure)
+    )
+    noun = _unit_noun(unit_name, measure)
+    if language == "zh":
+        chinese = _CJK.findall(unit_name)
+        word = chinese[-1] if chinese else _ZH_UNITS.get(noun, "件")
+        return f"{number_words(units, 'zh')}{word}，每{word}{size}{zh_measure}"
+    measure_words = singular if unit_size == 1 else plural
+    if not noun:
+        return f"{number_words(units, 'en')} times {size} {measure_words}"
+    nouns = noun if units == 1 else _plural(noun)
+    return f"{number_words(units, 'en')} {nouns} of {size} {measure_words}"
 
 
 def spoken_digits(digits: str) -> str:

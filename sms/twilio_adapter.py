@@ -18,7 +18,13 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from sms.conversation import Reply
 from sms.ivr import Next, Turn
 
-VOICE_LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
+# The language of each <Say>; its voice comes from PICKUP_IVR_VOICE_ZH / _EN (see voices()).
+VOICE_LANGUAGES = {"zh": "cmn-CN", "en": "en-US"}
+
+
+def voices(config: Mapping[str, Any]) -> dict[str, str]:
+    """The voice for each language from the app's settings: every <Say> names one."""
+    return {"zh": config["PICKUP_IVR_VOICE_ZH"], "en": config["PICKUP_IVR_VOICE_EN"]}
 
 
 def signed_url(config: Mapping[str, Any], req: Request) -> str:
@@ -78,8 +84,10 @@ def messaging_twiml(reply: Reply) -> str:
     return str(response)
 
 
-def voice_twiml(turn: Turn, link: Callable[[Next], str]) -> str:
-    """TwiML for one IVR turn. ``link`` makes the URL of a step.
+def voice_twiml(turn: Turn, link: Callable[[Next], str], voice: Mapping[str, str]) -> str:
+    """TwiML for one IVR turn. ``link`` makes the URL of a step; ``voice`` names the voice
+    for each language (a ``<Say>`` without one gets Twilio's default, which speaks no
+    Chinese).
 
     A ``<Gather>`` that gets no keys falls through to the next verb, so it is always
     followed by a ``<Redirect>`` (the no-input branch) or a hang-up.
@@ -99,7 +107,9 @@ def voice_twiml(turn: Turn, link: Callable[[Next], str]) -> str:
             options["finish_on_key"] = "#"
         container = Gather(**options)
     for speech in turn.speech:
-        container.say(speech.text, language=VOICE_LANGUAGES[speech.language])
+        container.say(
+            speech.text, voice=voice[speech.language], language=VOICE_LANGUAGES[speech.language]
+        )
         if speech.pause_after:
             container.pause(length=speech.pause_after)
     if container is not response:

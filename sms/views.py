@@ -72,7 +72,8 @@ def _answer_call(step: str) -> Response:
         now(),
         channel_config(current_app.config),
     )
-    return Response(twilio_adapter.voice_twiml(turn, step_link), mimetype=TWIML)
+    voices = twilio_adapter.voices(current_app.config)
+    return Response(twilio_adapter.voice_twiml(turn, step_link, voices), mimetype=TWIML)
 
 
 @bp.post("/ivr/voice")

@@ -50,6 +50,16 @@ def outbox_bodies(app, phone_number):
         return [m["body"] for m in storage.outbox_for_phone(get_db(), phone_number)]
 
 
+SAY_LANGUAGES = {"cmn-CN": "PICKUP_IVR_VOICE_ZH", "en-US": "PICKUP_IVR_VOICE_EN"}
+
+
+def check_voices(root, config) -> None:
+    """Every <Say> names its language and the voice set for that language."""
+    for say in root.iter("Say"):
+        assert say.get("language") in SAY_LANGUAGES, say.get("language")
+        assert say.get("voice") == config[SAY_LANGUAGES[say.get("language")]]
+
+
 class Call:
     """Walks a call through the webhooks, as Twilio would, checking every TwiML answer.
 
@@ -83,8 +93,7 @@ class Call:
                 assert after and after[0].tag in ("Redirect", "Hangup")
                 assert child.get("action").startswith(BASE + "/ivr/")
                 assert child.get("timeout")
-        for say in self.root.iter("Say"):
-            assert say.get("language") in ("zh-CN", "en-US")
+        check_voices(self.root, self.client.application.config)
 
     @property
     def gather(self):
