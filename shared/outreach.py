@@ -119,12 +119,20 @@ def queue_confirmation(db: Database, booking_id: int, kind: str, now: datetime) 
 
 
 def queue_reminders(db: Database, now: datetime, minutes_before: int) -> int:
-    """Queue a reminder for each booking starting within ``minutes_before``; once per slot."""
+    """Queue a reminder for each booking starting within ``minutes_before``; once per slot.
+
+    A booking made or moved inside that window gets none: its confirmation (the SMS reply,
+    or the one a phone call or the office queued) said the same a moment ago, and one change
+    sends one message.
+    """
     queued = 0
+    window = timedelta(minutes=minutes_before)
     with storage.transaction(db):
-        for voucher in storage.bookings_starting_between(
-            db, now, now + timedelta(minutes=minutes_before)
-        ):
+        for voucher in storage.bookings_starting_between(db, now, now + window):
+            starts_at = storage.from_db_time(voucher["starts_at"])
+            changed_at = storage.from_db_time(voucher["booking_updated_at"])
+            if changed_at >= starts_at - window:
+                continue
             language = language_for(db, voucher["phone"], voucher)
             body = texts.sms_text("reminder", language, **texts.voucher_values(voucher, language))
             key = f"reminder:{voucher['booking_id']}:{voucher['starts_at']}"

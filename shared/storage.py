@@ -714,7 +714,7 @@ def used_serials(db: Database) -> int:
 _VOUCHER_VIEW_SQL = """
     SELECT v.serial, v.code, v.created_at AS issued_at,
            b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number,
-           b.cancelled_at, b.distribution_id,
+           b.cancelled_at, b.distribution_id, b.updated_at AS booking_updated_at,
            s.id AS slot_id, s.starts_at, s.ends_at, s.site_id,
            st.name AS site_name, st.address AS site_address,
            r.id AS recipient_id, r.name AS recipient_name, r.external_id, r.contact_name,
@@ -1241,6 +1241,7 @@ def get_outbox(db: Database, outbox_id: int) -> Row:
 # Answers to what a phone just asked go first, bulk invitations last.
 _OUTBOX_PRIORITY = (
     "CASE kind WHEN 'reply' THEN 0 WHEN 'confirmation' THEN 1 WHEN 'offer' THEN 1 "
+    "WHEN 'voucher' THEN 1 "
     "WHEN 'invitation' THEN 3 ELSE 2 END"
 )
 

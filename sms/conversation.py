@@ -199,9 +199,12 @@ def _limited(
 ) -> Reply | None:
     """The reply to a phone over its SMS limit (a notice once, then silence), else None.
 
-    STOP and START always go through: the provider acts on them whatever we answer.
+    STOP and START always go through: the provider acts on them whatever we answer. So does
+    a reply that completes a step the service asked for (a choice among offered times, the
+    answer to "cancel?"): the limit never cuts a conversation in the middle.
     """
-    if parse_command(text).kind in {"opt_out", "opt_in"}:
+    command = parse_command(text)
+    if command.kind in {"opt_out", "opt_in"} or _completes_pending_step(db, phone, command, now):
         return None
     allowance = ratelimit.sms_allowance(db, phone, channel.sms_per_phone, now)
     if allowance == ratelimit.ALLOW:
@@ -212,6 +215,18 @@ def _limited(
     if allowance == ratelimit.NOTICE:
         return _reply("rate_limited", language)
     return Reply("", language)
+
+
+def _completes_pending_step(db: Database, phone: str, command: Command, now: datetime) -> bool:
+    """True if ``command`` answers the question the phone's open conversation asked."""
+    conversation = storage.get_conversation(db, phone)
+    if conversation is None or conversation["expires_at"] <= storage.to_db_time(now):
+        return False
+    if conversation["state"] == "choosing":
+        return command.kind == "choose"
+    if conversation["state"] == "confirm_cancel":
+        return command.kind in {"yes", "choose", "unknown"}
+    return False
 
 
 def respond(db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig) -> Reply:

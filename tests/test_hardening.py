@@ -384,6 +384,40 @@ def test_stop_and_start_always_work_when_limited(demo_db):
     assert storage.is_opted_out(demo_db, EN_PHONE)
 
 
+@pytest.mark.parametrize(
+    ("asks", "answer", "done"),
+    [
+        ("CHANGE", "1", lambda text: text.startswith("Moved to")),
+        ("QX", "1", lambda text: text.startswith("Cancelled.")),
+        ("QX", "YES", lambda text: text.startswith("Cancelled.")),
+        ("QX", "no thanks", lambda text: text.startswith("Not cancelled")),
+    ],
+)
+def test_the_sms_limit_never_cuts_a_pending_step(demo_db, asks, answer, done):
+    """Over the limit, the reply that completes a choice or a cancel question still counts."""
+
+    def send(text, sid):
+        return handle_sms(demo_db, EN_PHONE, None, text, sid, DEMO_LOADED_AT, LIMITED)
+
+    send("STATUS", "SMp0")
+    send("STATUS", "SMp1")
+    assert not send(asks, "SMp2").text.startswith("Too many")  # the third: still allowed
+    reply = send(answer, "SMp3")  # the fourth is over the limit, but answers the question
+    assert done(reply.text), reply.text
+    # The conversation is over: the next message is limited again, silently.
+    assert send(answer, "SMp4").text in ("", texts.sms_text("rate_limited", "en"))
+    assert send("STATUS", "SMp5").text == ""
+
+
+def test_over_the_limit_a_reply_with_no_question_open_is_limited(demo_db):
+    def send(text, sid):
+        return handle_sms(demo_db, EN_PHONE, None, text, sid, DEMO_LOADED_AT, LIMITED)
+
+    for n in range(3):
+        send("HELP", f"SMq{n}")
+    assert send("1", "SMq3").text == texts.sms_text("rate_limited", "en")
+
+
 @pytest.mark.parametrize(("phone", "language"), [(EN_PHONE, "en"), (ZH_PHONE, "zh")])
 def test_the_notice_is_in_the_phones_language_and_fits_one_segment(demo_db, phone, language):
     for n in range(3):

@@ -25,9 +25,9 @@ from phone_support import (
     outbox_bodies,
     signed_post,
 )
-from support import DEMO_LOADED_AT
+from support import DEMO_LOADED_AT, DEMO_START
 
-from shared import booking, storage
+from shared import booking, outreach, storage
 from shared.db import get_db
 from shared.vouchers import SERIAL_LENGTH, damm_check_digit, format_code
 from sms import ivr, texts
@@ -608,3 +608,22 @@ def test_the_amount_is_spoken_in_words_with_the_units_name(
 )
 def test_spoken_amount(units, unit_name, size, measure, language, spoken):
     assert texts.spoken_amount(units, unit_name, size, measure, language) == spoken
+
+
+def test_a_change_inside_the_reminder_window_sends_one_confirmation(phone_app, phone, clock):
+    clock.at = DEMO_START - timedelta(minutes=30)  # the reminder window (2 h) has begun
+    call = Call(phone, EN_PHONE, "CAchange").start().press("2").press("2").follow().press("1")
+    assert call.text().startswith("Done.")
+    with phone_app.app_context():
+        outreach.queue_reminders(get_db(), clock(), 120)
+        outreach.queue_reminders(get_db(), clock() + timedelta(minutes=5), 120)
+    bodies = outbox_bodies(phone_app, EN_PHONE)
+    assert len(bodies) == 1 and bodies[0].startswith("Moved to")
+
+
+def test_a_booking_made_before_the_window_is_still_reminded(phone_app):
+    with phone_app.app_context():
+        starts_at = storage.from_db_time(voucher_of(9)["starts_at"])
+        queued = outreach.queue_reminders(get_db(), starts_at - timedelta(minutes=30), 120)
+    assert queued > 0
+    assert outbox_bodies(phone_app, EN_PHONE)[0].startswith("Reminder:")
