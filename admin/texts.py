@@ -243,13 +243,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "retried": {"zh": "已重新排队 {n} 条短信。", "en": "{n} messages queued again."},
     "to_invite": {"zh": "可邀请", "en": "Can be invited"},
-    "sms_queued": {"zh": "排队中", "en": "Queued"},
-    "sms_sent": {"zh": "已发出", "en": "Sent"},
-    "sms_delivered": {"zh": "已送达", "en": "Delivered"},
-    "sms_failed": {"zh": "失败", "en": "Failed"},
-    "sms_opted_out": {"zh": "已退订", "en": "Opted out"},
-    "sms_sending": {"zh": "发送中", "en": "Sending"},
-    "sms_undelivered": {"zh": "未送达", "en": "Undelivered"},
     "invitations_held": {
         "zh": "{n} 条邀请等待每日上限（任意 24 小时内最多 {cap} 条），最早 {at} 发出。",
         "en": "{n} invitations wait for the daily cap ({cap} in any 24 hours); the first goes "

@@ -109,6 +109,20 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "该次发放已经撤销过，无需再撤销。",
         "en": "That handover was already undone; nothing changed.",
     },
+    # An outbound SMS: its state (sms_<status>) and what it is (sms_kind_<kind>).
+    "sms_queued": {"zh": "排队中", "en": "Queued"},
+    "sms_sent": {"zh": "已发出", "en": "Sent"},
+    "sms_delivered": {"zh": "已送达", "en": "Delivered"},
+    "sms_failed": {"zh": "失败", "en": "Failed"},
+    "sms_opted_out": {"zh": "已退订", "en": "Opted out"},
+    "sms_sending": {"zh": "发送中", "en": "Sending"},
+    "sms_undelivered": {"zh": "未送达", "en": "Undelivered"},
+    "sms_kind_invitation": {"zh": "邀请", "en": "Invitation"},
+    "sms_kind_confirmation": {"zh": "确认", "en": "Confirmation"},
+    "sms_kind_reminder": {"zh": "提醒", "en": "Reminder"},
+    "sms_kind_offer": {"zh": "可选时段", "en": "Times on offer"},
+    "sms_kind_reply": {"zh": "回复", "en": "Reply"},
+    "sms_kind_voucher": {"zh": "凭证", "en": "Voucher"},
 }
 
 

@@ -15,12 +15,16 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from shared import settings, storage
 from shared.clock import now
 from shared.db import get_db
+from shared.messages import LANGUAGES, other_language
 from sms import bp, ivr
 from sms.conversation import channel_config, handle_sms
+from sms.texts import simulator_text
 from web.csrf import check_csrf
+from web.language import session_language
 
 MAX_REDIRECTS = 10
 MAX_TRANSCRIPT = 40
+PRESSED, SILENCE = "pressed", "silence"  # the caller's lines of a transcript; the rest are zh/en
 
 
 def _dev_only() -> None:
@@ -44,8 +48,17 @@ def _page(phone: str, call: dict | None = None):
         phone = phones[0]["phone"]
     inbound = list(reversed(storage.inbound_for_phone(db, phone))) if phone else []
     sent = storage.outbox_for_phone(db, phone) if phone else []
+    language = session_language()
     return render_template(
-        "sms/phone.html", phones=phones, phone=phone, inbound=inbound, sent=sent, call=call
+        "sms/phone.html",
+        phones=phones,
+        phone=phone,
+        inbound=inbound,
+        sent=sent,
+        call=call,
+        lang=language,
+        other_lang=other_language(language),
+        t=simulator_text,
     )
 
 
@@ -94,6 +107,23 @@ def _follow(call_id: str, caller: str, link: ivr.Next, digits: str, transcript: 
     }
 
 
+def _transcript(text: str) -> list[list[str]]:
+    """The transcript the page sent back: only well-formed lines, the rest dropped."""
+    try:
+        lines = json.loads(text)
+    except ValueError:
+        return []
+    kinds = {*LANGUAGES, PRESSED, SILENCE}
+    return [
+        line
+        for line in (lines if isinstance(lines, list) else [])
+        if isinstance(line, list)
+        and len(line) == 2
+        and line[0] in kinds
+        and isinstance(line[1], str)
+    ][-MAX_TRANSCRIPT:]
+
+
 def _encode(link: ivr.Next) -> str:
     return f"{link.step}?{urlencode(sorted(link.params.items()))}"
 
@@ -115,17 +145,15 @@ def phone_call():
         call = _follow(f"SIMCA{uuid.uuid4().hex}", caller, ivr.Next("start", {}), "", [])
         call["caller"] = caller
         return _page(phone, call)
-    try:
-        transcript = json.loads(form.get("transcript", "[]"))
-    except ValueError:
-        transcript = []
+    transcript = _transcript(form.get("transcript", "[]"))
     caller = form.get("caller", "")
+    # The caller's own actions are kept as (event, keys) and worded in the page's language.
     if form.get("mode") == "timeout":
         link, digits = _decode(form.get("timeout", "")), ""
-        transcript.append(["", "(no key pressed)"])
+        transcript.append([SILENCE, ""])
     else:
         link, digits = _decode(form.get("action", "")), form.get("digits", "")
-        transcript.append(["", f"(pressed {digits or 'nothing'})"])
+        transcript.append([PRESSED, digits])
     call = _follow(form.get("call_id", ""), caller, link, digits, transcript)
     call["caller"] = caller
     return _page(phone, call)

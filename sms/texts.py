@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from shared import outreach_texts
+from shared import messages, outreach_texts
 from shared.vouchers import spoken_groups
 
 REPLIES: Mapping[str, Mapping[str, str]] = {
@@ -213,6 +213,56 @@ SPOKEN: Mapping[str, Mapping[str, str]] = {
         "zh": "本号码一小时内来电次数过多，请一小时后再拨，或回复短信。再见。",
     },
 }
+
+
+# The phone simulator's page (/dev/phone), in the language of the session.
+SIMULATOR: Mapping[str, Mapping[str, str]] = {
+    "title": {"zh": "手机模拟器", "en": "Phone simulator"},
+    "intro": {
+        "zh": "仅限开发环境。可扮演名单上的任一手机：发短信，或拨打电话并按键。"
+        "这里的内容不会发到真实手机；发出的短信由发送进程记录。",
+        "en": "Development only. Play any phone from the roster: send SMS, or call and press "
+        "keys. Nothing here goes to a real phone; outbound SMS are logged by the outbox worker.",
+    },
+    "phone": {"zh": "手机号码", "en": "Phone"},
+    "use_phone": {"zh": "使用此号码", "en": "Use this phone"},
+    "sms": {"zh": "短信", "en": "SMS"},
+    "sent_at": {"zh": "发送于 {at}", "en": "sent {at}"},
+    "reply": {"zh": "回复", "en": "reply"},
+    "no_messages": {
+        "zh": "还没有短信。可以试试：帮助、查询、预约、改期、取消。",
+        "en": "No messages yet. Try HELP, STATUS, BOOK, CHANGE, QX.",
+    },
+    "message": {"zh": "短信内容", "en": "Message"},
+    "send_sms": {"zh": "发送短信", "en": "Send SMS"},
+    "call": {"zh": "电话（语音菜单）", "en": "Call (phone menu)"},
+    "speaks_zh": {"zh": "中文", "en": "zh"},
+    "speaks_en": {"zh": "英文", "en": "en"},
+    "pressed": {"zh": "（按了 {keys}）", "en": "(pressed {keys})"},
+    "pressed_nothing": {"zh": "（按了 # ，没有数字）", "en": "(pressed # with no digits)"},
+    "silence": {"zh": "（没有按键，等待超时）", "en": "(no key pressed: timed out)"},
+    "ended": {"zh": "通话已结束。", "en": "The call has ended."},
+    "keys_then_hash": {"zh": "输入号码后按 #", "en": "Keys, then #"},
+    "press_hash": {"zh": "按 #", "en": "Press #"},
+    "keypad": {"zh": "拨号键盘", "en": "Keypad"},
+    "stay_silent": {"zh": "不按键（等待超时）", "en": "Stay silent (time out)"},
+    "hide_caller": {
+        "zh": "隐藏来电号码（改为输入信用代码或凭证号码）",
+        "en": "Hide caller ID (enter the enterprise code or voucher code instead)",
+    },
+    "call_now": {"zh": "拨打", "en": "Call now"},
+    "outbox": {"zh": "发往此号码的短信", "en": "Outbound SMS to this phone"},
+    "tries_n": {"zh": "已尝试{n}次", "en": "{n} tries"},
+    "no_outbox": {
+        "zh": "还没有。可以打电话预约，或在管理后台发送邀请。",
+        "en": "None yet. Book by phone, or send invitations from the console.",
+    },
+    "switch_language": {"zh": "English", "en": "中文"},
+}
+
+
+# The phone simulator's text ``key``; falls back to the shared message table.
+simulator_text = messages.translator(SIMULATOR)
 
 
 def sms_text(key: str, language: str, **values: object) -> str:
