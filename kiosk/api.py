@@ -24,6 +24,7 @@ from shared.errors import (
     NotFound,
     NotYourHandover,
     UndoWindowPassed,
+    UnitsOutOfRange,
     VoucherRefused,
 )
 from shared.handover import hand_over, requested_units, undo_handover
@@ -170,6 +171,9 @@ def handover(code: str):
         )
     except VoucherRefused as exc:
         return _refused(exc.verdict)
+    except UnitsOutOfRange as exc:
+        message = messages.text("units_range", _language(), max=exc.remaining)
+        return _error(400, "invalid_input", message)
     except InvalidInput as exc:
         return _error(400, "invalid_input", str(exc))
     fresh = verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], now())

@@ -35,9 +35,11 @@ from shared.db import get_db
 from shared.errors import (
     AlreadyHandedOver,
     AlreadyUndone,
+    BadHandoverRequest,
     InvalidInput,
     NotFound,
     UndoWindowPassed,
+    UnitsOutOfRange,
     VoucherRefused,
 )
 from shared.handover import hand_over, undo_handover
@@ -227,6 +229,10 @@ def _code_action(action: Callable[[str], Any]) -> Any:
         return _voucher_page(code, 409, messages.verdict_message(exc.verdict, g.lang))
     except AlreadyUndone:
         return _voucher_page(code, 409, t("already_undone", g.lang))
+    except UnitsOutOfRange as exc:
+        return _voucher_page(code, 400, t("units_range", g.lang, max=exc.remaining))
+    except BadHandoverRequest as exc:
+        return _voucher_page(code, 400, t(exc.key, g.lang))
     except (InvalidInput, UndoWindowPassed, NotFound) as exc:
         return _voucher_page(code, 400, str(exc))
 
@@ -250,7 +256,10 @@ def _tz_of(code: str) -> ZoneInfo:
 def handover():
     def act(code: str):
         raw = request.form.get("units", "").strip()
-        units = whole_number(raw, "units") if raw else None
+        try:
+            units = whole_number(raw, "units") if raw else None
+        except InvalidInput as exc:
+            raise BadHandoverRequest("units_not_whole") from exc
         staff, station_name = _who()
         result = hand_over(get_db(), code, _secret(), now(), staff, station_name, units)
         unit = result.verdict.voucher["unit_name"]

@@ -84,6 +84,14 @@ class UndoWindowPassed(PickupError):
     """A handover can only be undone for a short time after it was made."""
 
 
+class UnitsOutOfRange(InvalidInput):
+    """A handover asked for fewer than 1 unit or more than are still due (``remaining``)."""
+
+    def __init__(self, remaining: int) -> None:
+        super().__init__(messages.text("units_range", "en", max=remaining))
+        self.remaining = remaining
+
+
 class AlreadyUndone(PickupError):
     """The handover was undone before; undoing it again changes nothing."""
 

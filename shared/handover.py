@@ -19,9 +19,9 @@ from shared.errors import (
     AlreadyHandedOver,
     AlreadyUndone,
     BadHandoverRequest,
-    InvalidInput,
     NotYourHandover,
     UndoWindowPassed,
+    UnitsOutOfRange,
     VoucherRefused,
 )
 from shared.verification import Reason, Verdict, verify_voucher
@@ -88,7 +88,7 @@ def hand_over(
         remaining = verdict.remaining_units
         count = remaining if units is None else units
         if not 1 <= count <= remaining:
-            raise InvalidInput(f"units must be between 1 and {remaining}, the units still due")
+            raise UnitsOutOfRange(remaining)
         booking_id = verdict.voucher["booking_id"]
         handover_id = storage.insert_handover(
             db, booking_id, count, staff, station, now, api_token_id

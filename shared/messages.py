@@ -98,8 +98,12 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": 'The body can only be an object like {{"units": 2}}.',
     },
     "units_not_whole": {
-        "zh": "units 必须是整数。",
+        "zh": "数量（units）必须是整数。",
         "en": "units must be a whole number",
+    },
+    "units_range": {
+        "zh": "数量（units）须在 1 到 {max} 之间，即尚待发放的数量。",
+        "en": "units must be between 1 and {max}, the units still due",
     },
     "not_your_handover": {
         "zh": "只能撤销本设备令牌办理的发放。",

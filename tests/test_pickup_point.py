@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -415,14 +416,23 @@ def test_staff_undo_twice_says_already_undone(pickup, lang, message):
 
 
 @pytest.mark.parametrize(
-    ("units", "message"),
-    [("0", "units must be between 1 and"), ("x", "units must be a whole number")],
+    ("units", "lang", "message"),
+    [
+        ("0", "en", "units must be between 1 and 2, the units still due"),
+        ("3", "zh", "数量（units）须在 1 到 2 之间，即尚待发放的数量。"),
+        ("x", "en", "units must be a whole number"),
+        ("²", "zh", "数量（units）必须是整数。"),
+        ("9" * 30, "zh", "数量（units）必须是整数。"),
+    ],
 )
-def test_staff_partial_handover_refuses_bad_counts(pickup, units, message):
+def test_staff_partial_handover_refuses_bad_counts(pickup, units, lang, message):
     client = pickup.app.test_client()
     login(client)
+    client.get(f"/staff/?lang={lang}")
     response = _staff_post(client, "/staff/handover", code=pickup.codes["valid"], units=units)
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert response.status_code == 400 and message in html.unescape(response.get_data(as_text=True))
+    with pickup.app.app_context():
+        assert storage.count_handovers(get_db(), 1) == 1  # only the 12:55 one
 
 
 def test_second_station_is_told_who_handed_over(pickup):
@@ -586,7 +596,7 @@ WRONG_TYPE = "Send the body with Content-Type: application/json."
         (b'{"units": true}', JSON, NOT_WHOLE),
         (b'{"units": 0}', JSON, "units must be between 1 and"),
         (b'{"units": -1}', JSON, "units must be between 1 and"),
-        (b'{"units": 100000000000000000000000000000}', JSON, "units must be between 1 and"),
+        (b'{"units": 100000000000000000000000000000}', JSON, "units must be between 1 and 2,"),
     ],
 )
 def test_api_handover_refuses_a_bad_body_and_writes_nothing(pickup, body, content_type, message):
