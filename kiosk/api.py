@@ -27,7 +27,7 @@ from shared.errors import (
     UnitsOutOfRange,
     VoucherRefused,
 )
-from shared.handover import hand_over, requested_units, undo_handover
+from shared.handover import hand_over, handover_request, undo_handover
 from shared.verification import Verdict, check_in, verify_voucher
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,7 +146,7 @@ def checkin(code: str):
 @require_token("staff")
 def handover(code: str):
     try:
-        units = requested_units(request.get_data(cache=False), request.content_type)
+        asked = handover_request(request.get_data(cache=False), request.content_type)
     except BadHandoverRequest as exc:
         return _error(400, "invalid_input", messages.text(exc.key, _language()))
     try:
@@ -157,8 +157,9 @@ def handover(code: str):
             now(),
             staff=_actor(),
             station=g.principal["device"],
-            units=units,
+            units=asked.units,
             api_token_id=g.principal["id"],
+            override=asked.override,
         )
     except AlreadyHandedOver as exc:
         return _error(
@@ -182,6 +183,8 @@ def handover(code: str):
             "handover_id": result.id,
             "units": result.units,
             "remaining_units": result.remaining_units,
+            "overridden": result.verdict.reason.value if result.override else None,
+            "override_reason": result.override.reason if result.override else None,
             "booking": booking_json(fresh),
         }
     )

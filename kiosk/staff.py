@@ -8,7 +8,6 @@ told who made it, where and when (:class:`shared.errors.AlreadyHandedOver`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from flask import (
     g,
     get_flashed_messages,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,7 +28,7 @@ from flask import (
 
 from auth import login_required, polled
 from kiosk.texts import t
-from shared import messages, safety, storage
+from shared import messages, pickup_queue, safety, storage
 from shared.booking_states import booking_state
 from shared.clock import now
 from shared.db import get_db
@@ -42,7 +42,7 @@ from shared.errors import (
     UnitsOutOfRange,
     VoucherRefused,
 )
-from shared.handover import hand_over, undo_handover
+from shared.handover import OVERRIDABLE, OVERRIDE_REASONS, hand_over, make_override, undo_handover
 from shared.messages import other_language
 from shared.verification import Verdict, check_in, verify_voucher
 from web.csrf import protect_forms
@@ -91,42 +91,108 @@ def _who() -> tuple[str, str]:
     return g.user["username"], session.get("station") or "station"
 
 
-def queue_entries(lang: str) -> list[dict[str, Any]]:
-    """The representatives checked in over the last day and still waiting, in queue order.
+def station_site() -> int | None:
+    """The site this station serves: chosen at sign-in, else the only one (see
+    :func:`shared.pickup_queue.station_site`)."""
+    return pickup_queue.station_site(get_db(), session.get("site_id"), now())
 
-    "The last day" rather than a calendar day: sites may be in different time zones, and a
-    queue number is only ever handed out on the day itself.
-    """
-    moment = now()
-    rows = storage.checked_in_queue(
-        get_db(), moment - timedelta(days=1), moment + timedelta(minutes=1)
-    )
-    entries = []
-    for row in rows:
-        checked = storage.from_db_time(row["checked_in_at"]).astimezone(ZoneInfo(row["timezone"]))
-        entries.append(
-            {
-                "queue_number": row["queue_number"],
-                "recipient": messages.without_bidi_controls(row["recipient_name"]),
-                "code": row["code"],
-                "units_due": row["units"] - row["handed_units"],
-                "unit_name": row["unit_name"],
-                "checked_in_at": messages.clock(checked),
-                "url": url_for("staff.voucher", code=row["code"]),
-            }
-        )
-    return entries
+
+def queue_entries(site_id: int | None) -> list[dict[str, Any]]:
+    """The representatives checked in and still waiting at ``site_id``, in queue order."""
+    return [
+        {
+            "booking_id": e.booking_id,
+            "queue_number": e.queue_number,
+            "recipient": messages.without_bidi_controls(e.recipient),
+            "code": e.code,
+            "units_due": e.units_due,
+            "unit_name": e.unit_name,
+            "site": e.site_name,
+            "checked_in_at": messages.clock(e.checked_in_at),
+            "called_at": messages.clock(e.called_at) if e.called_at else None,
+            "state": e.state,
+            "overdue": e.overdue,
+            "url": url_for("staff.voucher", code=e.code),
+        }
+        for e in pickup_queue.waiting(get_db(), site_id, now())
+    ]
+
+
+def _queue_context() -> dict[str, Any]:
+    site_id = station_site()
+    return {
+        "queue": queue_entries(site_id),
+        "site_id": site_id,
+        "call_overdue_minutes": int(pickup_queue.CALL_OVERDUE.total_seconds() // 60),
+    }
 
 
 @staff_bp.get("/")
 def station():
-    return _render("kiosk/staff_station.html", queue=queue_entries(g.lang))
+    return _render("kiosk/staff_station.html", **_queue_context())
 
 
 @staff_bp.get("/queue.json")
 @polled
 def queue_json():
-    return jsonify({"queue": queue_entries(g.lang)})
+    return jsonify({"site_id": station_site(), "queue": queue_entries(station_site())})
+
+
+@staff_bp.get("/queue.html")
+@polled
+def queue_fragment():
+    """The queue section alone, for the station's script to swap in (304 when unchanged)."""
+    # Not _render: a poll must not take the flashes meant for the next page.
+    body = render_template("kiosk/_staff_queue.html", t=t, lang=g.lang, **_queue_context())
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _flash_calling(entry: pickup_queue.QueueEntry) -> None:
+    flash(t("now_calling", g.lang, number=entry.queue_number, name=entry.recipient), "notice")
+
+
+@staff_bp.post("/call-next")
+def call_next():
+    site_id = station_site()
+    if site_id is None:
+        flash(t("choose_site", g.lang), "alert")
+    else:
+        entry = pickup_queue.call_next(get_db(), site_id, now(), f"staff:{_who()[0]}")
+        if entry is None:
+            flash(t("nobody_to_call", g.lang), "alert")
+        else:
+            _flash_calling(entry)
+    return redirect(url_for("staff.station"))
+
+
+def _queue_action(action: Callable[[int, int], Any]) -> Any:
+    try:
+        booking_id = whole_number(request.form.get("booking_id", ""), "booking_id")
+        action(station_site(), booking_id)
+    except (InvalidInput, NotFound) as exc:
+        flash(t("queue_gone", g.lang) if isinstance(exc, NotFound) else str(exc), "alert")
+    return redirect(url_for("staff.station"))
+
+
+@staff_bp.post("/recall")
+def recall():
+    def act(site_id: int | None, booking_id: int) -> None:
+        entry = pickup_queue.recall(get_db(), site_id, booking_id, now(), f"staff:{_who()[0]}")
+        _flash_calling(entry)
+
+    return _queue_action(act)
+
+
+@staff_bp.post("/skip")
+def skip():
+    def act(site_id: int | None, booking_id: int) -> None:
+        pickup_queue.skip(get_db(), site_id, booking_id, now(), f"staff:{_who()[0]}")
+        flash(t("skipped_ok", g.lang), "notice")
+
+    return _queue_action(act)
 
 
 @staff_bp.get("/search")
@@ -173,6 +239,8 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
             {
                 **h,
                 "time": local(h["handed_at"]),
+                "override": h["override_reason"]
+                and messages.text(f"override_{h['override_reason']}", lang),
                 "undoable": not h["undone_at"] and (moment - made).total_seconds() <= undo_seconds,
             }
         )
@@ -195,6 +263,10 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
         "valid": verdict.valid,
         "message": messages.verdict_message(verdict, lang),
         "reason": verdict.reason.value,
+        "overridable": verdict.reason in OVERRIDABLE and verdict.remaining_units > 0,
+        "override_reasons": [
+            (key, messages.text(f"override_{key}", lang)) for key in OVERRIDE_REASONS
+        ],
     }
 
 
@@ -260,12 +332,18 @@ def handover():
             units = whole_number(raw, "units") if raw else None
         except InvalidInput as exc:
             raise BadHandoverRequest("units_not_whole") from exc
+        override = make_override(
+            request.form.get("override_reason"), request.form.get("override_note", "")
+        )
         staff, station_name = _who()
-        result = hand_over(get_db(), code, _secret(), now(), staff, station_name, units)
+        result = hand_over(
+            get_db(), code, _secret(), now(), staff, station_name, units, override=override
+        )
         unit = result.verdict.voucher["unit_name"]
+        # "handed": the page shows this success, not the "already collected" it now judges.
         flash(
             t("handed_ok", g.lang, units=result.units, unit=unit, remaining=result.remaining_units),
-            "notice",
+            "handed",
         )
         return redirect(url_for("staff.voucher", code=result.verdict.voucher["code"]))
 

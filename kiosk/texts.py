@@ -70,8 +70,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "checked_in": {"zh": "签到成功", "en": "You are checked in"},
     "queue_number": {"zh": "排队号", "en": "Queue number"},
     "wait_call": {
-        "zh": "请到{site}等候，工作人员叫号后领取。",
-        "en": "Wait at {site}; staff will call your number.",
+        "zh": "请在此稍候。叫号屏显示您的号码时，请到柜台领取。",
+        "en": "Please wait here. When the board shows your number, come to the counter.",
     },
     "already_checked_in": {
         "zh": "您已签到，排队号不变。",
@@ -83,6 +83,15 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "无操作{seconds}秒后返回首页",
         "en": "Back to start after {seconds} s idle",
     },
+    # the public queue board
+    "board_title": {"zh": "叫号屏", "en": "Queue board"},
+    "board_calling": {"zh": "请以下号码到柜台领取", "en": "Now calling"},
+    "board_called_before": {"zh": "已叫号码", "en": "Called before"},
+    "board_waiting": {"zh": "还有{count}人等候叫号", "en": "{count} waiting to be called"},
+    "board_hint": {
+        "zh": "在自助机签到后取得排队号，叫到您的号码时请到柜台。",
+        "en": "Check in at the kiosk for a number; come to the counter when it is called.",
+    },
     # staff station
     "search": {"zh": "搜索", "en": "Search"},
     "search_label": {
@@ -92,6 +101,43 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "no_results": {"zh": "没有找到。", "en": "Nothing found."},
     "queue": {"zh": "已签到排队", "en": "Checked-in queue"},
     "queue_empty": {"zh": "暂无人排队。", "en": "Nobody is waiting."},
+    "queue_count": {"zh": "（{count}人）", "en": "({count})"},
+    "number": {"zh": "号码", "en": "No."},
+    "checked_in_col": {"zh": "签到时间", "en": "Checked in"},
+    "actions": {"zh": "操作", "en": "Actions"},
+    "call_next": {"zh": "叫下一个号", "en": "Call next"},
+    "open_board": {"zh": "打开叫号屏", "en": "Open the board"},
+    "choose_site": {
+        "zh": "本工作台尚未选择领取点：请重新登录并选择领取点后再叫号。",
+        "en": "This station has no site yet: sign in again and choose the site to call numbers.",
+    },
+    "nobody_to_call": {"zh": "没有等待叫号的人。", "en": "Nobody is waiting to be called."},
+    "now_calling": {
+        "zh": "正在叫 {number} 号（{name}）。",
+        "en": "Calling number {number} ({name}).",
+    },
+    "queue_gone": {
+        "zh": "该号码已不在队列中（已领取、已取消或属于其他领取点）。",
+        "en": "That number is no longer in the queue (served, cancelled or another site's).",
+    },
+    "skipped_ok": {
+        "zh": "已跳过该号码；本人到场时可重新叫号。",
+        "en": "Number skipped; recall it when its holder turns up.",
+    },
+    "waiting": {"zh": "等候中", "en": "waiting"},
+    "called_at": {"zh": "{time} 已叫号", "en": "called at {time}"},
+    "not_served": {"zh": "超过{minutes}分钟未到", "en": "not served for {minutes} min"},
+    "skipped": {"zh": "已跳过", "en": "skipped"},
+    "recall": {"zh": "重新叫号", "en": "Recall"},
+    "skip": {"zh": "跳过", "en": "Skip"},
+    "override_title": {"zh": "仍然发放（特殊情况）", "en": "Hand over anyway (exception)"},
+    "override_hint": {
+        "zh": "仅限工作人员：选择原因，将记入发放台账和审计日志。",
+        "en": "Staff only: choose a reason; it is kept in the ledger and the audit log.",
+    },
+    "override_note": {"zh": "备注（可选）", "en": "Note (optional)"},
+    "override_button": {"zh": "仍然发放", "en": "Hand over anyway"},
+    "override_mark": {"zh": "特殊发放：{reason}", "en": "exception: {reason}"},
     "state": {"zh": "状态", "en": "State"},
     "handed": {"zh": "已发放", "en": "Handed over"},
     "remaining": {"zh": "待发放", "en": "Still due"},

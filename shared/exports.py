@@ -44,6 +44,9 @@ LEDGER_COLUMNS = (
     "staff",
     "station",
     "voucher_code",
+    "overridden",
+    "override_reason",
+    "override_note",
 )
 
 
@@ -104,6 +107,9 @@ def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
             "staff": r["staff"],
             "station": r["station"],
             "voucher_code": r["voucher_code"] or "",
+            "overridden": r["overridden"] or "",
+            "override_reason": r["override_reason"] or "",
+            "override_note": r["override_note"] or "",
         }
         for r in storage.ledger_rows(db, distribution_id)
     ]

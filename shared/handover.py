@@ -26,27 +26,73 @@ from shared.errors import (
 )
 from shared.verification import Reason, Verdict, verify_voucher
 
+# Why staff may hand over although the voucher is refused as too early or missed. The
+# kiosk never overrides; cancelled, collected, wrong distribution or site never are.
+OVERRIDE_REASONS = ("came_from_far", "elderly_or_ill", "staff_decision")
+OVERRIDABLE = frozenset({Reason.TOO_EARLY, Reason.MISSED})
+OVERRIDE_NOTE_LENGTH = 200
 
-def requested_units(body: bytes, content_type: str | None) -> int | None:
-    """The ``units`` a handover request asks for: None (all that remain) for an empty body.
 
-    Anything but an empty body or a JSON object with at most a whole ``units`` raises
-    :class:`BadHandoverRequest`: a truncated ``{"units": 1`` must never mean "everything".
+@dataclass(frozen=True)
+class Override:
+    """Staff's explicit decision to hand over despite a too-early or missed verdict."""
+
+    reason: str  # one of OVERRIDE_REASONS
+    note: str = ""
+
+
+def make_override(reason: str | None, note: str | None = "") -> Override | None:
+    """An :class:`Override` from what staff chose, or None when they chose no reason.
+
+    Raises :class:`BadHandoverRequest` for a reason not on the list or a note that is not
+    one short line of text.
+    """
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        return None
+    if not isinstance(reason, str) or reason.strip() not in OVERRIDE_REASONS:
+        raise BadHandoverRequest("override_reason_unknown")
+    if note is None:
+        note = ""
+    if not isinstance(note, str):
+        raise BadHandoverRequest("override_note_bad")
+    note = " ".join(note.split())  # one line: no newlines or tabs in the ledger
+    if len(note) > OVERRIDE_NOTE_LENGTH or any(not ch.isprintable() for ch in note):
+        raise BadHandoverRequest("override_note_bad")
+    return Override(reason.strip(), note)
+
+
+@dataclass(frozen=True)
+class HandoverRequest:
+    """What a scanner's handover request asks for."""
+
+    units: int | None  # None: all that remain
+    override: Override | None = None
+
+
+def handover_request(body: bytes, content_type: str | None) -> HandoverRequest:
+    """Read a scanner's handover body: empty (all that remain, no override) or a JSON
+    object with an optional whole ``units``, ``override_reason`` and ``override_note``.
+
+    Anything else raises :class:`BadHandoverRequest`: a truncated ``{"units": 1`` must
+    never mean "everything".
     """
     if not body.strip():
-        return None
+        return HandoverRequest(None)
     if (content_type or "").partition(";")[0].strip().lower() != "application/json":
         raise BadHandoverRequest("body_content_type")
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd digits or depth
         raise BadHandoverRequest("body_not_json") from exc
-    if not isinstance(data, dict) or set(data) - {"units"}:
+    if not isinstance(data, dict) or set(data) - {"units", "override_reason", "override_note"}:
         raise BadHandoverRequest("body_fields")
     units = data.get("units")
     if units is not None and (isinstance(units, bool) or not isinstance(units, int)):
         raise BadHandoverRequest("units_not_whole")
-    return units
+    if "override_note" in data and data.get("override_reason") is None:
+        raise BadHandoverRequest("override_note_without_reason")
+    override = make_override(data.get("override_reason"), data.get("override_note"))
+    return HandoverRequest(units, override)
 
 
 @dataclass(frozen=True)
@@ -56,6 +102,7 @@ class Handover:
     units: int
     remaining_units: int
     verdict: Verdict
+    override: Override | None = None  # set when staff overrode a too-early or missed verdict
 
 
 def hand_over(
@@ -68,10 +115,14 @@ def hand_over(
     units: int | None = None,
     site_id: int | None = None,
     api_token_id: int | None = None,
+    override: Override | None = None,
 ) -> Handover:
     """Hand over ``units`` (default: all that remain) against the voucher ``text``.
 
     ``api_token_id`` is the scanner token making it, if any: only that token may undo it.
+    ``override`` lets staff hand over a voucher refused only as too early or missed; it is
+    stored with the handover and in the audit log. It is ignored (not recorded) when the
+    voucher is good now, and never lifts any other refusal.
 
     Raises :class:`AlreadyHandedOver` when nothing remains, :class:`VoucherRefused` for
     any other reason the voucher is not good now, :class:`InvalidInput` for a bad count.
@@ -83,25 +134,36 @@ def hand_over(
             raise AlreadyHandedOver(
                 last["staff"], last["station"], storage.from_db_time(last["handed_at"])
             )
-        if not verdict.valid:
+        overriding = override is not None and verdict.reason in OVERRIDABLE
+        if not verdict.valid and not overriding:
             raise VoucherRefused(verdict)
         remaining = verdict.remaining_units
         count = remaining if units is None else units
         if not 1 <= count <= remaining:
             raise UnitsOutOfRange(remaining)
         booking_id = verdict.voucher["booking_id"]
+        used = override if overriding else None
         handover_id = storage.insert_handover(
-            db, booking_id, count, staff, station, now, api_token_id
-        )
-        storage.audit(
             db,
+            booking_id,
+            count,
             staff,
-            "hand_over",
-            f"booking:{booking_id}",
+            station,
             now,
-            {"units": count, "station": station, "handover": handover_id},
+            api_token_id,
+            overridden=verdict.reason.value if used else None,
+            override_reason=used.reason if used else None,
+            override_note=used.note if used else None,
         )
-    return Handover(handover_id, booking_id, count, remaining - count, verdict)
+        detail = {"units": count, "station": station, "handover": handover_id}
+        if used:
+            detail |= {
+                "overridden": verdict.reason.value,
+                "override_reason": used.reason,
+                "override_note": used.note,
+            }
+        storage.audit(db, staff, "hand_over", f"booking:{booking_id}", now, detail)
+    return Handover(handover_id, booking_id, count, remaining - count, verdict, used)
 
 
 def undo_handover(

@@ -94,9 +94,28 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": 'The body is not valid JSON; send one like {{"units": 2}}.',
     },
     "body_fields": {
-        "zh": '请求正文只能是 {{"units": 整数}} 这样的对象。',
-        "en": 'The body can only be an object like {{"units": 2}}.',
+        "zh": '请求正文只能是 {{"units": 整数, "override_reason": "…", "override_note": "…"}}'
+        " 这样的对象。",
+        "en": 'The body can only be an object like {{"units": 2}}, with an optional '
+        '"override_reason" and "override_note".',
     },
+    "override_reason_unknown": {
+        "zh": "override_reason 须为 came_from_far（远道而来）、elderly_or_ill（年老或患病）"
+        "或 staff_decision（工作人员决定）。",
+        "en": "override_reason must be came_from_far, elderly_or_ill or staff_decision.",
+    },
+    "override_note_bad": {
+        "zh": "备注须为一行文字，最多200个字符。",
+        "en": "The note must be one line of text, at most 200 characters.",
+    },
+    "override_note_without_reason": {
+        "zh": "有 override_note 时须同时给出 override_reason。",
+        "en": "An override_note needs an override_reason.",
+    },
+    # Why staff handed over to someone early or late (shown in the station and the ledger).
+    "override_came_from_far": {"zh": "远道而来", "en": "came from far"},
+    "override_elderly_or_ill": {"zh": "年老或患病", "en": "elderly or ill"},
+    "override_staff_decision": {"zh": "工作人员决定", "en": "staff decision"},
     "units_not_whole": {
         "zh": "数量（units）必须是整数。",
         "en": "units must be a whole number",

@@ -489,3 +489,25 @@ def bounded_numbers(db: Database) -> None:
             WHERE slot_minutes NOT BETWEEN 1 AND 1440;
         """,
     )
+
+
+@migrations(name="0010_queue_calls_and_overrides")
+def queue_calls_and_overrides(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- The queue at a site: when staff last called a checked-in number (shown on the
+        -- site's public board) and when they skipped it (no longer shown).
+        ALTER TABLE bookings ADD COLUMN called_at TEXT;
+        ALTER TABLE bookings ADD COLUMN skipped_at TEXT;
+
+        -- A handover staff made although the voucher was refused as too early or missed:
+        -- which refusal was overridden, the reason chosen from a short list, free text.
+        ALTER TABLE handovers ADD COLUMN overridden TEXT
+            CHECK (overridden IS NULL OR overridden IN ('too_early', 'missed'));
+        ALTER TABLE handovers ADD COLUMN override_reason TEXT
+            CHECK (override_reason IS NULL
+                   OR override_reason IN ('came_from_far', 'elderly_or_ill', 'staff_decision'));
+        ALTER TABLE handovers ADD COLUMN override_note TEXT;
+        """,
+    )

@@ -714,7 +714,8 @@ def used_serials(db: Database) -> int:
 _VOUCHER_VIEW_SQL = """
     SELECT v.serial, v.code, v.created_at AS issued_at,
            b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number,
-           b.cancelled_at, b.distribution_id, b.updated_at AS booking_updated_at,
+           b.called_at, b.skipped_at, b.cancelled_at, b.distribution_id,
+           b.updated_at AS booking_updated_at,
            s.id AS slot_id, s.starts_at, s.ends_at, s.site_id,
            st.name AS site_name, st.address AS site_address,
            r.id AS recipient_id, r.name AS recipient_name, r.external_id, r.contact_name,
@@ -780,6 +781,9 @@ def insert_handover(
     station: str,
     now: datetime,
     api_token_id: int | None = None,
+    overridden: str | None = None,
+    override_reason: str | None = None,
+    override_note: str | None = None,
 ) -> int:
     return _insert(
         db,
@@ -791,6 +795,9 @@ def insert_handover(
             "station": station,
             "handed_at": to_db_time(now),
             "api_token_id": api_token_id,
+            "overridden": overridden,
+            "override_reason": override_reason,
+            "override_note": override_note,
         },
     )
 
@@ -816,6 +823,7 @@ def ledger_rows(db: Database, distribution_id: int) -> list[Row]:
         db,
         """
         SELECT r.name AS recipient, r.external_id, h.units, h.handed_at, h.staff, h.station,
+               h.overridden, h.override_reason, h.override_note,
                s.starts_at AS slot_start, s.ends_at AS slot_end, d.unit_size, d.measure,
                v.code AS voucher_code
         FROM handovers h
@@ -1024,15 +1032,59 @@ def get_acknowledgement(db: Database, booking_id: int) -> Row | None:
 
 
 def checked_in_queue(
-    db: Database, day_start: datetime, day_end: datetime, limit: int = 100
+    db: Database,
+    day_start: datetime,
+    day_end: datetime,
+    site_id: int | None = None,
+    limit: int = 100,
 ) -> list[Row]:
-    """Vouchers checked in between ``day_start`` and ``day_end`` with units still due."""
+    """Vouchers checked in between ``day_start`` and ``day_end`` with units still due, at
+    ``site_id`` (every site when None), in queue order."""
     return _all(
         db,
-        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE checked_in_at >= ? AND checked_in_at < ? "
-        "AND status = 'booked' AND handed_units < units ORDER BY queue_number LIMIT ?",
-        [to_db_time(day_start), to_db_time(day_end), limit],
+        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE checked_in_at >= :start "
+        "AND checked_in_at < :end AND (:site IS NULL OR site_id = :site) "
+        "AND status = 'booked' AND handed_units < units ORDER BY queue_number, site_id "
+        "LIMIT :limit",
+        {
+            "start": to_db_time(day_start),
+            "end": to_db_time(day_end),
+            "site": site_id,
+            "limit": limit,
+        },
     )
+
+
+# Calling and skipping leave ``updated_at`` alone: that marks a change to the booking
+# itself (its slot or units), which the reminders look at.
+def mark_called(db: Database, booking_id: int, now: datetime) -> None:
+    """Call (or call again) a checked-in number: it shows on the board, not skipped."""
+    db.execute(
+        "UPDATE bookings SET called_at = ?, skipped_at = NULL WHERE id = ?",
+        [to_db_time(now), booking_id],
+    )
+
+
+def mark_skipped(db: Database, booking_id: int, now: datetime) -> None:
+    """Take a called number off the board."""
+    db.execute("UPDATE bookings SET skipped_at = ? WHERE id = ?", [to_db_time(now), booking_id])
+
+
+def get_site(db: Database, site_id: int) -> Row:
+    row = _one(
+        db,
+        "SELECT st.*, d.timezone, d.name AS distribution_name FROM sites st "
+        "JOIN distributions d ON d.id = st.distribution_id WHERE st.id = ?",
+        [site_id],
+    )
+    if row is None:
+        raise NotFound(f"site {site_id} does not exist")
+    return row
+
+
+def site_ids(db: Database, limit: int = 2) -> list[int]:
+    """The ids of the first ``limit`` sites: enough to tell whether there is only one."""
+    return [r[0] for r in db.execute("SELECT id FROM sites ORDER BY id LIMIT ?", [limit])]
 
 
 def search_vouchers(db: Database, query: str, digits: str, limit: int = 20) -> list[Row]:

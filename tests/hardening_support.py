@@ -102,6 +102,7 @@ def sample_args(site: Site, rule) -> dict[str, Any]:
     values = {
         "distribution_id": 1,
         "recipient_id": 1,
+        "site_id": 1,
         "handover_id": site.token_handover_id,
         "code": site.codes["valid"],
         "step": "menu",

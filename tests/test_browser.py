@@ -251,7 +251,7 @@ def _staff_page(browser, base_url: str, name: str, station: str, csp=None, **opt
     page.fill("#password", PASSWORD)
     page.fill("#station", station)
     page.click("form button[type=submit]")
-    page.wait_for_selector("#queue")
+    page.wait_for_selector("#queue-section")
     return context, page
 
 
@@ -286,19 +286,65 @@ def test_staff_double_scan_from_two_pages(pickup, browser, base_url, csp):
         ctx_b.close()
 
 
+def _check_in_at_kiosk(context, base_url: str, code: str, queue_number: str) -> None:
+    kiosk = context.new_page()
+    kiosk.goto(f"{base_url}/kiosk")
+    kiosk.fill("#code", code)
+    kiosk.press("#code", "Enter")
+    expect_screen(kiosk, "safety")
+    acknowledge_and_check_in(kiosk, queue_number)
+    kiosk.close()
+
+
 def test_staff_queue_updates_live(pickup, browser, base_url, csp):
     context, page = _staff_page(browser, base_url, "alice", "Desk 1", csp)
     try:
-        assert "Nobody is waiting." in page.inner_text("#queue")
-        kiosk = context.new_page()
-        kiosk.goto(f"{base_url}/kiosk")
-        kiosk.fill("#code", pickup.codes["valid"])
-        kiosk.press("#code", "Enter")
-        expect_screen(kiosk, "safety")
-        acknowledge_and_check_in(kiosk)
-        page.wait_for_function(
-            "() => document.getElementById('queue').textContent.indexOf('1 ·') === 0",
-            timeout=8_000,
+        assert "Nobody is waiting." in page.inner_text("#queue-section")
+        _check_in_at_kiosk(context, base_url, pickup.codes["valid"], "1")
+        page.wait_for_selector("#queue th.number", timeout=8_000)
+        assert page.inner_text("#queue th.number") == "1"
+        assert page.locator("#call-next").is_visible()
+    finally:
+        context.close()
+
+
+def test_call_next_shows_the_number_on_the_board(pickup, browser, base_url, csp):
+    context, staff = _staff_page(
+        browser, base_url, "alice", "Desk 1", csp, viewport={"width": 1280, "height": 800}
+    )
+    try:
+        _check_in_at_kiosk(context, base_url, pickup.codes["valid"], "1")
+        _check_in_at_kiosk(context, base_url, pickup.codes["valid_2"], "2")
+        board = context.new_page()
+        board.set_viewport_size({"width": 1080, "height": 1920})
+        board.goto(f"{base_url}/kiosk/1/board?lang=en")
+        assert board.inner_text("#now-calling") == "–"
+        assert board.inner_text("#waiting-line") == "2 waiting to be called"
+        staff.reload()
+        # the queue and its call-next button are above the fold of a 1280x800 station
+        box = staff.locator("#call-next").bounding_box()
+        last_row = staff.locator("#queue tbody tr").last.bounding_box()
+        assert box["y"] + box["height"] <= 800 and last_row["y"] + last_row["height"] <= 800
+        staff.click("#call-next")
+        staff.wait_for_selector("#flash")
+        assert staff.inner_text("#flash").startswith("Calling number 1")
+        board.wait_for_function(
+            "() => document.getElementById('now-calling').textContent === '1'", timeout=8_000
+        )
+        assert board.inner_text("#waiting-line") == "1 waiting to be called"
+        # readable across a room: the called number is drawn very large
+        size = board.evaluate(
+            "parseFloat(getComputedStyle(document.getElementById('now-calling')).fontSize)"
+        )
+        assert size >= 300
+        staff.click("#call-next")
+        board.wait_for_function(
+            "() => document.getElementById('now-calling').textContent === '2'", timeout=8_000
+        )
+        assert board.inner_text("#called") == "1"
+        staff.click("#skip-1")
+        board.wait_for_function(
+            "() => document.getElementById('called').textContent === ''", timeout=8_000
         )
     finally:
         context.close()

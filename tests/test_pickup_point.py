@@ -571,7 +571,10 @@ def _handovers_and_audit(pickup) -> tuple[int, int]:
 
 JSON = "application/json"
 NOT_JSON = 'The body is not valid JSON; send one like {"units": 2}.'
-ONLY_UNITS = 'The body can only be an object like {"units": 2}.'
+ONLY_UNITS = (
+    'The body can only be an object like {"units": 2}, with an optional "override_reason" '
+    'and "override_note".'
+)
 NOT_WHOLE = "units must be a whole number"
 WRONG_TYPE = "Send the body with Content-Type: application/json."
 

@@ -47,6 +47,8 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "kiosk.kiosk_start": PUBLIC,
     "kiosk.kiosk_check": PUBLIC,
     "kiosk.kiosk_checkin": PUBLIC,
+    "kiosk.board": PUBLIC,
+    "kiosk.board_json": PUBLIC,
     "kiosk.static": PUBLIC,
     "sms.static": PUBLIC,
     # A sign-in without a right password is answered 401, whoever sends it.
@@ -61,6 +63,10 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "staff.checkin": STAFF_PAGE,
     "staff.acknowledge": STAFF_PAGE,
     "staff.queue_json": STAFF_POLL,
+    "staff.queue_fragment": STAFF_POLL,
+    "staff.call_next": STAFF_PAGE,
+    "staff.recall": STAFF_PAGE,
+    "staff.skip": STAFF_PAGE,
     # the operator console
     "admin.index": ADMIN_PAGE,
     "admin.new_distribution": ADMIN_PAGE,

@@ -1,30 +1,31 @@
-// Staff station: refresh the checked-in queue every few seconds (small JSON, no framework).
+// Staff station: keep the checked-in queue fresh. Every few seconds ask for the queue
+// section with If-None-Match; an unchanged queue costs a 304 and no redraw. Plain
+// JavaScript, no framework; the section is rendered by the server (one template).
 (function () {
   "use strict";
-  var list = document.getElementById("queue");
-  if (!list) return;
-  var render = function (entries) {
-    var items = entries.map(function (e) {
-      var li = document.createElement("li");
-      var a = document.createElement("a");
-      a.href = e.url;
-      a.textContent = [e.queue_number, e.recipient, e.units_due + " × " + e.unit_name, e.checked_in_at].join(" · ");
-      li.appendChild(a);
-      return li;
-    });
-    if (!items.length) {
-      var empty = document.createElement("li");
-      empty.textContent = list.getAttribute("data-empty");
-      items.push(empty);
-    }
-    list.replaceChildren.apply(list, items);
-  };
+  var first = document.getElementById("queue-section");
+  if (!first) return;
+  var src = first.getAttribute("data-src");
+  var interval = parseInt(first.getAttribute("data-interval") || "5000", 10);
+  var etag = null;
   var poll = function () {
-    fetch(list.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) render(data.queue); })
+    var headers = { Accept: "text/html" };
+    if (etag) headers["If-None-Match"] = etag;
+    fetch(src, { credentials: "same-origin", cache: "no-store", headers: headers })
+      .then(function (r) {
+        if (r.status !== 200) return null;
+        etag = r.headers.get("ETag");
+        return r.text();
+      })
+      .then(function (html) {
+        var section = document.getElementById("queue-section");
+        // Do not redraw under a finger or a keyboard: a button may be about to be pressed.
+        if (!html || !section || section.contains(document.activeElement)) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue-section");
+        if (fresh) section.replaceWith(document.adoptNode(fresh));
+      })
       .catch(function () {})
-      .then(function () { setTimeout(poll, parseInt(list.getAttribute("data-interval") || "5000", 10)); });
+      .then(function () { setTimeout(poll, interval); });
   };
-  setTimeout(poll, parseInt(list.getAttribute("data-interval") || "5000", 10));
+  setTimeout(poll, interval);
 })();
