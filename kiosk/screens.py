@@ -19,10 +19,11 @@ from shared.clock import now
 from shared.db import get_db
 from shared.errors import VoucherRefused
 from shared.messages import mask_name, mask_phone
-from shared.verification import Verdict, check_in, verify_voucher
+from shared.verification import Reason, Verdict, check_in, verify_voucher
 from web.csrf import protect_forms
 
 ACTOR = "kiosk"
+CODE_FIELD_LENGTH = 64  # a code given back to correct: enough for any spelling of 16 digits
 
 protect_forms(bp)
 
@@ -63,6 +64,15 @@ def kiosk_start():
 
 
 def _refused(verdict: Verdict, language: str):
+    if verdict.reason is Reason.MISTYPED:
+        # The start screen again with the digits kept, to correct rather than retype.
+        return _page(
+            "kiosk/kiosk_start.html",
+            lang=language,
+            code=request.form.get("code", "")[:CODE_FIELD_LENGTH],
+            message=messages.verdict_message(verdict, language),
+            advice=t("advice_mistyped", language),
+        )
     return _page(
         "kiosk/kiosk_refused.html",
         200,

@@ -12,6 +12,7 @@ from shared.verification import Reason, verify_voucher
 from shared.vouchers import format_code, qr_content, qr_png, qr_svg
 
 NOT_SHOWN = {Reason.UNKNOWN, Reason.MISTYPED}
+NO_QR = {Reason.CANCELLED}  # a cancelled voucher's page says so and shows nothing to scan
 
 
 def _verdict(code: str):
@@ -47,7 +48,7 @@ def voucher_page(code: str):
         verdict=verdict,
         status=messages.verdict_message(verdict, language),
         code_groups=format_code(voucher["code"]),
-        qr=qr_svg(qr_content(voucher["code"])),
+        qr=None if verdict.reason in NO_QR else qr_svg(qr_content(voucher["code"])),
         slot_text=messages.slot_span(start, end, language),
         allotment=messages.allotment_text(
             voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"]
@@ -59,7 +60,7 @@ def voucher_page(code: str):
 
 def _known_code(code: str) -> str:
     verdict = _verdict(code)
-    if verdict.reason in NOT_SHOWN:
+    if verdict.reason in NOT_SHOWN or verdict.reason in NO_QR:
         abort(404)
     return verdict.voucher["code"]
 

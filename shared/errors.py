@@ -32,6 +32,10 @@ class SchedulingInfeasible(PickupError):
 class MistypedCode(PickupError):
     """A voucher code fails its check digit or has the wrong length."""
 
+    def __init__(self, message: str, missing_digits: int = 0) -> None:
+        super().__init__(message)
+        self.missing_digits = missing_digits  # too short: how many; too long: minus how many
+
 
 class UnknownCode(PickupError):
     """A voucher code is well formed but was never issued (or is forged)."""

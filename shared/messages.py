@@ -31,6 +31,22 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "凭证号码有误，请核对数字后重新输入。",
         "en": "This code has a typo. Check the digits and try again.",
     },
+    "one_digit_missing": {
+        "zh": "少了一位数字。请对照凭证补上。",
+        "en": "One digit is missing. Compare with your voucher and add it.",
+    },
+    "digits_missing": {
+        "zh": "少了{missing}位数字。请对照凭证补上。",
+        "en": "{missing} digits are missing. Compare with your voucher and add them.",
+    },
+    "one_digit_extra": {
+        "zh": "多了一位数字。请对照凭证删去多余的数字。",
+        "en": "One digit too many. Compare with your voucher and remove it.",
+    },
+    "digits_extra": {
+        "zh": "多了{extra}位数字。请对照凭证删去多余的数字。",
+        "en": "{extra} digits too many. Compare with your voucher and remove them.",
+    },
     "cancelled": {
         "zh": "此预约已取消，凭证无效。",
         "en": "This booking was cancelled; the voucher is no longer valid.",
@@ -73,6 +89,10 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "show_qr": {
         "zh": "请在领取点出示此二维码，或报出凭证号码。",
         "en": "Show this QR code at the pickup point, or give the voucher code.",
+    },
+    "cancelled_no_qr": {
+        "zh": "此凭证已取消，没有可出示的二维码。",
+        "en": "This voucher is cancelled: there is no QR code to show.",
     },
     "not_found_title": {"zh": "无法显示凭证", "en": "Voucher not shown"},
     "switch_language": {"zh": "English", "en": "中文"},
@@ -227,6 +247,15 @@ def verdict_message(verdict: object, language: str) -> str:
     """Say in plain words what a :class:`~shared.verification.Verdict` means for the holder."""
     reason = verdict.reason.value
     values: dict[str, object] = {}
+    missing = getattr(verdict, "missing_digits", 0)
+    if reason == "mistyped" and missing == 1:
+        return text("one_digit_missing", language)
+    if reason == "mistyped" and missing > 1:
+        return text("digits_missing", language, missing=missing)
+    if reason == "mistyped" and missing == -1:
+        return text("one_digit_extra", language)
+    if reason == "mistyped" and missing < 0:
+        return text("digits_extra", language, extra=-missing)
     if verdict.come_at is not None:
         values["time"] = clock(verdict.local(verdict.come_at))
     if verdict.collected_at is not None:

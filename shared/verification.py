@@ -41,6 +41,7 @@ class Verdict:
     collected_at: datetime | None = None  # already collected: when
     remaining_units: int = 0
     detail: str = ""  # mistyped: what is wrong with the digits
+    missing_digits: int = 0  # mistyped by length: how many short (negative: too many)
 
     @property
     def valid(self) -> bool:
@@ -103,7 +104,7 @@ def verify_voucher(
     try:
         serial = parse_code(text, secret)
     except MistypedCode as exc:
-        return Verdict(Reason.MISTYPED, detail=str(exc))
+        return Verdict(Reason.MISTYPED, detail=str(exc), missing_digits=exc.missing_digits)
     except UnknownCode:
         return Verdict(Reason.UNKNOWN)
     voucher = storage.voucher_view(db, serial)

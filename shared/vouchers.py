@@ -130,7 +130,10 @@ def normalise_code(text: str) -> str:
             raise MistypedCode(f"A voucher code has only the digits 0-9; this has {ch!r}.")
     if len(digits) != CODE_LENGTH:
         count = len(digits) or "none"
-        raise MistypedCode(f"A voucher code has {CODE_LENGTH} digits; this has {count}.")
+        raise MistypedCode(
+            f"A voucher code has {CODE_LENGTH} digits; this has {count}.",
+            missing_digits=CODE_LENGTH - len(digits),
+        )
     return "".join(digits)
 
 

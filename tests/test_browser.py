@@ -170,7 +170,7 @@ def test_kiosk_by_keypad_and_language_toggle(pickup, base_url, page):
         page.click(f"[data-key='{digit}']")
     page.click("[data-key='back']")
     page.click(f"[data-key='{pickup.codes['valid'][-1]}']")
-    assert page.input_value("#code") == pickup.codes["valid"]
+    assert page.input_value("#code").replace(" ", "") == pickup.codes["valid"]
     page.click("#scan-form button[type=submit]")
     expect_screen(page, "safety")
     assert "安全" in page.inner_text("main") or "危险" in page.inner_text("main")
@@ -213,7 +213,6 @@ def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path, csp):
         ("collected", "Already collected at 12:55; it cannot be collected twice."),
         ("cancelled", "This booking was cancelled; the voucher is no longer valid."),
         ("missed", "You missed your pickup time. Reply by SMS or call to rebook."),
-        ("mistyped", "This code has a typo. Check the digits and try again."),
         ("unknown", "We do not know this voucher. Please ask staff."),
     ],
 )
@@ -226,6 +225,59 @@ def test_kiosk_refusal_screens(pickup, base_url, page, state, message):
     assert page.get_attribute("body", "data-reason") == {"collected": "already_collected"}.get(
         state, state
     )
+
+
+def test_kiosk_input_groups_counts_and_keeps_a_mistyped_code(pickup, base_url, page):
+    code = pickup.codes["valid"]
+    page.goto(f"{base_url}/kiosk?lang=en")
+    assert page.inner_text("#digit-count") == "0 of 16 digits"
+    for digit in code[:15]:
+        page.click(f"[data-key='{digit}']")
+    assert page.input_value("#code") == " ".join(code[i : i + 4] for i in range(0, 16, 4))[:-1]
+    assert page.inner_text("#digit-count") == "15 of 16 digits"
+    page.click("#scan-form button[type=submit]")
+    expect_screen(page, "retry")
+    assert page.inner_text("#message") == (
+        "One digit is missing. Compare with your voucher and add it."
+    )
+    # the digits are still there, grouped: add the last one, no retyping
+    assert page.input_value("#code") == f"{code[:4]} {code[4:8]} {code[8:12]} {code[12:15]}"
+    page.click(f"[data-key='{code[15]}']")
+    assert page.inner_text("#digit-count") == "16 of 16 digits"
+    page.click("#scan-form button[type=submit]")
+    expect_screen(page, "safety")
+
+
+def test_kiosk_typing_in_the_middle_keeps_the_caret(pickup, base_url, page):
+    code = pickup.codes["mistyped"]
+    page.goto(f"{base_url}/kiosk?lang=zh")
+    page.fill("#code", code)
+    page.press("#code", "Enter")
+    expect_screen(page, "retry")
+    assert page.inner_text("#message") == "凭证号码有误，请核对数字后重新输入。"
+    assert page.input_value("#code").replace(" ", "") == code
+    page.click("#code")
+    page.keyboard.press("End")
+    page.keyboard.press("Backspace")
+    page.keyboard.type(pickup.codes["valid"][-1])
+    assert page.input_value("#code").replace(" ", "") == pickup.codes["valid"]
+    page.press("#code", "Enter")
+    expect_screen(page, "safety")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_kiosk_uses_a_portrait_screen(pickup, browser, base_url, csp, lang):
+    context = browser.new_context(viewport={"width": 1080, "height": 1920})
+    csp.attach(context)
+    page = context.new_page()
+    try:
+        page.goto(f"{base_url}/kiosk?lang={lang}")
+        body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        key = page.locator("[data-key='5']").bounding_box()
+        main = page.locator("main").bounding_box()
+        assert body >= 28 and key["height"] >= 120 and main["width"] >= 1000
+    finally:
+        context.close()
 
 
 def test_kiosk_goes_back_to_start_when_idle(pickup, base_url, page):

@@ -58,7 +58,7 @@ def test_voucher_page_in_chinese(demo_app):
     ("code", "message"),
     [
         ("1234567890123456", "This code has a typo. Check the digits and try again."),
-        ("12345", "This code has a typo. Check the digits and try again."),
+        ("12345", "11 digits are missing. Compare with your voucher and add them."),
         (voucher_code(4242, SECRET.encode()), "We do not know this voucher. Please ask staff."),
         (voucher_code(4242, b"forger"), "We do not know this voucher. Please ask staff."),
     ],

@@ -32,13 +32,38 @@
   if (!input) return;
   var form = input.form;
 
+  // Typed digits show in groups of four (1234 5678 9012 3456) with a count of 16 below.
+  // A scanner's "PV1..." is left as it comes; the server reads any spacing.
+  var counter = document.getElementById("digit-count");
+  var group = function () {
+    var value = input.value;
+    var digits = value.replace(/\D/g, "");
+    if (!/[^\d\s]/.test(value)) {
+      var grouped = digits.replace(/(\d{4})(?=\d)/g, "$1 ");
+      if (grouped !== value) {
+        var caret = input.selectionStart === null ? value.length : input.selectionStart;
+        var before = value.slice(0, caret).replace(/\D/g, "").length;
+        input.value = grouped;
+        var at = before + Math.floor(Math.max(before - 1, 0) / 4);
+        if (document.activeElement === input) input.setSelectionRange(at, at);
+      }
+    }
+    if (counter) {
+      counter.textContent = counter.getAttribute("data-template").replace("{count}", String(digits.length));
+      counter.classList.toggle("complete", digits.length === 16);
+    }
+  };
+  input.addEventListener("input", group);
+  group();
+
   // On-screen keypad.
   Array.prototype.forEach.call(document.querySelectorAll("[data-key]"), function (button) {
     button.addEventListener("click", function () {
       var key = button.getAttribute("data-key");
       if (key === "clear") input.value = "";
-      else if (key === "back") input.value = input.value.slice(0, -1);
+      else if (key === "back") input.value = input.value.replace(/\s+$/, "").slice(0, -1);
       else input.value += key;
+      group();
       if (input.hasAttribute("data-keep-focus")) input.focus();
     });
   });
