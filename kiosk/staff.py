@@ -195,27 +195,52 @@ def skip():
     return _queue_action(act)
 
 
+SEARCH_PAGE = 20  # hits per page of staff search
+
+
 @staff_bp.get("/search")
 def search():
     query = request.args.get("q", "").strip()
     digits = "".join(ch for ch in query if ch.isdigit())
+    digits = digits if len(digits) >= 4 else ""
+    raw_page = request.args.get("page", "").strip()
+    # A page past the end shows the last; anything but a page number shows the first.
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else 1
+    db = get_db()
+    total = storage.count_vouchers_matching(db, query, digits) if query else 0
+    pages = max(1, -(-total // SEARCH_PAGE))
+    page = min(max(page, 1), pages)
     rows = (
-        storage.search_vouchers(get_db(), query, digits if len(digits) >= 4 else "")
+        storage.search_vouchers(db, query, digits, SEARCH_PAGE, (page - 1) * SEARCH_PAGE)
         if query
         else []
     )
     moment = now()
-    results = [
-        {
-            "recipient": r["recipient_name"],
-            "contact": r["contact_name"],
-            "phone": messages.mask_phone(r["phone"]),
-            "code": r["code"],
-            "state": booking_state(r, moment, r["grace_minutes"]),
-        }
-        for r in rows
-    ]
-    return _render("kiosk/staff_search.html", query=query, results=results)
+    results = []
+    for r in rows:
+        tz = ZoneInfo(r["timezone"])
+        start = storage.from_db_time(r["starts_at"]).astimezone(tz)
+        end = storage.from_db_time(r["ends_at"]).astimezone(tz)
+        results.append(
+            {
+                "recipient": r["recipient_name"],
+                "contact": r["contact_name"],
+                "phone": messages.mask_phone(r["phone"]),
+                "code": r["code"],
+                "state": booking_state(r, moment, r["grace_minutes"]),
+                "slot": messages.slot_span(start, end, g.lang),
+                "site": r["site_name"],
+            }
+        )
+    return _render(
+        "kiosk/staff_search.html",
+        query=query,
+        results=results,
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * SEARCH_PAGE + 1,
+    )
 
 
 def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:

@@ -1087,18 +1087,35 @@ def site_ids(db: Database, limit: int = 2) -> list[int]:
     return [r[0] for r in db.execute("SELECT id FROM sites ORDER BY id LIMIT ?", [limit])]
 
 
-def search_vouchers(db: Database, query: str, digits: str, limit: int = 20) -> list[Row]:
+_SEARCH_WHERE = (
+    "WHERE recipient_name LIKE :like OR contact_name LIKE :like "
+    "OR (:digits IS NOT NULL AND (phone LIKE :digits OR code LIKE :digits))"
+)
+
+
+def search_vouchers(
+    db: Database, query: str, digits: str, limit: int = 20, offset: int = 0
+) -> list[Row]:
     """Vouchers whose recipient or contact name contains ``query``, or whose phone or
-    code contains ``digits`` (when given); live bookings first."""
-    like = f"%{query}%"
-    digit_like = f"%{digits}%" if digits else None
+    code contains ``digits`` (when given); live bookings first, then by slot."""
     return _all(
         db,
-        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE recipient_name LIKE :like "
-        "OR contact_name LIKE :like OR (:digits IS NOT NULL AND (phone LIKE :digits "
-        "OR code LIKE :digits)) ORDER BY status != 'booked', starts_at LIMIT :limit",
-        {"like": like, "digits": digit_like, "limit": limit},
+        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) {_SEARCH_WHERE} "
+        "ORDER BY status != 'booked', starts_at, serial LIMIT :limit OFFSET :offset",
+        {**_search_params(query, digits), "limit": limit, "offset": offset},
     )
+
+
+def count_vouchers_matching(db: Database, query: str, digits: str) -> int:
+    """How many vouchers :func:`search_vouchers` finds in all its pages."""
+    return db.execute(
+        f"SELECT count(*) FROM ({_VOUCHER_VIEW_SQL}) {_SEARCH_WHERE}",
+        _search_params(query, digits),
+    ).fetchone()[0]
+
+
+def _search_params(query: str, digits: str) -> dict[str, Any]:
+    return {"like": f"%{query}%", "digits": f"%{digits}%" if digits else None}
 
 
 def handovers_for_booking(db: Database, booking_id: int) -> list[Row]:

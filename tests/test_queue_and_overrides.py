@@ -4,6 +4,7 @@ handing over to someone early or late with an explicit override."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -375,3 +376,38 @@ def test_after_a_full_handover_the_page_shows_success_only(pickup):
     # seen again later, the voucher says it is collected
     again = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'class="verdict no"' in again
+
+
+# -- staff search ----------------------------------------------------------------------------
+
+
+def test_search_says_how_many_matched_shows_slots_and_pages_past_20(pickup):
+    client = _station(pickup)
+    with pickup.app.app_context():
+        total = storage.count_vouchers_matching(get_db(), "宁波", "")
+    assert total > 40  # the demo's enterprises are mostly 宁波…
+    first = client.get("/staff/search", query_string={"q": "宁波"}).get_data(as_text=True)
+    assert f"{total} found; showing 1–20." in first
+    assert first.count('<td class="slot">') == 20
+    assert "4 Feb 1" in first  # each hit's slot, in the distribution's time zone
+    assert 'id="next-page"' in first and 'id="prev-page"' not in first
+    pages = -(-total // 20)
+    last = client.get("/staff/search", query_string={"q": "宁波", "page": pages}).get_data(
+        as_text=True
+    )
+    assert f"Page {pages} of {pages}" in last and 'id="next-page"' not in last
+    assert last.count('<td class="slot">') == total - 20 * (pages - 1)
+    # every hit is on exactly one page
+    seen = set()
+    for number in range(1, pages + 1):
+        page = client.get("/staff/search", query_string={"q": "宁波", "page": number})
+        seen |= set(re.findall(r"code=(\d{16})", page.get_data(as_text=True)))
+    assert len(seen) == total
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99999999999", "²", "9999"])
+def test_search_with_a_bad_page_shows_a_page(pickup, page):
+    client = _station(pickup)
+    response = client.get("/staff/search", query_string={"q": "宁波", "page": page})
+    assert response.status_code == 200
+    assert "found; showing" in response.get_data(as_text=True)
