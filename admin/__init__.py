@@ -1,9 +1,9 @@
 """The operator console (``/admin``, admin role): set up distributions, invite, watch, export.
 
-Views (:mod:`admin.views`) stay thin; the work is in :mod:`admin.setup` (the distribution
-form and the edits it may make), :mod:`admin.operations` (roster, invitations, no-shows,
-waiting list) and :mod:`admin.charts` (server-drawn SVG); ``mark-no-shows`` is in
-:mod:`admin.cli`.
+Views (:mod:`admin.views`, and :mod:`admin.users` for the Users page) stay thin; the work
+is in :mod:`admin.setup` (the distribution form and the edits it may make),
+:mod:`admin.operations` (roster, invitations, no-shows, waiting list), :mod:`admin.charts`
+(server-drawn SVG) and :mod:`shared.accounts`; ``mark-no-shows`` is in :mod:`admin.cli`.
 """
 
 from flask import Blueprint
@@ -16,4 +16,4 @@ bp = Blueprint(
     static_folder="static",
 )
 
-from admin import views  # noqa: E402,F401  (registers the routes)
+from admin import users, views  # noqa: E402,F401  (register the routes; users: the Users page)

@@ -30,6 +30,51 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "not_found_title": {"zh": "找不到", "en": "Not found"},
     "not_done": {"zh": "操作未完成：{reason}", "en": "Not done: {reason}"},
+    # users
+    "users": {"zh": "用户", "en": "Users"},
+    "users_help": {
+        "zh": "工作台和管理台的账号。停用账号、修改角色或重设密码后，"
+        "该账号在所有设备上立即退出登录。",
+        "en": "Accounts for the staff station and this console. Disabling an account, changing "
+        "its role or resetting its password signs it out everywhere at once.",
+    },
+    "user_name": {"zh": "用户名", "en": "User name"},
+    "role": {"zh": "角色", "en": "Role"},
+    "role_admin": {"zh": "管理员", "en": "admin"},
+    "role_staff": {"zh": "工作人员", "en": "staff"},
+    "account_state": {"zh": "状态", "en": "State"},
+    "account_enabled": {"zh": "可用", "en": "Enabled"},
+    "account_disabled": {"zh": "已停用", "en": "Disabled"},
+    "signed_in_sessions": {"zh": "登录中", "en": "Signed in"},
+    "account_created": {"zh": "创建时间", "en": "Created"},
+    "you": {"zh": "（你）", "en": "(you)"},
+    "ask_another_admin": {
+        "zh": "自己的角色和停用由另一位管理员修改",
+        "en": "another admin changes your role or disables you",
+    },
+    "add_user": {"zh": "添加用户", "en": "Add user"},
+    "initial_password": {"zh": "密码（至少{n}个字符）", "en": "Password (at least {n} characters)"},
+    "new_password": {"zh": "新密码", "en": "New password"},
+    "disable": {"zh": "停用", "en": "Disable"},
+    "enable": {"zh": "启用", "en": "Enable"},
+    "change_role": {"zh": "改角色", "en": "Change role"},
+    "reset_password": {"zh": "重设密码", "en": "Reset password"},
+    "user_not_found": {"zh": "没有这个用户。", "en": "There is no such user."},
+    "user_added": {"zh": "已添加用户“{name}”。", "en": "Added the user {name}."},
+    "user_disabled": {
+        "zh": "已停用“{name}”，其所有登录已结束。",
+        "en": "Disabled {name}; all their sessions have ended.",
+    },
+    "user_enabled": {"zh": "已启用“{name}”。", "en": "Enabled {name}."},
+    "role_changed": {
+        "zh": "“{name}”现在是{role}，其所有登录已结束。",
+        "en": "{name} is now {role}; all their sessions have ended.",
+    },
+    "password_reset": {
+        "zh": "已为“{name}”设置新密码，其所有登录已结束。",
+        "en": "New password set for {name}; all their sessions have ended.",
+    },
+    "nothing_changed": {"zh": "没有变化。", "en": "Nothing changed."},
     # index and overview
     "new_distribution": {"zh": "新建发放批次", "en": "New distribution"},
     "no_distributions": {

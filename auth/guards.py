@@ -8,16 +8,27 @@ from typing import Any
 
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
 
+from shared import accounts
+from shared.db import get_db
+
 LOGIN_ENDPOINT = "auth.login"
 SIGN_IN_FIRST = "sign in first"
 
 View = Callable[..., Any]
 
 
+SESSION_KEY = "sid"  # the cookie's session token; the user and role live in the database
+
+
 def load_user() -> dict[str, Any] | None:
-    """The signed-in user (``id``, ``username``, ``role``), read from the session once."""
+    """The signed-in user (``id``, ``username``, ``role``), looked up once per request.
+
+    The cookie holds only a session token: the user and role are read from the database,
+    so signing out, disabling the user or changing their role or password takes effect on
+    the next request, even for a copy of the cookie.
+    """
     if "user" not in g:
-        g.user = session.get("user")
+        g.user = accounts.session_user(get_db(), session.get(SESSION_KEY))
     return g.user
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app, g, redirect, render_template, request, session, url_for
 
 from auth import bp
-from auth.guards import load_user, login_required
+from auth.guards import SESSION_KEY, load_user, login_required
 from auth.texts import t
 from shared import accounts, ratelimit
 from shared.clock import now
@@ -38,7 +38,7 @@ def _signed_in(user: dict[str, Any], station: str) -> None:
     """A fresh session on sign-in (no fixation of an old one), keeping its language."""
     lang = session.get("lang")
     session.clear()
-    session["user"] = user
+    session[SESSION_KEY] = accounts.start_session(get_db(), user["id"], now())
     session["station"] = station.strip()[:STATION_MAX] or "station"
     if lang:
         session["lang"] = lang
@@ -85,5 +85,6 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    accounts.end_session(get_db(), session.get(SESSION_KEY))
     session.clear()
     return redirect(url_for("auth.login"))

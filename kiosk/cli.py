@@ -1,4 +1,5 @@
-"""``create-user``, ``create-token``, ``safety-content``: pickup-point accounts and content."""
+"""Pickup-point accounts and content: ``create-user``, ``disable-user``, ``enable-user``,
+``set-role``, ``set-password``, ``create-token``, ``safety-content``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,52 @@ def create_user_command(name: str, role: str, password: str) -> None:
     """Create a staff station account; the password is prompted for and confirmed."""
     accounts.create_user(ready_db(), name, password, role, clock.now(), cli_actor())
     click.echo(f"Created {role} user {name}.")
+
+
+@click.command("disable-user")
+@click.argument("name")
+@with_appcontext
+@domain_errors
+def disable_user_command(name: str) -> None:
+    """Disable an account: it cannot sign in, and every session it has ends at once."""
+    changed = accounts.set_disabled(ready_db(), name, True, clock.now(), cli_actor())
+    click.echo(
+        f"Disabled {name}; their sessions are ended." if changed else f"{name} was disabled."
+    )
+
+
+@click.command("enable-user")
+@click.argument("name")
+@with_appcontext
+@domain_errors
+def enable_user_command(name: str) -> None:
+    """Let a disabled account sign in again."""
+    changed = accounts.set_disabled(ready_db(), name, False, clock.now(), cli_actor())
+    click.echo(f"Enabled {name}." if changed else f"{name} was enabled.")
+
+
+@click.command("set-role")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.USER_ROLES), required=True)
+@with_appcontext
+@domain_errors
+def set_role_command(name: str, role: str) -> None:
+    """Give an account another role; its sessions end, so it signs in again with the new one."""
+    changed = accounts.set_role(ready_db(), name, role, clock.now(), cli_actor())
+    click.echo(
+        f"{name} is now {role}; their sessions are ended." if changed else f"{name} was {role}."
+    )
+
+
+@click.command("set-password")
+@click.argument("name")
+@click.password_option(help="Prompted for (twice) when not given.")
+@with_appcontext
+@domain_errors
+def set_password_command(name: str, password: str) -> None:
+    """Give an account a new password (prompted for twice); its sessions end at once."""
+    accounts.set_password(ready_db(), name, password, clock.now(), cli_actor())
+    click.echo(f"New password set for {name}; their sessions are ended.")
 
 
 @click.command("create-token")
@@ -66,4 +113,12 @@ def import_command(file: Path) -> None:
     click.echo(f"Saved {count} safety instructions.")
 
 
-COMMANDS = (create_user_command, create_token_command, safety_content)
+COMMANDS = (
+    create_user_command,
+    disable_user_command,
+    enable_user_command,
+    set_role_command,
+    set_password_command,
+    create_token_command,
+    safety_content,
+)

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from shared import messages
+from shared import account_texts, messages
 
 
 class PickupError(Exception):
@@ -123,6 +123,18 @@ class EditRefused(PickupError):
 
     def __init__(self, key: str, **values: Any) -> None:
         super().__init__(key)
+        self.key, self.values = key, values
+
+
+class AccountRefused(InvalidInput):
+    """An account change breaks a rule (bad name, short password, last admin, ...).
+
+    ``key`` and ``values`` name a text of :mod:`shared.account_texts`; the message is its
+    English text, for the command line and the logs.
+    """
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(account_texts.text(key, "en", **values))
         self.key, self.values = key, values
 
 

@@ -511,3 +511,22 @@ def queue_calls_and_overrides(db: Database) -> None:
         ALTER TABLE handovers ADD COLUMN override_note TEXT;
         """,
     )
+
+
+@migrations(name="0011_user_sessions")
+def user_sessions(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- A signed-in browser, one row each. The cookie holds a random token; only its
+        -- SHA-256 is stored. Signing out deletes the row; disabling a user or changing their
+        -- role or password deletes all of theirs, so a copied cookie dies with them.
+        CREATE TABLE user_sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX user_sessions_user ON user_sessions(user_id);
+        """,
+    )

@@ -946,12 +946,66 @@ def get_user_by_name(db: Database, username: str) -> Row | None:
     return _one(db, "SELECT * FROM users WHERE username = ?", [username])
 
 
-def set_user_password(db: Database, username: str, password_hash: str, role: str) -> bool:
-    cursor = db.execute(
-        "UPDATE users SET password_hash = ?, role = ? WHERE username = ?",
-        [password_hash, role, username],
+def get_user(db: Database, user_id: int) -> Row | None:
+    return _one(db, "SELECT * FROM users WHERE id = ?", [user_id])
+
+
+def list_users(db: Database) -> list[Row]:
+    """Every account, without its password hash, enabled ones first, by name."""
+    return _all(
+        db,
+        "SELECT u.id, u.username, u.role, u.created_at, u.disabled_at, "
+        "(SELECT count(*) FROM user_sessions s WHERE s.user_id = u.id) AS sessions "
+        "FROM users u ORDER BY u.disabled_at IS NOT NULL, u.username",
     )
-    return cursor.rowcount == 1
+
+
+def count_enabled_admins(db: Database) -> int:
+    return db.execute(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL"
+    ).fetchone()[0]
+
+
+def set_user_role(db: Database, user_id: int, role: str) -> None:
+    db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+
+
+def set_user_password(db: Database, user_id: int, password_hash: str) -> None:
+    db.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+
+
+def set_user_disabled(db: Database, user_id: int, disabled_at: datetime | None) -> None:
+    db.execute(
+        "UPDATE users SET disabled_at = ? WHERE id = ?",
+        [to_db_time(disabled_at) if disabled_at else None, user_id],
+    )
+
+
+def insert_user_session(db: Database, token_hash: str, user_id: int, now: datetime) -> int:
+    return _insert(
+        db,
+        "user_sessions",
+        {"token_hash": token_hash, "user_id": user_id, "created_at": to_db_time(now)},
+    )
+
+
+def user_of_session(db: Database, token_hash: str) -> Row | None:
+    """The enabled user (id, username, role) a session token belongs to, or None."""
+    return _one(
+        db,
+        "SELECT u.id, u.username, u.role FROM user_sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = ? AND u.disabled_at IS NULL",
+        [token_hash],
+    )
+
+
+def delete_user_session(db: Database, token_hash: str) -> None:
+    db.execute("DELETE FROM user_sessions WHERE token_hash = ?", [token_hash])
+
+
+def delete_user_sessions(db: Database, user_id: int) -> int:
+    """End every session of a user; returns how many there were."""
+    return db.execute("DELETE FROM user_sessions WHERE user_id = ?", [user_id]).rowcount
 
 
 def insert_api_token(db: Database, token_hash: str, role: str, device: str, now: datetime) -> int:

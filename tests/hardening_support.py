@@ -12,6 +12,7 @@ from kiosk_support import AT, Pickup, build_pickup
 from support import DEMO_LOADED_AT, SECRET
 from twilio.request_validator import RequestValidator
 
+from auth.guards import SESSION_KEY
 from shared import accounts, storage
 from shared.db import get_db
 from shared.handover import hand_over
@@ -89,8 +90,9 @@ def client_for(site: Site, role: str, lang: str = "en"):
         if role in ("staff", "admin"):
             name = "alice" if role == "staff" else "ada"
             with site.app.app_context():
-                user = storage.get_user_by_name(get_db(), name)
-            session["user"] = {"id": user["id"], "username": name, "role": user["role"]}
+                db = get_db()
+                user = storage.get_user_by_name(db, name)
+                session[SESSION_KEY] = accounts.start_session(db, user["id"], AT)
             session["station"] = "Desk 1"
     token = {"kiosk_token": site.pickup.kiosk_token, "staff_token": site.pickup.staff_token}
     if role in token:
@@ -104,6 +106,7 @@ def sample_args(site: Site, rule) -> dict[str, Any]:
         "recipient_id": 1,
         "site_id": 1,
         "handover_id": site.token_handover_id,
+        "user_id": 2,  # bob, a staff account no test signs in as
         "code": site.codes["valid"],
         "step": "menu",
         "filename": STATIC_FILES.get(rule.endpoint, "none.txt"),

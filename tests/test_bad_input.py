@@ -130,6 +130,10 @@ FORM_ROUTES = [
     "admin.offer_recipient",
     "admin.no_shows",
     "admin.offer_waiting",
+    "admin.add_user",
+    "admin.set_user_disabled",
+    "admin.set_user_role",
+    "admin.reset_user_password",
     "sms.phone_sms",
     "sms.phone_call",
 ]
@@ -211,6 +215,7 @@ GET_ROUTES = [
     "admin.allocation",
     "admin.recipients",
     "admin.audit_log",
+    "admin.users",
     "sms.phone_page",
 ]
 

@@ -93,6 +93,11 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "admin.export_ledger": ADMIN_PAGE,
     "admin.export_bookings": ADMIN_PAGE,
     "admin.audit_log": ADMIN_PAGE,
+    "admin.users": ADMIN_PAGE,
+    "admin.add_user": ADMIN_PAGE,
+    "admin.set_user_disabled": ADMIN_PAGE,
+    "admin.set_user_role": ADMIN_PAGE,
+    "admin.reset_user_password": ADMIN_PAGE,
     "admin.static": ADMIN_PAGE,
     # the scanner API
     "api.check": API_SCAN,
@@ -235,10 +240,20 @@ def test_simulator_does_not_exist_outside_development(tmp_path, demo_template, r
             assert request(site, role, method, rule).status_code == 404, rule.rule
 
 
-def test_staff_session_of_a_disabled_role_is_refused_by_the_console(site):
-    """A session whose role is not admin (for example a tampered "role") gets 403."""
+@pytest.mark.parametrize(
+    "planted",
+    [
+        {"user": {"id": 1, "username": "ada", "role": "admin"}},
+        {"user": {"id": 1, "username": "alice", "role": "superuser"}},
+        {"sid": "a guessed token"},
+        {"sid": 12345},
+    ],
+)
+def test_a_session_cookie_that_claims_a_user_or_role_is_not_signed_in(site, planted):
+    """The cookie names no user or role the server believes: only a live session token."""
     client = site.app.test_client()
     with client.session_transaction() as session:
-        session["user"] = {"id": 1, "username": "alice", "role": "superuser"}
+        session.update(planted)
         session["lang"] = "en"
-    assert client.get("/admin/").status_code == 403
+    assert client.get("/admin/").status_code == 302
+    assert client.get("/staff/").status_code == 302
