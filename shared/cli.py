@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -320,13 +321,16 @@ def export_group() -> None:
     """Export bookings or the handover ledger."""
 
 
+def _encoding(out: Path) -> str:
+    # A BOM so that Excel opens a UTF-8 CSV with Chinese names correctly.
+    return "utf-8-sig" if out.suffix.lower() == ".csv" else "utf-8"
+
+
 def _write(out: Path | None, content: str) -> None:
     if out is None:
         click.echo(content, nl=False)
         return
-    # A BOM so that Excel opens a UTF-8 CSV with Chinese names correctly.
-    encoding = "utf-8-sig" if out.suffix.lower() == ".csv" else "utf-8"
-    out.write_text(content, encoding=encoding)
+    out.write_text(content, encoding=_encoding(out))
     click.echo(f"Wrote {out}", err=True)
 
 
@@ -339,11 +343,34 @@ def _write(out: Path | None, content: str) -> None:
 def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> None:
     """Every live booking with its slot, allotment, voucher code and QR content."""
     db = ready_db()
-    rows = exports.booking_rows(db, pick_distribution(db, distribution_id), clock.now())
-    content = (
-        exports.to_json(rows) if fmt == "json" else exports.to_csv(rows, exports.BOOKING_COLUMNS)
-    )
-    _write(out, content)
+    distribution_id = pick_distribution(db, distribution_id)
+    if fmt == "json":
+        _write(out, exports.to_json(exports.booking_rows(db, distribution_id, clock.now())))
+        return
+    # CSV streams: a row is read, formatted and written before the next, so memory stays flat.
+    rows = exports.iter_booking_rows(db, distribution_id, clock.now())
+    if out is None:
+        exports.write_csv(sys.stdout, rows, exports.BOOKING_COLUMNS)
+        return
+    total = storage.count_live_bookings(db, distribution_id)
+    with (
+        out.open("w", encoding=_encoding(out), newline="") as f,
+        click.progressbar(
+            length=total, label="Exporting", file=click.get_text_stream("stderr")
+        ) as bar,
+    ):
+        written = exports.write_csv(f, _counted(rows, bar.update), exports.BOOKING_COLUMNS)
+    click.echo(f"Wrote {written} bookings to {out}", err=True)
+
+
+def _counted(rows, update: Callable[[int], None], every: int = 1000):
+    """``rows`` unchanged, telling ``update`` every ``every`` rows (and the rest at the end)."""
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        yield row
+        if n % every == 0:
+            update(every)
+    update(n % every)
 
 
 @export_group.command("ledger")

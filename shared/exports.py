@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
@@ -64,31 +64,38 @@ def _amount(units: int, unit_size: float) -> int | float:
 def booking_rows(db: Database, distribution_id: int, now: datetime) -> list[dict[str, Any]]:
     """One row per live booking, with the voucher, what the QR code holds and its state
     at ``now`` (:func:`shared.booking_states.booking_state`)."""
+    return list(iter_booking_rows(db, distribution_id, now))
+
+
+def iter_booking_rows(
+    db: Database, distribution_id: int, now: datetime
+) -> Iterator[dict[str, Any]]:
+    """:func:`booking_rows` one at a time, as the database reads them: flat memory."""
     distribution = storage.get_distribution(db, distribution_id)
     tz = ZoneInfo(distribution["timezone"])
     capacity = {s["id"]: s["capacity_people"] for s in storage.list_slots(db, distribution_id)}
-    rows = []
-    for v in storage.voucher_views_for_distribution(db, distribution_id):
-        rows.append(
-            {
-                "recipient": v["recipient_name"],
-                "external_id": v["external_id"],
-                "town": v["town"],
-                "phone": v["phone"] or "",
-                "site": v["site_name"],
-                "slot_start": _local_iso(v["starts_at"], tz),
-                "slot_end": _local_iso(v["ends_at"], tz),
-                "slot_capacity": capacity[v["slot_id"]],
-                "units": v["units"],
-                "unit_name": v["unit_name"],
-                "amount": _amount(v["units"], v["unit_size"]),
-                "measure": v["measure"],
-                "voucher_code": v["code"],
-                "qr_content": qr_content(v["code"]),
-                "status": booking_state(v, now, v["grace_minutes"]),
-            }
-        )
-    return rows
+    local: dict[str | None, str] = {}  # a few hundred slot times, each shown once per booking
+    for v in storage.iter_voucher_views_for_distribution(db, distribution_id):
+        for stored in (v["starts_at"], v["ends_at"]):
+            if stored not in local:
+                local[stored] = _local_iso(stored, tz)
+        yield {
+            "recipient": v["recipient_name"],
+            "external_id": v["external_id"],
+            "town": v["town"],
+            "phone": v["phone"] or "",
+            "site": v["site_name"],
+            "slot_start": local[v["starts_at"]],
+            "slot_end": local[v["ends_at"]],
+            "slot_capacity": capacity[v["slot_id"]],
+            "units": v["units"],
+            "unit_name": v["unit_name"],
+            "amount": _amount(v["units"], v["unit_size"]),
+            "measure": v["measure"],
+            "voucher_code": v["code"],
+            "qr_content": qr_content(v["code"]),
+            "status": booking_state(v, now, v["grace_minutes"]),
+        }
 
 
 def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
@@ -118,6 +125,11 @@ def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """CSV with a header, formulas neutralised; UTF-8 with BOM is left to the writer of the file."""
     return spreadsheets.csv_text(columns, ([row.get(c) for c in columns] for row in rows))
+
+
+def write_csv(out: TextIO, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> int:
+    """:func:`to_csv` written to ``out`` as the rows come; returns how many rows it wrote."""
+    return spreadsheets.write_csv(out, columns, ([row.get(c) for c in columns] for row in rows))
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:

@@ -103,10 +103,13 @@ def allocate_distribution(
         )
         units = {r["id"]: u for r, u in zip(recipients, allocation.units, strict=True)}
         storage.replace_allotments(db, distribution_id, run_id, units)
-        for recipient in recipients:
-            booking = storage.live_booking_for(db, recipient["id"])
-            if booking and booking["units"] != units[recipient["id"]]:
-                storage.set_booking_units(db, booking["id"], units[recipient["id"]], now)
+        live = storage.live_booking_units(db, distribution_id)
+        changed = {
+            booking_id: units[recipient_id]
+            for recipient_id, (booking_id, booked_units) in live.items()
+            if recipient_id in units and booked_units != units[recipient_id]
+        }
+        storage.set_bookings_units(db, changed, now)
         storage.audit(
             db,
             actor,
@@ -255,16 +258,13 @@ def schedule_distribution(
             raise InvalidInput("the distribution has no allotments yet; run allocate first")
         slot_count = ensure_slots(db, distribution_id)
         plan = plan_schedule(db, distribution_id, now)
-        for n, demand in enumerate(plan.demands, start=1):
-            slot = plan.slots[plan.assignment[demand.key]]
-            booking_id = storage.insert_booking(
-                db, distribution_id, int(demand.key), slot["id"], demand.units, now
-            )
-            storage.insert_voucher(db, booking_id, make_code, now)
-            if progress and n % 1000 == 0:
-                progress(1000)
-        if progress:
-            progress(len(plan.demands) % 1000)
+        placements = [
+            (int(demand.key), plan.slots[plan.assignment[demand.key]]["id"], demand.units)
+            for demand in plan.demands
+        ]
+        storage.insert_bookings_with_vouchers(
+            db, distribution_id, placements, make_code, now, progress
+        )
         booked = len(plan.demands)
         storage.audit(
             db,

@@ -17,6 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
@@ -52,11 +53,22 @@ def restore_cell(text: str) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]], line_end: str = "\n") -> str:
     """CSV with ``header`` then ``rows``, every cell passed through :func:`safe_cell`.
 
-    Every CSV the service writes goes through here. UTF-8 with a BOM (for Excel) is left to
-    whoever writes the bytes.
+    Every CSV the service writes goes through here or :func:`write_csv`. UTF-8 with a BOM
+    (for Excel) is left to whoever writes the bytes.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=line_end)
-    writer.writerow([safe_cell(label) for label in header])
-    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    write_csv(buffer, header, rows, line_end)
     return buffer.getvalue()
+
+
+def write_csv(
+    out: TextIO, header: Sequence[str], rows: Iterable[Sequence[object]], line_end: str = "\n"
+) -> int:
+    """:func:`csv_text` written to ``out`` row by row (flat memory); returns the row count."""
+    writer = csv.writer(out, lineterminator=line_end)
+    writer.writerow([safe_cell(label) for label in header])
+    count = 0
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+        count += 1
+    return count

@@ -568,6 +568,25 @@ def live_booking_for(db: Database, recipient_id: int) -> Row | None:
     )
 
 
+def live_booking_units(db: Database, distribution_id: int) -> dict[int, tuple[int, int]]:
+    """recipient id -> (booking id, units) of every live booking of a distribution."""
+    rows = db.execute(
+        "SELECT recipient_id, id, units FROM bookings WHERE distribution_id = ? "
+        "AND status != 'cancelled'",
+        [distribution_id],
+    )
+    return {recipient_id: (booking_id, units) for recipient_id, booking_id, units in rows}
+
+
+def set_bookings_units(db: Database, units_by_booking: dict[int, int], now: datetime) -> None:
+    """``set_booking_units`` for many bookings in one ``executemany``."""
+    stamp = to_db_time(now)
+    db.conn.executemany(
+        "UPDATE bookings SET units = ?, updated_at = ? WHERE id = ?",
+        [(units, stamp, booking_id) for booking_id, units in units_by_booking.items()],
+    )
+
+
 def booking_states(db: Database, distribution_id: int) -> list[Row]:
     """Every booking of a distribution with its slot, check-in and units handed over."""
     return _all(
@@ -688,6 +707,9 @@ def next_queue_number(db: Database, site_id: int, day_start: datetime, day_end: 
     return row[0] + 1
 
 
+VOUCHER_SERIALS = 10**7  # 7-digit serials
+
+
 def insert_voucher(db: Database, booking_id: int, make_code: Any, now: datetime) -> Row:
     """Give a booking its voucher under a random unused 7-digit serial.
 
@@ -695,7 +717,7 @@ def insert_voucher(db: Database, booking_id: int, make_code: Any, now: datetime)
     nothing about how many vouchers exist; a clash is retried.
     """
     for _ in range(50):
-        serial = secrets.randbelow(10**7)
+        serial = secrets.randbelow(VOUCHER_SERIALS)
         code = make_code(serial)
         cursor = db.execute(
             "INSERT INTO vouchers (serial, code, booking_id, created_at) VALUES (?, ?, ?, ?) "
@@ -705,6 +727,55 @@ def insert_voucher(db: Database, booking_id: int, make_code: Any, now: datetime)
         if cursor.rowcount == 1:
             return {"serial": serial, "code": code, "booking_id": booking_id}
     raise RuntimeError("could not find a free voucher serial; the serial space is nearly full")
+
+
+def insert_bookings_with_vouchers(
+    db: Database,
+    distribution_id: int,
+    placements: Sequence[tuple[int, int, int]],
+    make_code: Callable[[int], str],
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 10_000,
+) -> int:
+    """Book many recipients at once, each with a voucher under a random unused serial.
+
+    ``placements`` are ``(recipient_id, slot_id, units)``. The serials in use are read once
+    and the new ones drawn in Python (the caller's :func:`transaction` holds the write lock,
+    so nobody else can take one meanwhile); then each batch of ``batch`` rows is two
+    ``executemany`` statements and one read of the new bookings' ids, and ``progress`` is
+    told how many rows it wrote. Run it inside :func:`transaction`: all or nothing.
+    """
+    stamp = to_db_time(now)
+    used = {row[0] for row in db.execute("SELECT serial FROM vouchers")}
+    if len(used) + len(placements) > VOUCHER_SERIALS // 2:
+        raise RuntimeError("could not find free voucher serials; the serial space is nearly full")
+    for start in range(0, len(placements), batch):
+        chunk = placements[start : start + batch]
+        # Rows inserted now get ids above every existing one (SQLite's rowid is max + 1).
+        last_id = db.execute("SELECT coalesce(max(id), 0) FROM bookings").fetchone()[0]
+        db.conn.executemany(
+            "INSERT INTO bookings (distribution_id, recipient_id, slot_id, units, status, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, 'booked', ?, ?)",
+            [(distribution_id, rid, sid, units, stamp, stamp) for rid, sid, units in chunk],
+        )
+        booking_of = dict(
+            db.execute("SELECT recipient_id, id FROM bookings WHERE id > ?", [last_id])
+        )
+        vouchers = []
+        for recipient_id, _slot_id, _units in chunk:
+            serial = secrets.randbelow(VOUCHER_SERIALS)
+            while serial in used:
+                serial = secrets.randbelow(VOUCHER_SERIALS)
+            used.add(serial)
+            vouchers.append((serial, make_code(serial), booking_of[recipient_id], stamp))
+        db.conn.executemany(
+            "INSERT INTO vouchers (serial, code, booking_id, created_at) VALUES (?, ?, ?, ?)",
+            vouchers,
+        )
+        if progress:
+            progress(len(chunk))
+    return len(placements)
 
 
 def used_serials(db: Database) -> int:
@@ -746,11 +817,17 @@ def voucher_view_by_booking(db: Database, booking_id: int) -> Row | None:
 
 
 def voucher_views_for_distribution(db: Database, distribution_id: int) -> list[Row]:
-    return _all(
-        db,
-        _VOUCHER_VIEW_SQL + " WHERE b.distribution_id = ? AND b.status != 'cancelled' "
-        "ORDER BY s.starts_at, r.id",
-        [distribution_id],
+    return list(iter_voucher_views_for_distribution(db, distribution_id))
+
+
+def iter_voucher_views_for_distribution(db: Database, distribution_id: int) -> Iterator[Row]:
+    """The live bookings' voucher views, read one by one as the caller takes them."""
+    return _rows(
+        db.execute(
+            _VOUCHER_VIEW_SQL + " WHERE b.distribution_id = ? AND b.status != 'cancelled' "
+            "ORDER BY s.starts_at, r.id",
+            [distribution_id],
+        )
     )
 
 
