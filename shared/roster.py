@@ -29,7 +29,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
@@ -231,24 +231,22 @@ def decode_roster(data: bytes) -> str:
     raise _rejected([RowError(0, "", _NOT_TEXT)], f"{_NOT_TEXT}; {NOTHING_IMPORTED}")
 
 
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """The non-blank CSV records with their spreadsheet row numbers.
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank CSV records with their spreadsheet row numbers, one at a time.
 
     A record is one spreadsheet row even when a quoted cell spans lines, and blank lines
     still count as rows, so numbering records (not lines) matches what the operator sees.
     """
     reader = csv.reader(io.StringIO(text, newline=""))
-    records = []
     row = 0
     try:
         for row, cells in enumerate(reader, start=1):
             if any(cell.strip() for cell in cells):
-                records.append((row, [spreadsheets.restore_cell(cell) for cell in cells]))
+                yield row, [spreadsheets.restore_cell(cell) for cell in cells]
     except csv.Error as exc:
         message = f"cannot read this row as CSV ({exc}); look for a quote that is never closed"
         error = RowError(row + 1, "", message)
         raise _rejected([error], f"{error}; {NOTHING_IMPORTED}") from exc
-    return records
 
 
 # -- header ----------------------------------------------------------------------------------
@@ -540,6 +538,18 @@ def parse_roster(
     ``timezone`` is where times without an offset are; ``default_region`` is how phone
     numbers without a ``+country`` prefix are read. A bad argument raises ``InvalidInput``.
     """
+    return list(iter_roster(data, timezone, default_region))
+
+
+def iter_roster(
+    data: bytes | str, timezone: str = "Asia/Shanghai", default_region: str = "CN"
+) -> Iterator[RosterRow]:
+    """:func:`parse_roster` one good row at a time, for a caller that writes as it reads.
+
+    The rows before the first bad one are yielded too, so the caller must write them in a
+    transaction: ``RosterInvalid`` with every problem is raised only after the last row,
+    and the caller rolls back on it so that nothing is imported.
+    """
     zone, region = _zone(timezone), _region(default_region)
     if isinstance(data, bytes | bytearray):
         text = decode_roster(data)
@@ -549,30 +559,31 @@ def parse_roster(
         raise InvalidInput(f"a roster is bytes or str, not {type(data).__name__}")
 
     records = _records(text)
-    if not records:
+    first = next(records, None)
+    if first is None:
         message = "the file is empty; it needs a header row and one row per recipient"
         raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
-    header_row, header = records[0]
+    header_row, header = first
     positions, errors = _read_header(header_row, header)
     if errors:
         # Every row would repeat the same complaint; the header has to be fixed first.
         raise _rejected(errors, f"the header row has errors; {NOTHING_IMPORTED}")
-    if len(records) == 1:
-        message = "the file has a header row but no data rows"
-        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
 
     parsers = _cell_parsers(zone, region)
-    rows: list[RosterRow] = []
     first_row_of: dict[str, int] = {}  # external_id -> the row that used it first
-    for row, cells in records[1:]:
+    data_rows = 0
+    for row, cells in records:
+        data_rows += 1
         values, row_errors = _parse_row(row, cells, len(header), positions, parsers)
         row_errors += _duplicate_check(row, values.get("external_id"), first_row_of)
         errors += row_errors
-        if not row_errors:
-            rows.append(RosterRow(**values))  # type: ignore[typeddict-item]
+        if not row_errors and not errors:
+            yield RosterRow(**values)  # type: ignore[typeddict-item]
+    if not data_rows:
+        message = "the file has a header row but no data rows"
+        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
     if errors:
         raise _rejected(errors, _rows_summary(errors))
-    return rows
 
 
 def template_csv() -> str:
