@@ -370,9 +370,7 @@ def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> 
     total = storage.count_live_bookings(db, distribution_id)
     with (
         out.open("w", encoding=_encoding(out), newline="") as f,
-        click.progressbar(
-            length=total, label="Exporting", file=click.get_text_stream("stderr")
-        ) as bar,
+        click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar,
     ):
         written = exports.write_csv(f, _counted(rows, bar.update), exports.BOOKING_COLUMNS)
     click.echo(f"Wrote {written} bookings to {out}", err=True)

@@ -97,6 +97,46 @@ def test_import_with_errors_imports_nothing(runner, tmp_path):
         assert storage.count_recipients(get_db(), 1) == 0
 
 
+def test_import_in_batches_rolls_back_when_a_late_row_is_bad(runner, tmp_path, monkeypatch):
+    # Batches of two: rows 2-5 are written before row 6 is found bad, and all are undone.
+    monkeypatch.setattr("shared.cli.IMPORT_BATCH", 2)
+    _invoke(runner, CREATE)
+    roster = tmp_path / "late.csv"
+    roster.write_text(ROSTER + "Clinic D,C-4,Xikou,10,Sun,,\nClinic E,,Xikou,10,Sun,,\n")
+    result, output = _invoke(runner, ["import-roster", str(roster)])
+    assert result.exit_code == 1
+    assert "row 6, external_id: external_id is required" in output
+    assert "Error: 1 row has errors; nothing was imported" in output
+    with runner.app.app_context():
+        assert storage.count_recipients(get_db(), 1) == 0
+        assert "import_roster" not in {e["action"] for e in storage.audit_entries(get_db())}
+
+
+def test_import_in_batches_imports_every_row(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("shared.cli.IMPORT_BATCH", 2)
+    _invoke(runner, CREATE)
+    roster = tmp_path / "clinics.csv"
+    roster.write_text(ROSTER)
+    result, output = _invoke(runner, ["import-roster", str(roster)])
+    assert "Imported 3 recipients into distribution 1." in output
+    with runner.app.app_context():
+        assert storage.count_recipients(get_db(), 1) == 3
+
+
+def test_export_bookings_csv_to_a_file_streams_every_booking(runner, tmp_path):
+    _invoke(runner, ["demo", "--start", "2020-02-04T12:00"])
+    out = tmp_path / "bookings.csv"
+    result = runner.invoke(args=["export", "bookings", "--distribution", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote 12 bookings to {out}" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffrecipient,external_id,")  # the BOM Excel needs
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    stdout = runner.invoke(args=["export", "bookings", "--distribution", "2"]).stdout
+    assert rows == list(csv.DictReader(io.StringIO(stdout)))
+    assert len(rows) == 12 and sum(int(r["amount"]) for r in rows) == 192_400
+
+
 def test_gbk_roster_with_chinese_headers(runner, tmp_path):
     _invoke(runner, CREATE)
     roster = tmp_path / "gbk.csv"

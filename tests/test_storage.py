@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from support import DEMO_LOADED_AT
+from support import DEMO_LOADED_AT, make_code, small_distribution
 
-from shared import storage
+from shared import planning, storage
 from shared.migrations import migrations
 
 
@@ -85,3 +85,29 @@ def test_one_live_booking_per_recipient(demo_db):
             "updated_at) VALUES (?, ?, ?, 1, 'x', 'x')",
             [booking[1], booking[2], booking[3]],
         )
+
+
+def test_batched_bookings_get_their_own_vouchers_and_skip_used_serials(db, monkeypatch):
+    distribution_id = small_distribution(db, recipients=5, stock=20, capacity_people=5)
+    planning.ensure_slots(db, distribution_id)
+    slot_id = storage.list_slots(db, distribution_id)[0]["id"]
+    recipients = [r["id"] for r in storage.list_recipients(db, distribution_id)]
+    with storage.transaction(db):
+        storage.insert_bookings_with_vouchers(
+            db, distribution_id, [(recipients[0], slot_id, 4)], make_code, DEMO_LOADED_AT
+        )
+    taken = db.execute("SELECT serial FROM vouchers").fetchone()[0]
+    # The draw offers the serial in use first, then the same new one twice, then others.
+    draws = iter([taken, 11, 11, 22, 33, 44])
+    monkeypatch.setattr(storage.secrets, "randbelow", lambda _n: next(draws))
+    progress: list[int] = []
+    with storage.transaction(db):
+        placements = [(rid, slot_id, 4) for rid in recipients[1:]]
+        written = storage.insert_bookings_with_vouchers(
+            db, distribution_id, placements, make_code, DEMO_LOADED_AT, progress.append, batch=3
+        )
+    assert written == 4 and progress == [3, 1]
+    views = storage.voucher_views_for_distribution(db, distribution_id)
+    assert sorted(v["recipient_id"] for v in views) == recipients
+    assert sorted(v["serial"] for v in views) == sorted([taken, 11, 22, 33, 44])
+    assert all(v["code"] == make_code(v["serial"]) for v in views)
