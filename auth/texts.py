@@ -15,8 +15,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "station": {"zh": "工作台名称", "en": "Station name"},
     "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
     "login_locked": {
-        "zh": "登录失败次数过多，已暂时锁定。请{minutes}分钟后再试。",
-        "en": "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes.",
+        "zh": "这台设备或网络登录失败次数过多，已暂停从这里登录。请{minutes}分钟后再试。",
+        "en": "Too many failed sign-ins from this device or network. Sign-in from here is "
+        "paused; try again in {minutes} min.",
     },
 }
 

@@ -1,6 +1,6 @@
-"""``/staff/login`` and ``/staff/logout``: password sign-in, with a per-name and per-address
-limit on failures (:mod:`shared.ratelimit`). The station name given at sign-in is recorded
-with every handover.
+"""``/staff/login`` and ``/staff/logout``: password sign-in, with failures counted per (user
+name, address) and per address (:mod:`shared.ratelimit`), never per name alone. The station
+name given at sign-in is recorded with every handover.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def login():
                 minutes = ratelimit.LoginLocked(until).minutes_left(moment)
                 error, status = t("login_locked", g.lang, minutes=minutes), 429
         else:
-            ratelimit.login_succeeded(db, user["username"])
+            ratelimit.login_succeeded(db, user["username"], address)
             _signed_in(user, request.form.get("station", ""))
             return redirect(_next_page())
     page = render_template(

@@ -143,7 +143,7 @@ class NotAuthenticated(PickupError):
 
 
 class LoginLocked(PickupError):
-    """Too many failed sign-ins: this user name or client address is refused for a while."""
+    """Too many failed sign-ins: this name from this address, or the address, is paused."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__(f"sign-in locked until {until.isoformat()}")

@@ -530,3 +530,28 @@ def user_sessions(db: Database) -> None:
         CREATE INDEX user_sessions_user ON user_sessions(user_id);
         """,
     )
+
+
+@migrations(name="0012_login_throttle")
+def login_throttle(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Failed sign-ins counted per (user name, client address) and per address (name ''),
+        -- never per name alone, so that nobody can lock a user out from elsewhere. Past the
+        -- free failures each one pauses the count for longer (doubling); the count is
+        -- forgotten at ``forget_at``, a window after the last failure or pause. The counts
+        -- of 0004 are dropped: they only ever held minutes of history.
+        DROP TABLE login_failures;
+        DROP TABLE login_locks;
+        CREATE TABLE login_throttle (
+            username TEXT NOT NULL,              -- '' for the address as a whole
+            address TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            paused_until TEXT,
+            forget_at TEXT NOT NULL,
+            PRIMARY KEY (username, address)
+        );
+        CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
+        """,
+    )

@@ -18,16 +18,30 @@ from shared import storage
 from shared.errors import LoginLocked
 
 KEY_MAX = 64  # longer user names cannot exist; longer addresses are not addresses
+WHOLE_ADDRESS = ""  # the user name of the count that covers every name from one address
+UNKNOWN_ADDRESS = "unknown"
 SMS_WINDOW = timedelta(minutes=10)
 CALL_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class LoginLimits:
+    """Free failures per (user name, address) and per address, then pauses that double."""
+
     max_failures: int = 5
     max_failures_per_address: int = 20
     window: timedelta = timedelta(minutes=15)
-    lock: timedelta = timedelta(minutes=15)
+    lock: timedelta = timedelta(minutes=1)
+    max_lock: timedelta = timedelta(hours=24)
+
+    def pause_after(self, failures: int, free: int) -> timedelta | None:
+        """The pause after the ``failures``-th failure of a count allowed ``free`` of them:
+        none before ``free``, then :attr:`lock`, doubled with each further failure up to
+        :attr:`max_lock`. ``free`` 0 means no limit."""
+        if not free or failures < free:
+            return None
+        doublings = min(failures - free, 32)  # 2**32 minutes is past any max_lock
+        return min(self.lock * 2**doublings, self.max_lock)
 
 
 def login_limits(config: Mapping[str, Any]) -> LoginLimits:
@@ -37,25 +51,23 @@ def login_limits(config: Mapping[str, Any]) -> LoginLimits:
         config["PICKUP_LOGIN_MAX_FAILURES_PER_ADDRESS"],
         timedelta(minutes=config["PICKUP_LOGIN_WINDOW_MINUTES"]),
         timedelta(minutes=config["PICKUP_LOGIN_LOCK_MINUTES"]),
+        timedelta(minutes=config["PICKUP_LOGIN_MAX_LOCK_MINUTES"]),
     )
 
 
-def _keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    keys = []
+def _counts(username: str, address: str | None) -> list[tuple[str, str]]:
+    """The ``(user name, address)`` counts a sign-in attempt touches: the pair, and the
+    address as a whole. Never the user name alone: then anyone could lock its owner out."""
+    where = (address or UNKNOWN_ADDRESS)[:KEY_MAX]
     name = (username or "").strip()[:KEY_MAX]
-    if name:
-        keys.append(("user", name))
-    if address:
-        keys.append(("address", address[:KEY_MAX]))
-    return keys
+    return ([(name, where)] if name else []) + [(WHOLE_ADDRESS, where)]
 
 
 def check_login_allowed(db: Database, username: str, address: str | None, now: datetime) -> None:
-    """Raise :class:`LoginLocked` if the user name or the address is locked at ``now``.
-
-    Checked before the password, so a locked account cannot be guessed even with the right one.
-    """
-    until = storage.login_locked_until(db, _keys(username, address), now)
+    """Raise :class:`LoginLocked` while this name from this address, or this address, is
+    paused. Checked before the password, so a paused attacker learns nothing; the same name
+    from an address that has not been failing is let in at once."""
+    until = storage.login_paused_until(db, _counts(username, address), now)
     if until is not None:
         raise LoginLocked(until)
 
@@ -63,39 +75,42 @@ def check_login_allowed(db: Database, username: str, address: str | None, now: d
 def login_failed(
     db: Database, username: str, address: str | None, now: datetime, limits: LoginLimits
 ) -> datetime | None:
-    """Count a failed sign-in; lock (and audit) what reached its limit. Returns the lock's end.
+    """Count a failed sign-in; pause (and audit) each count past its free failures, for
+    longer with each failure. Returns the end of the pause, or None.
 
-    Unknown user names count too: otherwise the lock would tell which names exist.
+    A count is forgotten after :attr:`LoginLimits.window` without failures, measured from
+    the last failure or the end of the last pause, so that waiting out a pause does not
+    reset it. Unknown user names count too: otherwise the pause would tell which exist.
     """
-    limit_of = {"user": limits.max_failures, "address": limits.max_failures_per_address}
-    locked_until = None
+    paused_until = None
     with storage.transaction(db):
-        storage.prune_login_failures(db, now - limits.window)
-        for scope, key in _keys(username, address):
-            storage.record_login_failure(db, scope, key, now)
-            failures = storage.count_login_failures(db, scope, key, now - limits.window)
-            if limit_of[scope] and failures >= limit_of[scope]:
-                locked_until = now + limits.lock
-                storage.lock_login(db, scope, key, locked_until)
-                storage.audit(
-                    db,
-                    "login",
-                    "login_locked",
-                    f"{scope}:{key}",
-                    now,
-                    {"failures": failures, "until": storage.to_db_time(locked_until)},
-                )
-    return locked_until
+        storage.forget_login_failures(db, now)
+        for username_key, address_key in _counts(username, address):
+            whole = username_key == WHOLE_ADDRESS
+            free = limits.max_failures_per_address if whole else limits.max_failures
+            failures = storage.login_failure_count(db, username_key, address_key) + 1
+            pause = limits.pause_after(failures, free)
+            until = now + pause if pause else None
+            forget_at = (until or now) + limits.window
+            storage.set_login_failures(db, username_key, address_key, failures, until, forget_at)
+            if until is None:
+                continue
+            paused_until = until if paused_until is None else max(paused_until, until)
+            subject = f"address:{address_key}" if whole else f"login:{username_key}@{address_key}"
+            detail = {"failures": failures, "until": storage.to_db_time(until)}
+            storage.audit(db, "login", "login_locked", subject, now, detail)
+    return paused_until
 
 
-def login_succeeded(db: Database, username: str) -> None:
-    """A right password clears the user's failures.
+def login_succeeded(db: Database, username: str, address: str | None) -> None:
+    """A right password clears the count of this name from this address.
 
-    The address keeps its count: one's own account must not reset the count of an
+    The address keeps its own count: one's own account must not reset the count of an
     address that is trying other people's names.
     """
+    name, where = _counts(username, address)[0]
     with storage.transaction(db):
-        storage.clear_login_failures(db, "user", (username or "").strip()[:KEY_MAX])
+        storage.clear_login_failures(db, name, where)
 
 
 # -- per phone ------------------------------------------------------------------------------

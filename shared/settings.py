@@ -190,27 +190,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PICKUP_LOGIN_MAX_FAILURES",
         5,
-        "Failed sign-ins for one user name within PICKUP_LOGIN_WINDOW_MINUTES that lock it "
-        "for PICKUP_LOGIN_LOCK_MINUTES.",
+        "Failed sign-ins for one user name from one client address before that pair is "
+        "paused (PICKUP_LOGIN_LOCK_MINUTES, doubled with each further failure). The same "
+        "name from another address is not affected.",
         int,
     ),
     Setting(
         "PICKUP_LOGIN_MAX_FAILURES_PER_ADDRESS",
         20,
-        "Failed sign-ins from one client address (any user names) within the window that lock "
-        "that address; higher than per user because an office may share one address.",
+        "Failed sign-ins from one client address (any user names) before the address is "
+        "paused, the same way; higher than per name because an office may share one address.",
         int,
     ),
     Setting(
         "PICKUP_LOGIN_WINDOW_MINUTES",
         15,
-        "The window in which failed sign-ins are counted.",
+        "How long failed sign-ins are remembered after the last one or the end of the last pause.",
         int,
     ),
     Setting(
         "PICKUP_LOGIN_LOCK_MINUTES",
-        15,
-        "How long a user name or address stays locked after too many failed sign-ins.",
+        1,
+        "The first pause after too many failed sign-ins; each further failure doubles it.",
+        int,
+    ),
+    Setting(
+        "PICKUP_LOGIN_MAX_LOCK_MINUTES",
+        1440,
+        "The longest pause, however many failures.",
         int,
     ),
     Setting(

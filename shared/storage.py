@@ -1674,51 +1674,62 @@ def dashboard_fingerprint(db: Database, distribution_id: int) -> tuple[Any, ...]
 # -- hardening: sign-in and per-phone limits ---------------------------------------------
 
 
-def record_login_failure(db: Database, scope: str, key: str, now: datetime) -> None:
+def login_failure_count(db: Database, username: str, address: str) -> int:
+    """Failures remembered for this (user name, address); ``""`` as name: the address."""
+    row = _one(
+        db,
+        "SELECT failures FROM login_throttle WHERE username = ? AND address = ?",
+        [username, address],
+    )
+    return row["failures"] if row else 0
+
+
+def set_login_failures(
+    db: Database,
+    username: str,
+    address: str,
+    failures: int,
+    paused_until: datetime | None,
+    forget_at: datetime,
+) -> None:
     db.execute(
-        "INSERT INTO login_failures (scope, key, failed_at) VALUES (?, ?, ?)",
-        [scope, key, to_db_time(now)],
+        "INSERT INTO login_throttle (username, address, failures, paused_until, forget_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, address) DO UPDATE SET "
+        "failures = excluded.failures, paused_until = excluded.paused_until, "
+        "forget_at = excluded.forget_at",
+        [
+            username,
+            address,
+            failures,
+            to_db_time(paused_until) if paused_until else None,
+            to_db_time(forget_at),
+        ],
     )
 
 
-def count_login_failures(db: Database, scope: str, key: str, since: datetime) -> int:
-    return db.execute(
-        "SELECT count(*) FROM login_failures WHERE scope = ? AND key = ? AND failed_at > ?",
-        [scope, key, to_db_time(since)],
-    ).fetchone()[0]
+def clear_login_failures(db: Database, username: str, address: str) -> None:
+    db.execute("DELETE FROM login_throttle WHERE username = ? AND address = ?", [username, address])
 
 
-def clear_login_failures(db: Database, scope: str, key: str) -> None:
-    db.execute("DELETE FROM login_failures WHERE scope = ? AND key = ?", [scope, key])
-    db.execute("DELETE FROM login_locks WHERE scope = ? AND key = ?", [scope, key])
+def forget_login_failures(db: Database, now: datetime) -> None:
+    """Forget the counts that have been quiet long enough, so that the table stays small."""
+    db.execute("DELETE FROM login_throttle WHERE forget_at <= ?", [to_db_time(now)])
 
 
-def prune_login_failures(db: Database, before: datetime) -> None:
-    """Forget failures older than the window, so that the table stays small."""
-    db.execute("DELETE FROM login_failures WHERE failed_at <= ?", [to_db_time(before)])
-
-
-def lock_login(db: Database, scope: str, key: str, until: datetime) -> None:
-    db.execute(
-        "INSERT INTO login_locks (scope, key, locked_until) VALUES (?, ?, ?) "
-        "ON CONFLICT (scope, key) DO UPDATE SET locked_until = excluded.locked_until",
-        [scope, key, to_db_time(until)],
-    )
-
-
-def login_locked_until(
-    db: Database, keys: Sequence[tuple[str, str]], now: datetime
+def login_paused_until(
+    db: Database, counts: Sequence[tuple[str, str]], now: datetime
 ) -> datetime | None:
-    """The latest lock still running on any of ``keys`` (``(scope, key)`` pairs), or None."""
+    """The latest pause still running on any of ``counts`` (``(user name, address)``)."""
     latest = None
-    for scope, key in keys:
+    for username, address in counts:
         row = _one(
             db,
-            "SELECT locked_until FROM login_locks WHERE scope = ? AND key = ? AND locked_until > ?",
-            [scope, key, to_db_time(now)],
+            "SELECT paused_until FROM login_throttle "
+            "WHERE username = ? AND address = ? AND paused_until > ?",
+            [username, address, to_db_time(now)],
         )
         if row is not None:
-            until = from_db_time(row["locked_until"])
+            until = from_db_time(row["paused_until"])
             latest = until if latest is None or until > latest else latest
     return latest
 

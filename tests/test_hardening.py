@@ -4,6 +4,7 @@ the per-phone limits on SMS and calls, logs without secrets, and the landing pag
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import urllib.request
@@ -28,7 +29,7 @@ from hardening_support import (
 from kiosk_support import AT, PASSWORD
 from support import DEMO_LOADED_AT, SECRET, make_code
 
-from kiosk.texts import t
+from auth.texts import t as auth_t
 from shared import logsafe, ratelimit, storage
 from shared.db import get_db
 from shared.segments import count_segments
@@ -239,15 +240,21 @@ def test_hsts_only_when_the_public_url_is_https(tmp_path, base, hsts):
     assert ("Strict-Transport-Security" in response.headers) is hsts
 
 
-# -- sign-in limit --------------------------------------------------------------------------
+# -- sign-in limit: per (user name, address) and per address, never per name alone --------
 
 WRONG = "Wrong user name or password."
-LOCKED = "Too many failed sign-ins. Sign-in is locked; try again in {minutes} minutes."
+PAUSED = {
+    "en": "Too many failed sign-ins from this device or network. Sign-in from here is paused; "
+    "try again in {minutes} min.",
+    "zh": "这台设备或网络登录失败次数过多，已暂停从这里登录。请{minutes}分钟后再试。",
+}
+ATTACKER, OPERATOR = "203.0.113.66", "198.51.100.20"
 
 
 @pytest.fixture
 def signin(tmp_path, demo_template):
-    """A fresh demo site at 13:00 whose clock the test moves; limits 5 per user, 8 per address."""
+    """A fresh demo site at 13:00 whose clock the test moves; 5 free failures per name and
+    address, 8 per address, a first pause of 1 minute."""
     site = build_site(tmp_path, demo_template, PICKUP_LOGIN_MAX_FAILURES_PER_ADDRESS=8)
     clock = {"now": AT}
     site.app.config["CLOCK"] = lambda: clock["now"]
@@ -264,62 +271,123 @@ def sign_in(site, username, password, address="192.0.2.1", lang="en"):
     )
 
 
-def test_five_failures_lock_the_user_name_even_for_the_right_password(signin):
+def wait_out_pause(site, username: str, address: str) -> None:
+    """Move the clock just past the pause on this name and address (not a minute more)."""
+    counts = [(username, address), (ratelimit.WHOLE_ADDRESS, address)]
+    with site.app.app_context():
+        until = storage.login_paused_until(get_db(), counts, site.clock["now"])
+    site.clock["now"] = until + timedelta(seconds=1)
+
+
+def lock_audit(site, subject: str) -> list[dict]:
+    with site.app.app_context():
+        entries = storage.audit_entries(get_db(), subject)
+    return [json.loads(e["detail"]) for e in reversed(entries) if e["action"] == "login_locked"]
+
+
+@pytest.mark.parametrize(
+    ("failures", "minutes"),
+    [
+        (1, None),
+        (4, None),
+        (5, 1),
+        (6, 2),
+        (7, 4),
+        (12, 128),
+        (16, 1440),
+        (50, 1440),
+        (10**6, 1440),
+    ],
+)
+def test_pauses_start_after_the_free_failures_and_double(failures, minutes):
+    limits = ratelimit.LoginLimits()
+    pause = limits.pause_after(failures, limits.max_failures)
+    assert pause == (timedelta(minutes=minutes) if minutes else None)
+
+
+def test_no_limit_when_free_failures_is_zero():
+    assert ratelimit.LoginLimits().pause_after(1000, 0) is None
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_attacker_failing_50_times_does_not_lock_out_the_admin(signin, lang):
+    """Issue 10, Medium 3: five wrong passwords for a name no longer lock its owner out."""
+    for n in range(50):
+        response = sign_in(signin, "ada", f"guess {n}", ATTACKER, lang)
+        if response.status_code == 429:  # paused: the attacker waits it out, then goes on
+            wait_out_pause(signin, "ada", ATTACKER)
+            response = sign_in(signin, "ada", f"guess {n}", ATTACKER, lang)
+        assert response.status_code in (401, 429), n
+    # The real admin, from their own address, signs in at once.
+    assert sign_in(signin, "ada", "an admin password", OPERATOR).status_code == 302
+    # The attacker is paused, even with the right password, and told so in their language.
+    refused = sign_in(signin, "ada", "an admin password", ATTACKER, lang)
+    assert refused.status_code == 429
+    assert re.search(re.escape(PAUSED[lang]).replace(r"\{minutes\}", r"\d+"), text_of(refused))
+    # Each pause of the pair was longer than the one before, up to the longest.
+    pauses = [d["failures"] for d in lock_audit(signin, f"login:ada@{ATTACKER}")]
+    assert pauses == sorted(pauses) and len(pauses) >= 3
+
+
+def test_a_pause_is_for_that_name_from_that_address_and_grows(signin):
     for _ in range(4):
         response = sign_in(signin, "alice", "wrong password")
         assert response.status_code == 401 and WRONG in text_of(response)
     fifth = sign_in(signin, "alice", "wrong password")
-    assert fifth.status_code == 429 and LOCKED.format(minutes=15) in text_of(fifth)
-    right = sign_in(signin, "alice", PASSWORD)
-    assert right.status_code == 429 and LOCKED.format(minutes=15) in text_of(right)
-    signin.clock["now"] = AT + timedelta(minutes=9, seconds=30)
-    assert LOCKED.format(minutes=6) in text_of(sign_in(signin, "alice", PASSWORD))
-    assert sign_in(signin, "bob", PASSWORD).status_code == 302  # others are not locked
-    signin.clock["now"] = AT + timedelta(minutes=15, seconds=1)
+    assert fifth.status_code == 429 and PAUSED["en"].format(minutes=1) in text_of(fifth)
+    right = sign_in(signin, "alice", PASSWORD)  # from the paused address: refused
+    assert right.status_code == 429 and PAUSED["en"].format(minutes=1) in text_of(right)
+    assert sign_in(signin, "alice", PASSWORD, "192.0.2.2").status_code == 302  # elsewhere: in
+    assert sign_in(signin, "bob", PASSWORD).status_code == 302  # other names: in
+    # Waiting out the pause does not reset the count: the next failure pauses for longer.
+    signin.clock["now"] = AT + timedelta(minutes=1, seconds=1)
+    sixth = sign_in(signin, "alice", "wrong password")
+    assert sixth.status_code == 429 and PAUSED["en"].format(minutes=2) in text_of(sixth)
+    signin.clock["now"] += timedelta(minutes=2, seconds=1)
     assert sign_in(signin, "alice", PASSWORD).status_code == 302
-    with signin.app.app_context():
-        entries = storage.audit_entries(get_db(), "user:alice")
-    assert [e["action"] for e in entries] == ["login_locked"]
-    assert '"failures": 5' in entries[0]["detail"]
+    details = lock_audit(signin, "login:alice@192.0.2.1")
+    assert [d["failures"] for d in details] == [5, 6]
+    assert lock_audit(signin, "user:alice") == []  # nothing is counted per name alone
 
 
-def test_the_lock_message_is_in_the_users_language(signin):
+def test_the_pause_message_is_in_the_users_language(signin):
     for _ in range(5):
         response = sign_in(signin, "alice", "wrong password", lang="zh")
     assert response.status_code == 429
-    assert t("login_locked", "zh", minutes=15) in text_of(response)
-    assert "登录失败次数过多" in text_of(response)
+    assert auth_t("login_locked", "zh", minutes=1) == PAUSED["zh"].format(minutes=1)
+    assert PAUSED["zh"].format(minutes=1) in text_of(response)
 
 
-def test_a_successful_sign_in_clears_the_users_count(signin):
+def test_a_successful_sign_in_clears_the_pairs_count(signin):
     for _ in range(4):
         sign_in(signin, "alice", "wrong password")
     assert sign_in(signin, "alice", PASSWORD).status_code == 302
-    # Without the reset the user would now be locked at the next failure; it takes 4 more.
-    for _ in range(4):
-        assert sign_in(signin, "alice", "wrong password", "192.0.2.3").status_code == 401
-    # The first address keeps its 4 failures: a success must not reset an address's count.
-    for n in range(3):
-        assert sign_in(signin, f"guess{n}", "wrong password").status_code == 401
-    assert sign_in(signin, "guess3", "wrong password").status_code == 429
+    # Without the reset the pair would be paused at its next failure (the fifth).
+    for _ in range(3):
+        assert sign_in(signin, "alice", "wrong password").status_code == 401
+    # The address keeps its count (now 7 of 8): a success must not reset an address's count.
+    assert sign_in(signin, "guess", "wrong password").status_code == 429
 
 
-def test_old_failures_leave_the_window(signin):
+def test_old_failures_are_forgotten_after_the_window(signin):
     for _ in range(4):
         sign_in(signin, "alice", "wrong password")
     signin.clock["now"] = AT + timedelta(minutes=16)
-    assert sign_in(signin, "alice", "wrong password").status_code == 401
+    for _ in range(4):
+        assert sign_in(signin, "alice", "wrong password").status_code == 401
+    with signin.app.app_context():
+        rows = get_db().execute("SELECT username, failures FROM login_throttle ORDER BY 1")
+        assert [tuple(r) for r in rows] == [("", 4), ("alice", 4)]
 
 
-def test_one_address_trying_many_names_is_locked(signin):
+def test_one_address_trying_many_names_is_paused(signin):
     for n in range(7):
         assert sign_in(signin, f"guess{n}", "x").status_code == 401
-    assert sign_in(signin, "guess7", "x").status_code == 429
+    eighth = sign_in(signin, "guess7", "x")
+    assert eighth.status_code == 429 and PAUSED["en"].format(minutes=1) in text_of(eighth)
     assert sign_in(signin, "alice", PASSWORD).status_code == 429  # from that address
     assert sign_in(signin, "alice", PASSWORD, address="192.0.2.2").status_code == 302
-    with signin.app.app_context():
-        entries = storage.audit_entries(get_db(), "address:192.0.2.1")
-    assert [e["action"] for e in entries] == ["login_locked"]
+    assert [d["failures"] for d in lock_audit(signin, "address:192.0.2.1")] == [8]
 
 
 def test_counts_are_shared_by_every_app_node(signin):
@@ -332,9 +400,9 @@ def test_counts_are_shared_by_every_app_node(signin):
     assert sign_in(signin, "alice", PASSWORD).status_code == 429
 
 
-@pytest.mark.parametrize(("hops", "locked_address"), [(1, "198.51.100.7"), (0, "127.0.0.1")])
+@pytest.mark.parametrize(("hops", "counted_address"), [(1, "198.51.100.7"), (0, "127.0.0.1")])
 def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(
-    tmp_path, demo_template, hops, locked_address
+    tmp_path, demo_template, hops, counted_address
 ):
     site = build_site(
         tmp_path, demo_template, PICKUP_TRUSTED_PROXIES=hops, PICKUP_LOGIN_MAX_FAILURES=2
@@ -349,10 +417,8 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(
             environ_base={"REMOTE_ADDR": "127.0.0.1"},
         )
     with site.app.app_context():
-        failures = get_db().execute(
-            "SELECT DISTINCT key FROM login_failures WHERE scope = 'address'"
-        )
-        assert [row[0] for row in failures] == [locked_address]
+        counted = get_db().execute("SELECT DISTINCT address FROM login_throttle")
+        assert [row[0] for row in counted] == [counted_address]
 
 
 # -- per-phone limits -----------------------------------------------------------------------
