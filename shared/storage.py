@@ -1303,6 +1303,14 @@ def record_gateway_event(
     )
 
 
+def phone_languages(db: Database) -> dict[str, str]:
+    """phone -> the language that phone asked for, for every phone that asked for one."""
+    rows = db.execute(
+        "SELECT phone, language FROM phone_prefs WHERE language IS NOT NULL AND language != ''"
+    )
+    return dict(rows.fetchall())
+
+
 def get_phone_prefs(db: Database, phone: str) -> Row | None:
     return _one(db, "SELECT * FROM phone_prefs WHERE phone = ?", [phone])
 
@@ -1429,6 +1437,20 @@ def enqueue_sms(
         [phone, body, kind, dedup_key, stamp, stamp, stamp],
     ).fetchone()
     return row[0] if row else None
+
+
+def enqueue_many_sms(
+    db: Database, messages: Iterable[tuple[str, str, str]], kind: str, now: datetime
+) -> int:
+    """Queue ``(phone, body, dedup_key)`` messages in one ``executemany``; returns how many
+    were new (a key already queued is skipped, as :func:`enqueue_sms` does)."""
+    stamp = to_db_time(now)
+    cursor = db.conn.executemany(
+        "INSERT INTO sms_outbox (phone, body, kind, dedup_key, next_attempt_at, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        [(phone, body, kind, key, stamp, stamp, stamp) for phone, body, key in messages],
+    )
+    return max(cursor.rowcount, 0)
 
 
 def get_outbox(db: Database, outbox_id: int) -> Row:

@@ -169,6 +169,16 @@ def test_invitations_once_per_recipient(demo_db):
         assert "凭证号" in message["body"] and count_segments(message["body"]).units <= 134
 
 
+def test_invitations_in_the_language_each_phone_asked_for(demo_db):
+    # +8617000000001 is a Chinese row of the roster; its phone asked for English.
+    storage.set_phone_language(demo_db, "+8617000000001", "en", DEMO_LOADED_AT)
+    assert outreach.queue_invitations(demo_db, 1, DEMO_LOADED_AT) == (112, 0)
+    (english,) = storage.outbox_for_phone(demo_db, "+8617000000001")
+    (chinese,) = storage.outbox_for_phone(demo_db, "+8617000000002")
+    assert "凭证号" not in english["body"] and "凭证号" in chinese["body"]
+    assert english["kind"] == chinese["kind"] == "invitation"
+
+
 def test_invitation_without_booking_asks_to_book(demo_db):
     recipient = storage.find_recipients_by_phone(demo_db, "+8617000000009")[0]
     booking = storage.live_booking_for(demo_db, recipient["id"])
