@@ -41,7 +41,8 @@ def import_roster(
 ) -> int:
     """Check the whole file and import every row, or raise RosterInvalid and import nothing."""
     distribution = storage.get_distribution(db, distribution_id)
-    rows = roster.parse_roster(data, distribution["timezone"], region)
+    sites = storage.list_sites(db, distribution_id)
+    rows = roster.parse_roster(data, distribution["timezone"], region, sites)
     with storage.transaction(db):
         storage.insert_recipients(db, distribution_id, rows)
         storage.audit(

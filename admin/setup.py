@@ -20,6 +20,7 @@ from shared.distributions import (
     NUMBER_RANGES,
     TEXT_LIMITS,
     UNIT_SIZE_MAX,
+    SiteSpec,
     window_year_problem,
 )
 from shared.errors import PickupError
@@ -53,27 +54,64 @@ class FormInvalid(PickupError):
 @dataclass(frozen=True)
 class DistributionForm:
     fields: dict[str, Any]
-    site: tuple[str, str]
-    windows: list[tuple[datetime, datetime]]
+    sites: list[SiteSpec]
 
 
-def form_values(distribution: Mapping[str, Any], site: Mapping[str, Any] | None, windows) -> dict:
-    """The form's strings for a stored distribution (what the edit page starts from)."""
+# Each site is a block of fields named ``<field>_<n>``; ``n`` only orders the blocks.
+SITE_INPUTS = ("site_name", "site_address", "windows", "site_people", "site_units")
+MAX_SITES = 50
+_SITE_KEY = re.compile(r"site_name_(\d{1,3})")
+
+
+def site_numbers(values: Mapping[str, str]) -> list[int]:
+    """The numbers of the site blocks in a submitted form, in order."""
+    numbers = sorted({int(m.group(1)) for k in values if (m := _SITE_KEY.fullmatch(k))})
+    return numbers[:MAX_SITES]
+
+
+def add_site_block(values: dict[str, str]) -> dict[str, str]:
+    """The form with one more, empty, site block (the "add a site" button)."""
+    numbers = site_numbers(values)
+    n = numbers[-1] + 1 if numbers else 0
+    return {**values, **{f"{name}_{n}": "" for name in SITE_INPUTS}, f"site_id_{n}": ""}
+
+
+def remove_site_block(values: dict[str, str], n: int) -> dict[str, str]:
+    """The form without site block ``n`` (its "remove" button); the last one stays."""
+    if len(site_numbers(values)) <= 1:
+        return values
+    names = {f"{name}_{n}" for name in (*SITE_INPUTS, "site_id")}
+    return {k: v for k, v in values.items() if k not in names}
+
+
+def form_values(
+    distribution: Mapping[str, Any], sites: list[tuple[Mapping[str, Any], list]]
+) -> dict:
+    """The form's strings for a stored distribution and its (site, windows) pairs."""
     tz = ZoneInfo(distribution["timezone"])
     values = {
         k: "" if distribution[k] is None else str(distribution[k])
         for k in storage.DISTRIBUTION_FIELDS
     }
     values["unit_size"] = f"{distribution['unit_size']:g}"
-    values["site_name"] = site["name"] if site else ""
-    values["site_address"] = site["address"] if site else ""
-    lines = []
-    for w in windows:
-        start = storage.from_db_time(w["starts_at"]).astimezone(tz)
-        end = storage.from_db_time(w["ends_at"]).astimezone(tz)
-        end_text = end.strftime("%H:%M") if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
-        lines.append(f"{start:%Y-%m-%d %H:%M} / {end_text}")
-    values["windows"] = "\n".join(lines)
+    for n, (site, windows) in enumerate(sites):
+        values[f"site_id_{n}"] = str(site["id"])
+        values[f"site_name_{n}"] = site["name"]
+        values[f"site_address_{n}"] = site["address"]
+        values[f"site_people_{n}"] = (
+            "" if site["capacity_people"] is None else str(site["capacity_people"])
+        )
+        values[f"site_units_{n}"] = (
+            "" if site["capacity_units"] is None else str(site["capacity_units"])
+        )
+        lines = []
+        for w in windows:
+            start = storage.from_db_time(w["starts_at"]).astimezone(tz)
+            end = storage.from_db_time(w["ends_at"]).astimezone(tz)
+            same_day = end.date() == start.date()
+            end_text = end.strftime("%H:%M") if same_day else f"{end:%Y-%m-%d %H:%M}"
+            lines.append(f"{start:%Y-%m-%d %H:%M} / {end_text}")
+        values[f"windows_{n}"] = "\n".join(lines)
     return values
 
 
@@ -82,22 +120,23 @@ def read_form(form: Mapping[str, str]) -> DistributionForm:
     problems: dict[str, Problem] = {}
     fields: dict[str, Any] = {}
 
-    def text(name: str, required: bool = True) -> str | None:
+    def text(name: str, required: bool = True, limit: str | None = None) -> str | None:
         value = messages.without_bidi_controls(form.get(name) or "").strip()
+        most = TEXT_LIMITS[limit or name]
         if not value and required:
             problems[name] = Problem("required")
-        elif len(value) > TEXT_LIMITS[name]:
-            problems[name] = Problem("too_long", {"max": TEXT_LIMITS[name]})
+        elif len(value) > most:
+            problems[name] = Problem("too_long", {"max": most})
         return value or None
 
-    def whole(name: str, required: bool = True) -> int | None:
+    def whole(name: str, required: bool = True, bounds: str | None = None) -> int | None:
         # Full-width digits from a Chinese IME are digits; "²", "³" or "٣" are not.
         raw = (form.get(name) or "").strip().translate(_FULLWIDTH_DIGITS)
         if not raw:
             if required:
                 problems[name] = Problem("required")
             return None
-        low, high = NUMBER_RANGES[name]
+        low, high = NUMBER_RANGES[bounds or name]
         if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(high)):
             problems[name] = Problem("number_range", {"min": low, "max": high})
             return None
@@ -137,20 +176,40 @@ def read_form(form: Mapping[str, str]) -> DistributionForm:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems["timezone"] = Problem("required" if not timezone else "unknown_timezone")
-    site = (text("site_name") or "", text("site_address") or "")
-    windows: list[tuple[datetime, datetime]] = []
-    raw_windows = form.get("windows") or ""
-    if len(raw_windows) > WINDOWS_TEXT_LIMIT:
-        problems["windows"] = Problem("too_long", {"max": WINDOWS_TEXT_LIMIT})
-    elif zone is not None:
-        windows, problem = read_windows(raw_windows, zone, fields["slot_minutes"])
-        if problem:
-            problems["windows"] = problem
-        elif year := window_year_problem(windows):
-            problems["windows"] = Problem(*year)
+    sites = []
+    names: set[str] = set()
+    for n in site_numbers(form):
+        name = text(f"site_name_{n}", limit="site_name") or ""
+        if name and name.casefold() in names:
+            problems[f"site_name_{n}"] = Problem("site_twice")
+        names.add(name.casefold())
+        address = text(f"site_address_{n}", limit="site_address") or ""
+        windows: list[tuple[datetime, datetime]] = []
+        raw = form.get(f"windows_{n}") or ""
+        if len(raw) > WINDOWS_TEXT_LIMIT:
+            problems[f"windows_{n}"] = Problem("too_long", {"max": WINDOWS_TEXT_LIMIT})
+        elif zone is not None:
+            windows, problem = read_windows(raw, zone, fields["slot_minutes"])
+            if problem:
+                problems[f"windows_{n}"] = problem
+            elif year := window_year_problem(windows):
+                problems[f"windows_{n}"] = Problem(*year)
+        raw_id = (form.get(f"site_id_{n}") or "").strip()
+        sites.append(
+            SiteSpec(
+                name=name,
+                address=address,
+                windows=windows,
+                capacity_people=whole(f"site_people_{n}", False, "capacity_people"),
+                capacity_units=whole(f"site_units_{n}", False, "capacity_units"),
+                id=int(raw_id) if raw_id.isdigit() else None,
+            )
+        )
+    if not sites:
+        problems["sites"] = Problem("no_site")
     if problems:
         raise FormInvalid(problems)
-    return DistributionForm(fields, site, windows)
+    return DistributionForm(fields, sites)
 
 
 def read_windows(

@@ -113,8 +113,26 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "measure": {"zh": "计量单位", "en": "Measured in"},
     "stock_units": {"zh": "库存（单位数）", "en": "Stock (units)"},
     "timezone": {"zh": "时区", "en": "Time zone"},
-    "site_name": {"zh": "领取点", "en": "Pickup site"},
+    "site_legend": {"zh": "领取点 {number}", "en": "Pickup site {number}"},
+    "site_name": {"zh": "领取点名称", "en": "Pickup site"},
     "site_address": {"zh": "地址", "en": "Address"},
+    "site_people": {
+        "zh": "本点每时段人数（空：同上方）",
+        "en": "People per slot here (blank: as above)",
+    },
+    "site_units": {
+        "zh": "本点每时段件数（空：同上方）",
+        "en": "Units per slot here (blank: as above)",
+    },
+    "add_site": {"zh": "添加领取点", "en": "Add a site"},
+    "remove_site": {"zh": "删除此领取点", "en": "Remove this site"},
+    "site_twice": {"zh": "已有同名领取点。", "en": "Another site has this name."},
+    "no_site": {"zh": "至少需要一个领取点。", "en": "Give at least one pickup site."},
+    "site_has_bookings": {
+        "zh": "领取点“{site}”已有 {bookings} 个预约，不能删除。请先改约或取消这些预约。",
+        "en": "The site {site} holds {bookings} bookings and cannot be removed. Move or "
+        "cancel them first.",
+    },
     "windows": {"zh": "领取时间窗", "en": "Pickup windows"},
     "windows_hint": {
         "zh": "每行一个：2020-02-04 12:00 / 19:00（或写完整的结束日期时间）",

@@ -167,6 +167,7 @@ def _form_context(values: dict[str, str], problems: dict[str, setup.Problem]) ->
     return {
         "values": values,
         "problems": problems,
+        "site_numbers": setup.site_numbers(values),
         "item_keys": sorted({c["item_key"] for c in storage.list_safety_contents(get_db())}),
         "bases": setup.WEIGHT_BASES,
         "methods": setup.METHOD_CHOICES,
@@ -181,7 +182,19 @@ NEW_DEFAULTS = {
     "grace_minutes": "30",
     "weight_basis": "headcount",
     "allocation_method": "sainte_lague",
+    **{f"{name}_0": "" for name in setup.SITE_INPUTS},
 }
+
+
+def _site_action(values: dict[str, str]) -> dict[str, str] | None:
+    """The form after its "add a site" or "remove" button, or None for a plain submit."""
+    action = request.form.get("site_action", "")
+    if action == "add":
+        return setup.add_site_block(values)
+    number = action.removeprefix("remove:")
+    if action.startswith("remove:") and number.isdigit():
+        return setup.remove_site_block(values, int(number))
+    return None
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -189,14 +202,16 @@ def new_distribution():
     if request.method == "GET":
         return _render("admin/form.html", **_form_context(NEW_DEFAULTS, {}), distribution=None)
     values = request.form.to_dict()
+    if (changed := _site_action(values)) is not None:
+        return _render("admin/form.html", **_form_context(changed, {}), distribution=None)
     try:
         form = setup.read_form(values)
+        distribution_id = distributions.create_distribution(
+            get_db(), form.fields, form.sites, now(), _actor()
+        )
     except setup.FormInvalid as exc:
         context = _form_context(values, exc.problems)
         return _render("admin/form.html", 400, **context, distribution=None)
-    distribution_id = distributions.create_distribution(
-        get_db(), form.fields, form.site, form.windows, now(), _actor()
-    )
     flash(t("created", g.lang, id=distribution_id), "notice")
     return redirect(url_for("admin.overview", distribution_id=distribution_id))
 
@@ -212,16 +227,20 @@ def edit_distribution(distribution_id: int):
     distribution = _distribution(distribution_id)
     db = get_db()
     if request.method == "GET":
-        sites = storage.list_sites(db, distribution_id)
-        site = sites[0] if sites else None
-        windows = storage.list_windows(db, site["id"]) if site else []
-        values = setup.form_values(distribution, site, windows)
+        sites = [
+            (site, storage.list_windows(db, site["id"]))
+            for site in storage.list_sites(db, distribution_id)
+        ]
+        values = setup.form_values(distribution, sites)
         return _render("admin/form.html", **_form_context(values, {}), distribution=distribution)
     values = request.form.to_dict()
+    if (changed := _site_action(values)) is not None:
+        context = _form_context(changed, {})
+        return _render("admin/form.html", **context, distribution=distribution)
     try:
         form = setup.read_form(values)
         distributions.update_distribution(
-            db, distribution_id, form.fields, form.site, form.windows, now(), _actor()
+            db, distribution_id, form.fields, form.sites, now(), _actor()
         )
     except setup.FormInvalid as exc:
         context = _form_context(values, exc.problems)
@@ -269,7 +288,10 @@ def roster_check(distribution_id: int):
         )
     try:
         rows = roster.parse_roster(
-            data, distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
+            data,
+            distribution["timezone"],
+            current_app.config["PICKUP_DEFAULT_REGION"],
+            storage.list_sites(get_db(), distribution["id"]),
         )
     except RosterInvalid as exc:
         return _roster_errors_page(distribution, exc)

@@ -177,7 +177,22 @@ def _print_links(db, base_url: str) -> None:
             click.echo(f"A voucher of distribution {d['id']}: {base}/v/{rows[0]['voucher_code']}")
 
 
-@click.command("create-distribution")
+SITES_HELP = """Create a distribution with its pickup sites and their windows.
+
+\b
+Give --site, --address and --window once per site, in the same order: the first --address
+and the first --window belong to the first --site, and so on. A site open in several windows
+(a lunch break) lists them in its one --window, separated by commas. With a single --site,
+--window may also be repeated, each one a window of that site.
+
+\b
+  --site 'Town Hall' --address '3 Main St' --window 2020-02-04T09:00/2020-02-04T12:00
+  --site 'Depot' --address '8 Quay Rd'
+      --window 2020-02-04T09:00/2020-02-04T11:30,2020-02-04T13:00/2020-02-04T17:00
+"""
+
+
+@click.command("create-distribution", help=SITES_HELP)
 @with_appcontext
 @click.option("--name", required=True, help="What the operator calls it.")
 @click.option("--item", required=True, help="The goods, e.g. 'Disinfectant (84)'.")
@@ -188,14 +203,23 @@ def _print_links(db, base_url: str) -> None:
 @click.option(
     "--stock", required=True, type=click.IntRange(*RANGES["stock_units"]), help="Units in stock."
 )
-@click.option("--site", required=True, help="Pickup site name.")
-@click.option("--address", required=True, help="Pickup site address.")
+@click.option(
+    "--site", "site_names", required=True, multiple=True, help="Pickup site name (once per site)."
+)
+@click.option(
+    "--address",
+    "addresses",
+    required=True,
+    multiple=True,
+    help="Pickup site address (once per site, in the order of --site).",
+)
 @click.option(
     "--window",
     "windows",
     required=True,
     multiple=True,
-    help="Pickup window START/END, e.g. 2020-02-04T12:00/2020-02-04T19:00 (repeatable).",
+    help="A site's pickup windows START/END[,START/END...], e.g. "
+    "2020-02-04T12:00/2020-02-04T19:00 (once per site, in the order of --site).",
 )
 @click.option("--timezone", default="Asia/Shanghai", show_default=True, help="Site time zone.")
 @click.option(
@@ -206,11 +230,12 @@ def _print_links(db, base_url: str) -> None:
     default=5,
     show_default=True,
     type=click.IntRange(*RANGES["capacity_people"]),
+    help="People per slot, at every site.",
 )
 @click.option(
     "--capacity-units",
     type=click.IntRange(*RANGES["capacity_units"]),
-    help="Units handed out per slot.",
+    help="Units handed out per slot, at every site.",
 )
 @click.option(
     "--weight-basis",
@@ -223,22 +248,16 @@ def _print_links(db, base_url: str) -> None:
 )
 @domain_errors
 def create_distribution_command(**options: Any) -> None:
-    """Create a distribution with one pickup site and its windows."""
     try:
         ZoneInfo(options["timezone"])
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise click.BadParameter(f"unknown time zone {options['timezone']!r}") from exc
-    windows = []
-    for window in options.pop("windows"):
-        start, sep, end = window.partition("/")
-        if not sep:
-            raise click.BadParameter(f"{window!r}: give a window as START/END")
-        windows.append(
-            (
-                parse_local_time(start, options["timezone"]),
-                parse_local_time(end, options["timezone"]),
-            )
-        )
+    sites = site_specs(
+        options.pop("site_names"),
+        options.pop("addresses"),
+        options.pop("windows"),
+        options["timezone"],
+    )
     fields = {
         "name": options["name"],
         "item": options["item"],
@@ -255,10 +274,43 @@ def create_distribution_command(**options: Any) -> None:
         "allocation_method": options["method"],
     }
     db = ready_db()
-    distribution_id = distributions.create_distribution(
-        db, fields, (options["site"], options["address"]), windows, clock.now(), cli_actor()
-    )
-    click.echo(f"Created distribution {distribution_id}: {options['name']}")
+    distribution_id = distributions.create_distribution(db, fields, sites, clock.now(), cli_actor())
+    names = ", ".join(f"{s['id']}: {s['name']}" for s in storage.list_sites(db, distribution_id))
+    click.echo(f"Created distribution {distribution_id}: {options['name']} (sites {names})")
+
+
+def site_specs(
+    names: tuple[str, ...], addresses: tuple[str, ...], windows: tuple[str, ...], timezone: str
+) -> list[distributions.SiteSpec]:
+    """Pair the repeated --site, --address and --window options by their order."""
+    if len(addresses) != len(names):
+        raise click.UsageError(
+            f"give one --address per --site: {len(names)} sites but {len(addresses)} addresses"
+        )
+    if len(names) == 1:
+        per_site = [",".join(windows)]
+    elif len(windows) != len(names):
+        raise click.UsageError(
+            f"give one --window per --site, in the same order: {len(names)} sites but "
+            f"{len(windows)} --window options (separate a site's windows with commas)"
+        )
+    else:
+        per_site = list(windows)
+    return [
+        distributions.SiteSpec(
+            name=name.strip(),
+            address=address.strip(),
+            windows=[_window(part, timezone) for part in text.split(",") if part.strip()],
+        )
+        for name, address, text in zip(names, addresses, per_site, strict=True)
+    ]
+
+
+def _window(text: str, timezone: str) -> tuple[datetime, datetime]:
+    start, sep, end = text.strip().partition("/")
+    if not sep:
+        raise click.BadParameter(f"{text.strip()!r}: give a window as START/END")
+    return parse_local_time(start, timezone), parse_local_time(end, timezone)
 
 
 @click.command("import-roster")
@@ -273,7 +325,10 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
     distribution = storage.get_distribution(db, distribution_id)
     data = file.read_bytes()
     rows = roster.iter_roster(
-        data, distribution["timezone"], current_app.config["PICKUP_DEFAULT_REGION"]
+        data,
+        distribution["timezone"],
+        current_app.config["PICKUP_DEFAULT_REGION"],
+        storage.list_sites(db, distribution_id),
     )
     moment = clock.now()
     imported = 0

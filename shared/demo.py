@@ -179,9 +179,13 @@ def load_demo(
     actor: str = "demo",
 ) -> list[int]:
     """Create both demo distributions, allocate and schedule them. Returns their ids."""
+    # A replay of a given day is scheduled as of its start, so its slots are all still ahead;
+    # a live demo (the current hour) only uses the slots that have not started.
+    replay = start is not None
     start = start or default_start(now)
     if start.tzinfo is None:
         start = start.replace(tzinfo=ZoneInfo(TIMEZONE))
+    scheduled_at = min(now, start) if replay else now
     disinfectant = distributions.create_distribution(
         db,
         {
@@ -201,8 +205,13 @@ def load_demo(
             "weight_basis": "headcount",
             "allocation_method": "sainte_lague",
         },
-        ("区企业服务中心 Enterprise Service Centre", "宁波市奉化区岳林街道 (Yuelin, Fenghua)"),
-        [(start, start + timedelta(hours=7))],
+        [
+            distributions.SiteSpec(
+                "区企业服务中心 Enterprise Service Centre",
+                "宁波市奉化区岳林街道 (Yuelin, Fenghua)",
+                [(start, start + timedelta(hours=7))],
+            )
+        ],
         now,
         actor,
     )
@@ -228,8 +237,13 @@ def load_demo(
             "weight_basis": "population",
             "allocation_method": "sainte_lague",
         },
-        ("区商务局仓库 Commerce Bureau warehouse", "宁波市奉化区锦屏街道 (Jinping, Fenghua)"),
-        [(masks_start, masks_start + timedelta(hours=3))],
+        [
+            distributions.SiteSpec(
+                "区商务局仓库 Commerce Bureau warehouse",
+                "宁波市奉化区锦屏街道 (Jinping, Fenghua)",
+                [(masks_start, masks_start + timedelta(hours=3))],
+            )
+        ],
         now,
         actor,
     )
@@ -237,7 +251,7 @@ def load_demo(
         storage.insert_recipients(db, masks, towns())
     for distribution_id in (disinfectant, masks):
         planning.allocate_distribution(db, distribution_id, now, actor)
-        planning.schedule_distribution(db, distribution_id, now, actor, make_code)
+        planning.schedule_distribution(db, distribution_id, scheduled_at, actor, make_code)
     return [disinfectant, masks]
 
 

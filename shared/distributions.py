@@ -1,16 +1,22 @@
-"""A distribution, its pickup site and windows: creating one, and the rules for editing it.
+"""A distribution, its pickup sites and their windows: creating one, and the rules for editing it.
 
-An edit must not break what is already booked or handed over: once slots hold bookings the
-windows, slot length and time zone are fixed (the slots are cut from them); capacity may
-grow but not drop below any slot's bookings; stock may not drop below what is allotted;
-the unit size is fixed once anything is handed over (the ledger is kept in it). A refused
-edit raises :class:`~shared.errors.EditRefused` with a text key and its values, so each
-channel can say why in its user's language.
+A distribution has one or more pickup sites (masks for twelve towns: one site per town), each
+with its own name, address, pickup windows and, if it differs from the distribution's, its own
+slot capacity; a removed site's scanner tokens are revoked with it.
+
+An edit must not break what is already booked or handed over: once a site's
+slots hold bookings its windows are fixed (the slots are cut from them), and so are the slot
+length and time zone of the whole distribution; a site with bookings cannot be removed;
+capacity may grow but not drop below any slot's bookings; stock may not drop below what is
+allotted; the unit size is fixed once anything is handed over (the ledger is kept in it). A
+refused edit raises :class:`~shared.errors.EditRefused` with a text key and its values, so
+each channel can say why in its user's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +44,7 @@ NUMBER_RANGES: dict[str, tuple[int, int]] = {
     "grace_minutes": (0, DAY_MINUTES),
 }
 UNIT_SIZE_MAX = 1_000_000  # a shipping unit's size in the item's measure (kg, boxes ...)
-# The longest each text may be, in characters; the site's name and address too.
+# The longest each text may be, in characters; each site's name and address too.
 TEXT_LIMITS: dict[str, int] = {
     "name": 200,
     "item": 200,
@@ -53,13 +59,43 @@ TEXT_LIMITS: dict[str, int] = {
 WINDOW_YEARS = (2000, 2099)
 
 
+@dataclass(frozen=True)
+class SiteSpec:
+    """A pickup site as the operator gives it: a capacity of None takes the distribution's."""
+
+    name: str
+    address: str
+    windows: list[Window] = field(default_factory=list)
+    capacity_people: int | None = None
+    capacity_units: int | None = None
+    id: int | None = None  # the stored site this edits; None for a new one
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "address": self.address,
+            "capacity_people": self.capacity_people,
+            "capacity_units": self.capacity_units,
+        }
+
+
+def site_capacity(
+    distribution: Mapping[str, Any], site: Mapping[str, Any]
+) -> tuple[int, int | None]:
+    """People and units per slot at ``site``: its own, else the distribution's."""
+    people = site["capacity_people"] or distribution["capacity_people"]
+    units = site["capacity_units"]
+    return people, units if units is not None else distribution["capacity_units"]
+
+
 def field_problems(
-    fields: Mapping[str, Any], site: tuple[str, str], windows: list[Window]
+    fields: Mapping[str, Any], sites: Sequence[SiteSpec]
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every field out of its range or too long: ``{field: (text key, values)}``.
 
     The keys are texts of each channel's table (``number_range``, ``unit_size_range``,
-    ``too_long``, ``window_year``), so the console can say them in the user's language.
+    ``too_long``, ``window_year``), so the console can say them in the user's language. A
+    site's fields are named with its position: ``site_name_0``, ``windows_1``.
     """
     problems: dict[str, tuple[str, dict[str, Any]]] = {}
     for name, (low, high) in NUMBER_RANGES.items():
@@ -69,13 +105,22 @@ def field_problems(
     size = fields.get("unit_size")
     if size is not None and not 0 < size <= UNIT_SIZE_MAX:
         problems["unit_size"] = ("unit_size_range", {"max": UNIT_SIZE_MAX})
-    texts = {**fields, "site_name": site[0], "site_address": site[1]}
     for name, limit in TEXT_LIMITS.items():
-        if len(texts.get(name) or "") > limit:
+        if not name.startswith("site_") and len(fields.get(name) or "") > limit:
             problems[name] = ("too_long", {"max": limit})
-    year = window_year_problem(windows)
-    if year:
-        problems["windows"] = year
+    for n, site in enumerate(sites):
+        site_values = {"site_name": site.name, "site_address": site.address}
+        for name, value in site_values.items():
+            if len(value) > TEXT_LIMITS[name]:
+                problems[f"{name}_{n}"] = ("too_long", {"max": TEXT_LIMITS[name]})
+        for name in ("capacity_people", "capacity_units"):
+            value = getattr(site, name)
+            low, high = NUMBER_RANGES[name]
+            if value is not None and not low <= value <= high:
+                problems[f"{name}_{n}"] = ("number_range", {"min": low, "max": high})
+        year = window_year_problem(site.windows)
+        if year:
+            problems[f"windows_{n}"] = year
     return problems
 
 
@@ -88,9 +133,9 @@ def window_year_problem(windows: list[Window]) -> tuple[str, dict[str, Any]] | N
     return None
 
 
-def check_fields(fields: Mapping[str, Any], site: tuple[str, str], windows: list[Window]) -> None:
+def check_fields(fields: Mapping[str, Any], sites: Sequence[SiteSpec]) -> None:
     """Raise InvalidInput naming every field out of range: nothing of the sort is stored."""
-    problems = field_problems(fields, site, windows)
+    problems = field_problems(fields, sites)
     if problems:
         described = ", ".join(
             f"{name} ({key}: {values})" for name, (key, values) in sorted(problems.items())
@@ -98,23 +143,39 @@ def check_fields(fields: Mapping[str, Any], site: tuple[str, str], windows: list
         raise InvalidInput(f"out of range or too long: {described}")
 
 
+def _check_sites(sites: Sequence[SiteSpec]) -> None:
+    if not sites:
+        raise InvalidInput("a distribution needs at least one pickup site")
+    seen: set[str] = set()
+    for site in sites:
+        if not site.name.strip() or not site.address.strip():
+            raise InvalidInput("every pickup site needs a name and an address")
+        if site.name.strip().casefold() in seen:
+            raise InvalidInput(f"two pickup sites are called {site.name.strip()!r}")
+        seen.add(site.name.strip().casefold())
+        if not site.windows:
+            raise InvalidInput(f"pickup site {site.name.strip()!r} needs at least one window")
+
+
 def create_distribution(
     db: Database,
     fields: dict[str, Any],
-    site: tuple[str, str],
-    windows: list[Window],
+    sites: Sequence[SiteSpec],
     now: datetime,
     actor: str,
 ) -> int:
-    """Store a distribution with one site (name, address) and its pickup windows."""
-    check_fields(fields, site, windows)
+    """Store a distribution with its pickup sites and each site's windows."""
+    _check_sites(sites)
+    check_fields(fields, sites)
     with storage.transaction(db):
         distribution_id = storage.insert_distribution(db, fields, now)
-        site_id = storage.insert_site(db, distribution_id, *site)
-        for start, end in windows:
-            storage.insert_window(db, site_id, start, end)
+        for site in sites:
+            site_id = storage.insert_site(db, distribution_id, site.values())
+            for start, end in site.windows:
+                storage.insert_window(db, site_id, start, end)
+        detail = {**fields, "sites": [site.name for site in sites]}
         storage.audit(
-            db, actor, "create_distribution", f"distribution:{distribution_id}", now, fields
+            db, actor, "create_distribution", f"distribution:{distribution_id}", now, detail
         )
     return distribution_id
 
@@ -127,54 +188,87 @@ def update_distribution(
     db: Database,
     distribution_id: int,
     fields: dict[str, Any],
-    site: tuple[str, str],
-    windows: list[Window],
+    sites: Sequence[SiteSpec],
     now: datetime,
     actor: str,
 ) -> list[str]:
-    """Apply an edit in one transaction, or raise EditRefused; returns the names changed."""
-    check_fields(fields, site, windows)
+    """Apply an edit in one transaction, or raise EditRefused; returns the names changed.
+
+    ``sites`` is the whole new list: a stored site missing from it is removed, one without
+    an id is added.
+    """
+    _check_sites(sites)
+    check_fields(fields, sites)
     with storage.transaction(db):
         current = storage.get_distribution(db, distribution_id)
-        sites = storage.list_sites(db, distribution_id)
-        stored_site = sites[0] if sites else None
-        new_windows = [(storage.to_db_time(s), storage.to_db_time(e)) for s, e in windows]
+        stored = {s["id"]: s for s in storage.list_sites(db, distribution_id)}
+        unknown = [s.id for s in sites if s.id is not None and s.id not in stored]
+        if unknown:
+            raise InvalidInput(f"site {unknown[0]} is not one of this distribution's")
         changed = [k for k, v in fields.items() if current[k] != v]
-        windows_changed = (
-            stored_site is None or _stored_windows(db, stored_site["id"]) != new_windows
-        )
         slots = storage.list_slots(db, distribution_id)
         loads = storage.slot_loads(db, distribution_id, now)
-        booked_slots = [s for s in slots if loads.get(s["id"], (0, 0))[0] > 0]
-        if booked_slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
-            raise EditRefused("locked_schedule", slots=len(booked_slots))
-        _check_capacity(fields, slots, loads, current["timezone"])
+        booked = [s for s in slots if loads.get(s["id"], (0, 0))[0] > 0]
+        if booked and set(changed) & set(SCHEDULE_FIELDS):
+            raise EditRefused("locked_schedule", slots=len(booked))
+        kept = {s.id for s in sites if s.id is not None}
+        for site_id, site in stored.items():
+            if site_id not in kept and (count := storage.count_site_bookings(db, site_id)):
+                raise EditRefused("site_has_bookings", site=site["name"], bookings=count)
+        new_windows = {
+            s.id: [(storage.to_db_time(a), storage.to_db_time(b)) for a, b in s.windows]
+            for s in sites
+            if s.id is not None
+        }
+        moved = {i for i in kept if _stored_windows(db, i) != new_windows[i]}
+        for site_id in moved:
+            site_booked = [s for s in booked if s["site_id"] == site_id]
+            if site_booked:
+                raise EditRefused("locked_schedule", slots=len(site_booked))
+        for site in sites:
+            if site.id is not None:
+                capacity = site_capacity(fields, site.values())
+                site_slots = [s for s in slots if s["site_id"] == site.id]
+                _check_capacity(capacity, site_slots, loads, current["timezone"])
         allotted = sum(storage.allotments_by_recipient(db, distribution_id).values())
         if fields["stock_units"] < allotted:
             raise EditRefused("stock_below_allotted", allotted=allotted)
         if "unit_size" in changed and storage.count_handovers(db, distribution_id):
             raise EditRefused("unit_size_locked")
+
         storage.update_distribution(db, distribution_id, fields)
-        if stored_site is None:
-            site_id = storage.insert_site(db, distribution_id, *site)
-        else:
-            site_id = stored_site["id"]
-            if (stored_site["name"], stored_site["address"]) != site:
-                storage.update_site(db, site_id, *site)
-                changed.append("site")
-        if slots and (windows_changed or set(changed) & set(SCHEDULE_FIELDS)):
-            # Slots cut from the old windows, none booked: cut them again on schedule.
+        if slots and set(changed) & set(SCHEDULE_FIELDS):
+            # Slots cut from the old length or zone, none booked: cut again on schedule.
             storage.delete_unbooked_slots(db, distribution_id)
-        if windows_changed:
-            storage.replace_windows(db, site_id, windows)
-            changed.append("windows")
-        if slots and {"capacity_people", "capacity_units"} & set(changed):
-            storage.set_slot_capacities(
-                db, distribution_id, fields["capacity_people"], fields["capacity_units"]
-            )
+        sites_changed = False
+        for site_id in stored.keys() - kept:
+            storage.delete_unbooked_slots(db, distribution_id, site_id)
+            storage.delete_site(db, site_id, now)
+            sites_changed = True
+        for site in sites:
+            if site.id is None:
+                site_id = storage.insert_site(db, distribution_id, site.values())
+                storage.replace_windows(db, site_id, site.windows)
+                sites_changed = True
+                continue
+            before = stored[site.id]
+            if {k: before[k] for k in storage.SITE_FIELDS} != site.values():
+                storage.update_site(db, site.id, site.values())
+                sites_changed = True
+            if site.id in moved:
+                # The site's slots were cut from the old windows, none booked: cut again.
+                storage.delete_unbooked_slots(db, distribution_id, site.id)
+                storage.replace_windows(db, site.id, site.windows)
+                changed.append("windows")
+            capacity = site_capacity(fields, site.values())
+            if slots and capacity != site_capacity(current, before):
+                storage.set_slot_capacities(db, site.id, *capacity)
+        if sites_changed:
+            changed.append("sites")
         if changed:
-            detail = {k: fields[k] for k in changed if k in fields}
+            detail: dict[str, Any] = {k: fields[k] for k in changed if k in fields}
             detail["changed"] = changed
+            detail["sites"] = [site.name for site in sites]
             storage.audit(
                 db, actor, "edit_distribution", f"distribution:{distribution_id}", now, detail
             )
@@ -182,16 +276,16 @@ def update_distribution(
 
 
 def _check_capacity(
-    fields: Mapping[str, Any],
+    capacity: tuple[int, int | None],
     slots: list[dict[str, Any]],
     loads: Mapping[int, tuple[int, int]],
     timezone: str,
 ) -> None:
+    capacity_people, capacity_units = capacity
     for slot in slots:
         people, units = loads.get(slot["id"], (0, 0))
-        too_few_people = people > fields["capacity_people"]
-        too_few_units = fields["capacity_units"] is not None and units > fields["capacity_units"]
-        if too_few_people or too_few_units:
+        too_few_units = capacity_units is not None and units > capacity_units
+        if people > capacity_people or too_few_units:
             start = storage.from_db_time(slot["starts_at"]).astimezone(ZoneInfo(timezone))
             raise EditRefused(
                 "capacity_below_load",

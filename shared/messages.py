@@ -7,7 +7,7 @@ them in one segment.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -55,14 +55,18 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "zh": "此凭证不属于本次发放。",
         "en": "This voucher is for a different distribution.",
     },
+    # "Come back": when (the date unless it is today, and the time) and where, always.
     "wrong_site": {
-        "zh": "此凭证应在另一领取点使用：{site}。",
-        "en": "This voucher is for another pickup point: {site}.",
+        "zh": "此凭证不在本领取点使用：请{when} 到{place}领取。",
+        "en": "This voucher is for another pickup site: come {when} to {place}.",
     },
     "too_early": {
-        "zh": "来早了，请于{time}再来。",
-        "en": "You are early. Please come back at {time}.",
+        "zh": "您来早了：请{when} 到{place}领取。",
+        "en": "You are early: come back {when} to {place}.",
     },
+    "when_today": {"zh": "于今天 {time}", "en": "at {time}"},
+    "when_day": {"zh": "于{date} {time}", "en": "on {date} at {time}"},
+    "place": {"zh": "{site}（{address}）", "en": "{site}, {address}"},
     "missed": {
         "zh": "已错过领取时段。请回复短信或致电改约。",
         "en": "You missed your pickup time. Reply by SMS or call to rebook.",
@@ -82,7 +86,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "voucher_title": {"zh": "领取凭证", "en": "Pickup voucher"},
     "recipient": {"zh": "领取单位", "en": "Recipient"},
     "slot": {"zh": "领取时段", "en": "Pickup time"},
-    "place": {"zh": "领取地点", "en": "Place"},
+    "place_label": {"zh": "领取地点", "en": "Place"},
     "allotment": {"zh": "分配数量", "en": "Allotment"},
     "code": {"zh": "凭证号码", "en": "Voucher code"},
     "collected_so_far": {"zh": "已领取", "en": "Collected so far"},
@@ -227,10 +231,49 @@ def clock(moment: datetime) -> str:
     return moment.strftime("%H:%M")
 
 
-def day_and_clock(moment: datetime, language: str) -> str:
+def day(moment: datetime | date, language: str) -> str:
+    """A date as people say it: ``12月1日`` / ``1 Dec``."""
     if language == "zh":
-        return f"{moment.month}月{moment.day}日 {clock(moment)}"
-    return f"{moment.day} {moment.strftime('%b')} {clock(moment)}"
+        return f"{moment.month}月{moment.day}日"
+    return f"{moment.day} {moment.strftime('%b')}"
+
+
+def day_and_clock(moment: datetime, language: str) -> str:
+    return f"{day(moment, language)} {clock(moment)}"
+
+
+def place(site: str, address: str, language: str) -> str:
+    """A pickup site and its address: ``Town Hall, 3 Main St`` / ``镇政府（大街3号）``."""
+    return text("place", language, site=site, address=address) if address else site
+
+
+def when(moment: datetime, today: date | None, language: str) -> str:
+    """``at 09:45`` on ``today``, else ``on 1 Dec at 09:45`` (``moment`` in local time)."""
+    if today is not None and moment.date() == today:
+        return text("when_today", language, time=clock(moment))
+    return text("when_day", language, date=day(moment, language), time=clock(moment))
+
+
+def come_back(
+    key: str,
+    moment: datetime,
+    today: date | None,
+    site: str,
+    address: str,
+    language: str,
+) -> str:
+    """A "come back" sentence that says when and where, for every channel.
+
+    ``key`` is ``too_early`` ("You are early: come back on 1 Dec at 09:45 to Town Hall,
+    3 Main St.") or ``wrong_site``; ``moment`` and ``today`` are in the site's local time,
+    and the date is left out when ``moment`` is ``today``.
+    """
+    return text(
+        key,
+        language,
+        when=when(moment, today, language),
+        place=place(site, address, language),
+    )
 
 
 def slot_span(start: datetime, end: datetime, language: str) -> str:
@@ -246,7 +289,6 @@ def allotment_text(units: int, unit_name: str, unit_size: float, measure: str) -
 def verdict_message(verdict: object, language: str) -> str:
     """Say in plain words what a :class:`~shared.verification.Verdict` means for the holder."""
     reason = verdict.reason.value
-    values: dict[str, object] = {}
     missing = getattr(verdict, "missing_digits", 0)
     if reason == "mistyped" and missing == 1:
         return text("one_digit_missing", language)
@@ -257,11 +299,13 @@ def verdict_message(verdict: object, language: str) -> str:
     if reason == "mistyped" and missing < 0:
         return text("digits_extra", language, extra=-missing)
     if verdict.come_at is not None:
-        values["time"] = clock(verdict.local(verdict.come_at))
+        v = verdict.voucher
+        today = verdict.local(verdict.judged_at).date() if verdict.judged_at else None
+        moment = verdict.local(verdict.come_at)
+        return come_back(reason, moment, today, v["site_name"], v["site_address"], language)
+    values: dict[str, object] = {}
     if verdict.collected_at is not None:
         values["time"] = clock(verdict.local(verdict.collected_at))
-    if reason == "wrong_site":
-        values["site"] = verdict.voucher["site_name"]
     return text(reason, language, **values)
 
 

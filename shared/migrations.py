@@ -555,3 +555,25 @@ def login_throttle(db: Database) -> None:
         CREATE INDEX login_throttle_forget ON login_throttle(forget_at);
         """,
     )
+
+
+@migrations(name="0013_sites")
+def sites(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- A site's own slot capacity; NULL takes the distribution's (so one form field fills
+        -- every site, and a site that needs fewer or more people per slot says so).
+        ALTER TABLE sites ADD COLUMN capacity_people INTEGER
+            CHECK (capacity_people IS NULL OR capacity_people > 0);
+        ALTER TABLE sites ADD COLUMN capacity_units INTEGER
+            CHECK (capacity_units IS NULL OR capacity_units > 0);
+
+        -- The site a recipient collects at (the roster's ``site`` column); NULL while the
+        -- distribution has one site.
+        ALTER TABLE recipients ADD COLUMN site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL;
+
+        -- The site a scanner device stands at (``create-token --site``); NULL: any site.
+        ALTER TABLE api_tokens ADD COLUMN site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL;
+        """,
+    )

@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from shared import storage
 from shared.allocation import Allocation, Claimant, allocate_units
-from shared.errors import BookingClosed, InvalidInput
+from shared.distributions import site_capacity
+from shared.errors import BookingClosed, InvalidInput, SchedulingInfeasible
 from shared.scheduling import Demand, SlotSpec, assign_slots, generate_slots
 
 
@@ -127,14 +128,18 @@ def allocate_distribution(
     return allocation
 
 
-def planned_slots(db: Database, distribution_id: int) -> list[dict[str, Any]]:
-    """The slots every site's pickup windows cut into, as rows not yet stored."""
+def planned_slots(
+    db: Database, distribution_id: int, site_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The slots each site's pickup windows cut into (every site's, or one's), not yet stored."""
     distribution = storage.get_distribution(db, distribution_id)
     sites = storage.list_sites(db, distribution_id)
     if not sites:
         raise InvalidInput("the distribution has no pickup site yet")
     rows = []
     for site in sites:
+        if site_id is not None and site["id"] != site_id:
+            continue
         windows = [
             (storage.from_db_time(w["starts_at"]), storage.from_db_time(w["ends_at"]))
             for w in storage.list_windows(db, site["id"])
@@ -142,10 +147,7 @@ def planned_slots(db: Database, distribution_id: int) -> list[dict[str, Any]]:
         if not windows:
             raise InvalidInput(f"site {site['name']} has no pickup window")
         for spec in generate_slots(
-            windows,
-            distribution["slot_minutes"],
-            distribution["capacity_people"],
-            distribution["capacity_units"],
+            windows, distribution["slot_minutes"], *site_capacity(distribution, site)
         ):
             rows.append(
                 {
@@ -162,15 +164,17 @@ def planned_slots(db: Database, distribution_id: int) -> list[dict[str, Any]]:
 
 
 def ensure_slots(db: Database, distribution_id: int) -> int:
-    """Store the planned slots, once. Returns how many slots exist."""
+    """Store the planned slots of every site that has none yet. Returns how many slots exist."""
     existing = storage.list_slots(db, distribution_id)
-    if existing:
-        return len(existing)
-    rows = planned_slots(db, distribution_id)
-    for site_id in {r["site_id"] for r in rows}:
-        specs = slot_specs([r for r in rows if r["site_id"] == site_id])
-        storage.insert_slots(db, distribution_id, site_id, specs)
-    return len(rows)
+    stocked = {s["site_id"] for s in existing}
+    added = 0
+    for site in storage.list_sites(db, distribution_id):
+        if site["id"] in stocked:
+            continue
+        rows = planned_slots(db, distribution_id, site["id"])
+        storage.insert_slots(db, distribution_id, site["id"], slot_specs(rows))
+        added += len(rows)
+    return len(existing) + added
 
 
 def slot_specs(slots: list[dict[str, Any]]) -> list[SlotSpec]:
@@ -209,27 +213,85 @@ class SchedulePlan:
 
 
 def plan_schedule(db: Database, distribution_id: int, now: datetime) -> SchedulePlan:
-    """Place every allotted recipient without a booking, without storing anything."""
+    """Place every allotted recipient without a booking, without storing anything.
+
+    Each recipient goes to a slot at their own site (the roster's ``site``; the only site
+    when there is one) that has not started at ``now``: a window partly past is used only
+    from its next slot on.
+    """
     allotments = storage.allotments_by_recipient(db, distribution_id)
     if not allotments:
         raise InvalidInput("the distribution has no allotments yet; run allocate first")
-    slots = storage.list_slots(db, distribution_id) or planned_slots(db, distribution_id)
+    sites = storage.list_sites(db, distribution_id)
+    slots = storage.list_slots(db, distribution_id)
+    stocked = {s["site_id"] for s in slots}
+    if len(stocked) < len(sites):  # a site added since the slots were cut: plan its own
+        slots += [r for r in planned_slots(db, distribution_id) if r["site_id"] not in stocked]
+        slots.sort(key=lambda r: (r["starts_at"], r["site_id"]))
     loads = storage.slot_loads(db, distribution_id, now)
     taken = {i: loads[s["id"]] for i, s in enumerate(slots) if s["id"] in loads}
     booked = storage.live_booked_recipient_ids(db, distribution_id)
-    demands = [
-        Demand(
-            key=str(recipient["id"]),
-            units=allotments[recipient["id"]],
-            priority=recipient["priority"],
-            earliest=storage.from_db_time(recipient["earliest"]),
-            latest=storage.from_db_time(recipient["latest"]),
-        )
+    waiting = [
+        recipient
         for recipient in storage.list_recipients(db, distribution_id)
         if allotments.get(recipient["id"], 0) > 0 and recipient["id"] not in booked
     ]
-    assignment = assign_slots(demands, slot_specs(slots), taken)
+    by_site = recipients_by_site(waiting, sites)
+    specs = slot_specs(slots)
+    started = storage.to_db_time(now)
+    assignment: dict[str, int] = {}
+    demands: list[Demand] = []
+    for site in sites:
+        site_demands = [
+            Demand(
+                key=str(recipient["id"]),
+                units=allotments[recipient["id"]],
+                priority=recipient["priority"],
+                earliest=storage.from_db_time(recipient["earliest"]),
+                latest=storage.from_db_time(recipient["latest"]),
+            )
+            for recipient in by_site.get(site["id"], [])
+        ]
+        if not site_demands:
+            continue
+        future = [
+            spec
+            for spec, slot in zip(specs, slots, strict=True)
+            if slot["site_id"] == site["id"] and slot["starts_at"] >= started
+        ]
+        if not future:
+            raise SchedulingInfeasible(
+                f"every slot at {site['name']} has already started; add a later pickup window there"
+            )
+        site_taken = {spec.index: taken[spec.index] for spec in future if spec.index in taken}
+        assignment |= assign_slots(site_demands, future, site_taken)
+        demands += site_demands
+    order = {str(r["id"]): n for n, r in enumerate(waiting)}
+    demands.sort(key=lambda d: order[d.key])
     return SchedulePlan(slots, demands, assignment, taken, len(booked))
+
+
+def recipients_by_site(
+    recipients: list[dict[str, Any]], sites: list[dict[str, Any]]
+) -> dict[int, list[dict[str, Any]]]:
+    """Recipients grouped by the site they collect at; InvalidInput if one has none."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    homeless = []
+    for recipient in recipients:
+        site_id = recipient["site_id"] if len(sites) > 1 else sites[0]["id"]
+        if site_id is None:
+            homeless.append(recipient["external_id"])
+        else:
+            grouped.setdefault(site_id, []).append(recipient)
+    if homeless:
+        shown = ", ".join(homeless[:5]) + (
+            f" and {len(homeless) - 5} more" if len(homeless) > 5 else ""
+        )
+        raise InvalidInput(
+            f"{len(homeless)} recipients have no pickup site ({shown}); this distribution has "
+            f"{len(sites)} sites, so the roster's site column must name one for every row"
+        )
+    return grouped
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ Parsed values:
 * ``language`` - ``"zh"`` or ``"en"``; blank is the default language (``"zh"``).
 * ``earliest``, ``latest`` - timezone-aware datetimes in the distribution's timezone; a time
   without an offset is local time there.
+* ``site`` (``领取点``) - the name of one of the distribution's pickup sites, where the
+  recipient collects; ``site_id`` is its id. Optional while the distribution has one site,
+  required for every row once it has several.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
@@ -43,8 +46,8 @@ from shared.errors import InvalidInput, RosterInvalid
 from shared.messages import DEFAULT_LANGUAGE
 from shared.storage import RECIPIENT_FIELDS
 
-# The roster's columns are exactly what a recipient row stores.
-COLUMNS: tuple[str, ...] = RECIPIENT_FIELDS
+# The roster's columns are what a recipient row stores, and the pickup site by its name.
+COLUMNS: tuple[str, ...] = (*RECIPIENT_FIELDS, "site")
 REQUIRED: tuple[str, ...] = ("name", "external_id")
 
 # Offices keep their own Chinese spreadsheets; they should not have to rename the headers.
@@ -77,6 +80,8 @@ HEADER_ALIASES: dict[str, str] = {
     "最早时间": "earliest",
     "最晚": "latest",
     "最晚时间": "latest",
+    "领取点": "site",
+    "领取地点": "site",
 }
 
 NOTHING_IMPORTED = "nothing was imported"
@@ -86,7 +91,13 @@ _INTEGER_COLUMNS = frozenset(
 )
 # The longest each text column may be, in characters: a 5,000-character name is a mistake
 # (or an attack on every page that shows it).
-TEXT_LIMITS: dict[str, int] = {"name": 200, "external_id": 64, "town": 100, "contact_name": 100}
+TEXT_LIMITS: dict[str, int] = {
+    "name": 200,
+    "external_id": 64,
+    "town": 100,
+    "contact_name": 100,
+    "site": 200,
+}
 _BLANK_VALUES: dict[str, object] = {
     "floor_units": 0,
     "priority": 0,
@@ -164,6 +175,8 @@ class RosterRow(TypedDict):
     priority: int
     earliest: datetime | None
     latest: datetime | None
+    site: str | None
+    site_id: int | None
 
 
 class _BadCell(Exception):
@@ -502,6 +515,27 @@ def _duplicate_check(row: int, external_id: object, first_row_of: dict[str, int]
     return [RowError(row, "external_id", message)]
 
 
+def _site_check(
+    row: int, values: dict[str, object], sites: Sequence[Mapping[str, object]]
+) -> list[RowError]:
+    """Set ``site_id`` from the row's site name; an error when it names no site of ours."""
+    values["site_id"] = None
+    named = values.get("site")
+    known = ", ".join(str(site["name"]) for site in sites) or "none"
+    if not isinstance(named, str):
+        if len(sites) > 1:
+            message = f"site is required: this distribution has {len(sites)} pickup sites ({known})"
+            return [RowError(row, "site", message)]
+        return []
+    wanted = _header_key(named)
+    for site in sites:
+        if _header_key(str(site["name"])) == wanted:
+            values["site"], values["site_id"] = site["name"], site["id"]
+            return []
+    message = f"unknown site '{_shown(named)}'; this distribution's sites are: {known}"
+    return [RowError(row, "site", message)]
+
+
 # -- the roster ------------------------------------------------------------------------------
 
 
@@ -531,18 +565,26 @@ def _region(code: str) -> str:
 
 
 def parse_roster(
-    data: bytes | str, timezone: str = "Asia/Shanghai", default_region: str = "CN"
+    data: bytes | str,
+    timezone: str = "Asia/Shanghai",
+    default_region: str = "CN",
+    sites: Sequence[Mapping[str, object]] = (),
 ) -> list[RosterRow]:
     """Every row of a roster CSV, typed and validated; ``RosterInvalid`` lists every problem.
 
     ``timezone`` is where times without an offset are; ``default_region`` is how phone
-    numbers without a ``+country`` prefix are read. A bad argument raises ``InvalidInput``.
+    numbers without a ``+country`` prefix are read; ``sites`` are the distribution's pickup
+    sites (rows with ``id`` and ``name``) the ``site`` column may name. A bad argument
+    raises ``InvalidInput``.
     """
-    return list(iter_roster(data, timezone, default_region))
+    return list(iter_roster(data, timezone, default_region, sites))
 
 
 def iter_roster(
-    data: bytes | str, timezone: str = "Asia/Shanghai", default_region: str = "CN"
+    data: bytes | str,
+    timezone: str = "Asia/Shanghai",
+    default_region: str = "CN",
+    sites: Sequence[Mapping[str, object]] = (),
 ) -> Iterator[RosterRow]:
     """:func:`parse_roster` one good row at a time, for a caller that writes as it reads.
 
@@ -576,6 +618,8 @@ def iter_roster(
         data_rows += 1
         values, row_errors = _parse_row(row, cells, len(header), positions, parsers)
         row_errors += _duplicate_check(row, values.get("external_id"), first_row_of)
+        if values:
+            row_errors += _site_check(row, values, sites)
         errors += row_errors
         if not row_errors and not errors:
             yield RosterRow(**values)  # type: ignore[typeddict-item]
@@ -594,8 +638,9 @@ def template_csv() -> str:
     body = "91330213MA0000001"  # fictional, registered in Fenghua (330213)
     examples = (
         ("宁波示例消毒用品有限公司", body + uscc_check_char(body), "西坞街道", "120", "",
-         "200", "20", "王芳", "138 0013 8000", "zh", "0", "2020-02-04 09:00", "2020-02-04 12:00"),
+         "200", "20", "王芳", "138 0013 8000", "zh", "0", "2020-02-04 09:00", "2020-02-04 12:00",
+         ""),
         ("Example Trading Co., Ltd.", "EX-0001", "Yuelin", "35", "", "", "5", "John Smith",
-         "+86 574 8888 8888", "en", "1", "2020-02-04 13:00", "2020-02-04 17:00"),
+         "+86 574 8888 8888", "en", "1", "2020-02-04 13:00", "2020-02-04 17:00", ""),
     )  # fmt: skip
     return spreadsheets.csv_text(COLUMNS, examples, line_end="\r\n")

@@ -205,14 +205,68 @@ def list_distributions(db: Database) -> list[Row]:
     return _all(db, "SELECT * FROM distributions ORDER BY id")
 
 
-def insert_site(db: Database, distribution_id: int, name: str, address: str) -> int:
+# A site's own values; a NULL capacity takes the distribution's.
+SITE_FIELDS = ("name", "address", "capacity_people", "capacity_units")
+
+
+def insert_site(db: Database, distribution_id: int, values: dict[str, Any]) -> int:
     return _insert(
-        db, "sites", {"distribution_id": distribution_id, "name": name, "address": address}
+        db, "sites", {"distribution_id": distribution_id, **{k: values.get(k) for k in SITE_FIELDS}}
     )
+
+
+def update_site(db: Database, site_id: int, values: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{column} = ?" for column in SITE_FIELDS)
+    db.execute(
+        f"UPDATE sites SET {assignments} WHERE id = ?",
+        [*(values.get(k) for k in SITE_FIELDS), site_id],
+    )
+
+
+def delete_site(db: Database, site_id: int, now: datetime) -> None:
+    """Delete a site; the scanner tokens that stood at it are revoked, not let loose."""
+    db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE site_id = ? AND revoked_at IS NULL",
+        [to_db_time(now), site_id],
+    )
+    db.execute("DELETE FROM sites WHERE id = ?", [site_id])
 
 
 def list_sites(db: Database, distribution_id: int) -> list[Row]:
     return _all(db, "SELECT * FROM sites WHERE distribution_id = ? ORDER BY id", [distribution_id])
+
+
+_SITE_VIEW_SQL = """
+    SELECT st.*, d.name AS distribution_name, d.timezone,
+           coalesce(st.capacity_people, d.capacity_people) AS slot_people,
+           CASE WHEN st.capacity_units IS NULL THEN d.capacity_units
+                ELSE st.capacity_units END AS slot_units
+    FROM sites st JOIN distributions d ON d.id = st.distribution_id
+"""
+
+
+def find_site(db: Database, site_id: int) -> Row | None:
+    """A site with its distribution's name and time zone, or None."""
+    return _one(db, _SITE_VIEW_SQL + " WHERE st.id = ?", [site_id])
+
+
+def sites_open_after(db: Database, moment: datetime | None) -> list[Row]:
+    """Every site with a pickup window ending after ``moment`` (every site when None)."""
+    return _all(
+        db,
+        _SITE_VIEW_SQL + " WHERE :moment IS NULL OR EXISTS (SELECT 1 FROM pickup_windows w "
+        "WHERE w.site_id = st.id AND w.ends_at > :moment) ORDER BY d.id, st.id",
+        {"moment": to_db_time(moment) if moment else None},
+    )
+
+
+def count_site_bookings(db: Database, site_id: int) -> int:
+    """Live bookings in the site's slots: while there are any, the site cannot go."""
+    return db.execute(
+        "SELECT count(*) FROM bookings b JOIN slots s ON s.id = b.slot_id "
+        "WHERE s.site_id = ? AND b.status != 'cancelled'",
+        [site_id],
+    ).fetchone()[0]
 
 
 def insert_window(db: Database, site_id: int, starts_at: datetime, ends_at: datetime) -> int:
@@ -248,16 +302,15 @@ RECIPIENT_FIELDS = (
 
 def insert_recipients(db: Database, distribution_id: int, rows: Iterable[dict[str, Any]]) -> int:
     """Insert roster rows; a row whose external id is already there updates it instead."""
-    columns = ("distribution_id", *RECIPIENT_FIELDS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in RECIPIENT_FIELDS)
+    stored = (*RECIPIENT_FIELDS, "site_id")
+    columns = ("distribution_id", *stored)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in stored)
     sql = (
         f"INSERT INTO recipients ({', '.join(columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)}) "
         f"ON CONFLICT (distribution_id, external_id) DO UPDATE SET {updates}"
     )
-    params = [
-        [distribution_id, *(_recipient_value(row, c) for c in RECIPIENT_FIELDS)] for row in rows
-    ]
+    params = [[distribution_id, *(_recipient_value(row, c) for c in stored)] for row in rows]
     db.conn.executemany(sql, params)
     return len(params)
 
@@ -416,10 +469,12 @@ def insert_slots(db: Database, distribution_id: int, site_id: int, slots: Iterab
     )
 
 
-def delete_unbooked_slots(db: Database, distribution_id: int) -> None:
+def delete_unbooked_slots(db: Database, distribution_id: int, site_id: int | None = None) -> None:
+    """Delete the slots no booking points to: the distribution's, or one site's."""
     db.execute(
-        "DELETE FROM slots WHERE distribution_id = ? AND id NOT IN (SELECT slot_id FROM bookings)",
-        [distribution_id],
+        "DELETE FROM slots WHERE distribution_id = ? AND (? IS NULL OR site_id = ?) "
+        "AND id NOT IN (SELECT slot_id FROM bookings)",
+        [distribution_id, site_id, site_id],
     )
 
 
@@ -1085,11 +1140,24 @@ def delete_user_sessions(db: Database, user_id: int) -> int:
     return db.execute("DELETE FROM user_sessions WHERE user_id = ?", [user_id]).rowcount
 
 
-def insert_api_token(db: Database, token_hash: str, role: str, device: str, now: datetime) -> int:
+def insert_api_token(
+    db: Database,
+    token_hash: str,
+    role: str,
+    device: str,
+    now: datetime,
+    site_id: int | None = None,
+) -> int:
     return _insert(
         db,
         "api_tokens",
-        {"token_hash": token_hash, "role": role, "device": device, "created_at": to_db_time(now)},
+        {
+            "token_hash": token_hash,
+            "role": role,
+            "device": device,
+            "created_at": to_db_time(now),
+            "site_id": site_id,
+        },
     )
 
 
@@ -1618,10 +1686,6 @@ def update_distribution(db: Database, distribution_id: int, fields: dict[str, An
     )
 
 
-def update_site(db: Database, site_id: int, name: str, address: str) -> None:
-    db.execute("UPDATE sites SET name = ?, address = ? WHERE id = ?", [name, address, site_id])
-
-
 def replace_windows(
     db: Database, site_id: int, windows: Sequence[tuple[datetime, datetime]]
 ) -> None:
@@ -1631,13 +1695,13 @@ def replace_windows(
 
 
 def set_slot_capacities(
-    db: Database, distribution_id: int, capacity_people: int, capacity_units: int | None
+    db: Database, site_id: int, capacity_people: int, capacity_units: int | None
 ) -> None:
-    """Give every stored slot of the distribution the distribution's capacity."""
+    """Give every stored slot of the site the site's capacity."""
     db.execute(
         "UPDATE slots SET capacity_people = ?, capacity_units = ?, version = version + 1 "
-        "WHERE distribution_id = ?",
-        [capacity_people, capacity_units, distribution_id],
+        "WHERE site_id = ?",
+        [capacity_people, capacity_units, site_id],
     )
 
 

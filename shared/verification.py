@@ -37,11 +37,12 @@ class Reason(enum.StrEnum):
 class Verdict:
     reason: Reason
     voucher: dict[str, Any] | None = None  # the stored facts, when the code is known
-    come_at: datetime | None = None  # too early: when to come back
+    come_at: datetime | None = None  # too early or wrong site: when to come (to its site)
     collected_at: datetime | None = None  # already collected: when
     remaining_units: int = 0
     detail: str = ""  # mistyped: what is wrong with the digits
     missing_digits: int = 0  # mistyped by length: how many short (negative: too many)
+    judged_at: datetime | None = None  # the moment judged: "today" in what people are told
 
     @property
     def valid(self) -> bool:
@@ -70,14 +71,14 @@ def judge_voucher(
     end = storage.from_db_time(voucher["ends_at"])
 
     def verdict(reason: Reason, **extra: Any) -> Verdict:
-        return Verdict(reason, voucher, remaining_units=max(remaining, 0), **extra)
+        return Verdict(reason, voucher, remaining_units=max(remaining, 0), judged_at=now, **extra)
 
     if voucher["status"] == "cancelled":
         return verdict(Reason.CANCELLED)
     if distribution_id is not None and voucher["distribution_id"] != distribution_id:
         return verdict(Reason.WRONG_DISTRIBUTION)
     if site_id is not None and voucher["site_id"] != site_id:
-        return verdict(Reason.WRONG_SITE)
+        return verdict(Reason.WRONG_SITE, come_at=start)
     if voucher["handed_units"] > 0 and remaining <= 0:
         return verdict(
             Reason.ALREADY_COLLECTED, collected_at=storage.from_db_time(voucher["last_handed_at"])

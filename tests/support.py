@@ -67,8 +67,11 @@ def small_distribution(
             "capacity_units": capacity_units,
             "weight_basis": weight_basis,
         },
-        ("Test site", "1 Test Road"),
-        [(start, start + timedelta(hours=hours))],
+        [
+            distributions.SiteSpec(
+                "Test site", "1 Test Road", [(start, start + timedelta(hours=hours))]
+            )
+        ],
         DEMO_LOADED_AT,
         "test",
     )

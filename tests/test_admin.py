@@ -32,10 +32,10 @@ VALID = {
     "unit_size": "100",
     "measure": "gloves",
     "stock_units": "40",
-    "site_name": "Town hall",
-    "site_address": "1 Main Road",
+    "site_name_0": "Town hall",
+    "site_address_0": "1 Main Road",
     "timezone": "Asia/Shanghai",
-    "windows": "2020-02-06 09:00 / 11:00",
+    "windows_0": "2020-02-06 09:00 / 11:00",
     "slot_minutes": "30",
     "capacity_people": "2",
     "capacity_units": "",
@@ -269,16 +269,17 @@ def test_create_distribution(fresh):
         ({"timezone": "Mars/Olympus"}, "timezone", "Unknown time zone."),
         ({"weight_basis": "height"}, "weight_basis", "Choose one of the options."),
         ({"allocation_method": "dhondt"}, "allocation_method", "Choose one of the options."),
-        ({"windows": " \n "}, "windows", "Give at least one pickup window."),
-        ({"windows": "tomorrow"}, "windows", "Line 1: write a window as 2020-02-04 12:00 / 19:00."),
-        ({"windows": "2020-02-31 09:00 / 11:00"}, "windows", "Line 1: write a window as "
+        ({"windows_0": " \n "}, "windows_0", "Give at least one pickup window."),
+        ({"windows_0": "tomorrow"}, "windows_0", "Line 1: write a window as "
          "2020-02-04 12:00 / 19:00."),
-        ({"windows": "2020-02-06 09:00 / 08:00"}, "windows", "Line 1: the window ends before "
+        ({"windows_0": "2020-02-31 09:00 / 11:00"}, "windows_0", "Line 1: write a window as "
+         "2020-02-04 12:00 / 19:00."),
+        ({"windows_0": "2020-02-06 09:00 / 08:00"}, "windows_0", "Line 1: the window ends before "
          "it starts."),
-        ({"windows": "2020-02-06 09:00 / 09:20"}, "windows", "Line 1: the window is shorter "
+        ({"windows_0": "2020-02-06 09:00 / 09:20"}, "windows_0", "Line 1: the window is shorter "
          "than one slot."),
-        ({"windows": "2020-02-06 09:00 / 11:00\n\n2020-02-06 10:00 / 2020-02-06 12:00"},
-         "windows", "Line 3: the window overlaps another one."),
+        ({"windows_0": "2020-02-06 09:00 / 11:00\n\n2020-02-06 10:00 / 2020-02-06 12:00"},
+         "windows_0", "Line 3: the window overlaps another one."),
     ],
 )  # fmt: skip
 def test_create_refuses_bad_fields(fresh, changes, field, message):
@@ -301,18 +302,17 @@ def test_create_form_in_chinese(fresh):
 def _edit_values(app, distribution_id: int = 1) -> dict:
     with app.app_context():
         db = get_db()
-        site = storage.list_sites(db, distribution_id)[0]
-        return setup.form_values(
-            storage.get_distribution(db, distribution_id),
-            site,
-            storage.list_windows(db, site["id"]),
-        )
+        sites = [
+            (site, storage.list_windows(db, site["id"]))
+            for site in storage.list_sites(db, distribution_id)
+        ]
+        return setup.form_values(storage.get_distribution(db, distribution_id), sites)
 
 
 def test_edit_form_round_trips_and_saves_safe_changes(console):
     client = _admin(console)
     values = _edit_values(console)
-    assert values["windows"] == "2020-02-04 12:00 / 19:00"
+    assert values["windows_0"] == "2020-02-04 12:00 / 19:00"
     page = _follow(
         client,
         _post(client, "/admin/d/1/edit", {**values, "grace_minutes": "45", "item": "H2O2 3%"}),
@@ -439,7 +439,7 @@ def test_edits_that_break_bookings_are_refused(console):
         hand_over(get_db(), _code_at_one(console), SECRET.encode(), AT, "alice", "Desk 1", 1)
     cases = [
         (
-            {"windows": "2020-02-04 12:00 / 20:00"},
+            {"windows_0": "2020-02-04 12:00 / 20:00"},
             f"Pickup windows, slot length and time zone cannot change: {booked_slots} slots "
             "already hold bookings. Create a new distribution, or cancel those bookings first.",
         ),
@@ -658,7 +658,7 @@ def test_schedule_errors(fresh):
 
 def test_schedule_infeasible_says_what_is_missing(fresh):
     client = _imported(fresh)
-    values = {**VALID, "windows": "2020-02-06 09:00 / 09:30", "capacity_people": "1"}
+    values = {**VALID, "windows_0": "2020-02-06 09:00 / 09:30", "capacity_people": "1"}
     assert _post(client, "/admin/d/1/edit", values).status_code == 302
     _post(client, "/admin/d/1/allocate", {"method": "sainte_lague"})
     response = _post(client, "/admin/d/1/schedule")
@@ -1036,3 +1036,72 @@ def test_sign_in_returns_to_the_console_page_asked_for(console):
         data={"username": "ada", "password": PASSWORD, "station": "Office", "csrf_token": token},
     )
     assert response.headers["Location"] == "/admin/d/1/dashboard"
+
+
+# -- several pickup sites ---------------------------------------------------------------------
+
+SECOND_SITE = {
+    "site_name_1": "Xiwu depot",
+    "site_address_1": "8 Quay Rd",
+    "windows_1": "2020-02-07 09:00 / 10:00\n2020-02-07 13:00 / 14:00",
+    "site_people_1": "3",
+    "site_units_1": "",
+}
+
+
+def test_the_form_adds_and_removes_site_blocks_without_saving(fresh):
+    client = _admin(fresh)
+    page = _text(_post(client, "/admin/new", {**VALID, "site_action": "add"}))
+    assert 'name="site_name_1"' in page and "Pickup site 2" in page
+    assert page.count("Remove this site") == 2
+    page = _text(_post(client, "/admin/new", {**VALID, **SECOND_SITE, "site_action": "remove:0"}))
+    assert 'name="site_name_0"' not in page and 'value="Xiwu depot"' in page
+    assert "Remove this site" not in page  # the last site stays
+    with fresh.app_context():
+        assert storage.list_distributions(get_db()) == []
+
+
+def test_create_a_distribution_with_two_sites(fresh):
+    client = _admin(fresh)
+    page = _follow(client, _post(client, "/admin/new", {**VALID, **SECOND_SITE}))
+    assert "Distribution 1 created." in page
+    with fresh.app_context():
+        db = get_db()
+        sites = storage.list_sites(db, 1)
+        depot_windows = storage.list_windows(db, sites[1]["id"])
+    assert [(s["name"], s["address"], s["capacity_people"]) for s in sites] == [
+        ("Town hall", "1 Main Road", None),
+        ("Xiwu depot", "8 Quay Rd", 3),
+    ]
+    assert len(depot_windows) == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"site_name_1": "town HALL"}, "site_name_1", "Another site has this name."),
+        ({"site_address_1": ""}, "site_address_1", "Required."),
+        ({"windows_1": ""}, "windows_1", "Give at least one pickup window."),
+        ({"site_people_1": "0"}, "site_people_1", "Must be at least 1."),
+    ],
+)
+def test_site_fields_are_checked(fresh, changes, field, message):
+    client = _admin(fresh)
+    response = _post(client, "/admin/new", {**VALID, **SECOND_SITE, **changes})
+    assert response.status_code == 400
+    assert f'<span class="problem" id="{field}-problem">{message}</span>' in _text(response)
+
+
+def test_a_site_with_bookings_cannot_be_removed_in_the_console(console):
+    client = _admin(console, "zh")
+    values = _edit_values(console)
+    values.update(SECOND_SITE)
+    _follow(client, _post(client, "/admin/d/1/edit", values))
+    with console.app_context():
+        assert [s["name"] for s in storage.list_sites(get_db(), 1)][1] == "Xiwu depot"
+    kept_new_site = {k: v for k, v in _edit_values(console).items() if not k.endswith("_0")}
+    response = _post(client, "/admin/d/1/edit", kept_new_site)
+    assert response.status_code == 409
+    assert "已有 112 个预约，不能删除" in _text(response)
+    page = _text(client.get("/admin/d/1/edit"))
+    assert 'value="Xiwu depot"' in page and 'name="site_id_1"' in page

@@ -209,7 +209,11 @@ def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path, csp):
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        ("too_early", "You are early. Please come back at 16:45."),
+        (
+            "too_early",
+            "You are early: come back at 16:45 to 区企业服务中心 Enterprise Service Centre, "
+            "宁波市奉化区岳林街道 (Yuelin, Fenghua).",
+        ),
         ("collected", "Already collected at 12:55; it cannot be collected twice."),
         ("cancelled", "This booking was cancelled; the voucher is no longer valid."),
         ("missed", "You missed your pickup time. Reply by SMS or call to rebook."),

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from support import DEMO_LOADED_AT
 
 from shared import storage
 from shared.db import get_db
@@ -49,6 +50,12 @@ ROSTER = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _morning_of_the_day(app):
+    """Commands run on the morning of the article's day, before its windows open."""
+    app.config["CLOCK"] = lambda: DEMO_LOADED_AT
+
+
 def _invoke(runner, args, **kwargs):
     result = runner.invoke(args=args, **kwargs)
     return result, result.output
@@ -63,7 +70,9 @@ def test_init_db(runner):
 def test_whole_flow_from_empty_database(runner, app, tmp_path):
     roster = tmp_path / "clinics.csv"
     roster.write_text(ROSTER)
-    assert _invoke(runner, CREATE)[1] == "Created distribution 1: Thermometers for clinics\n"
+    assert _invoke(runner, CREATE)[1] == (
+        "Created distribution 1: Thermometers for clinics (sites 1: Health bureau)\n"
+    )
     result, output = _invoke(runner, ["import-roster", str(roster)])
     assert result.exit_code == 0, output
     assert "Imported 3 recipients into distribution 1." in output

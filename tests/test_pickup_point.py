@@ -252,8 +252,20 @@ def _text(response, element_id):
 @pytest.mark.parametrize(
     ("state", "lang", "message", "advice"),
     [
-        ("too_early", "en", "You are early. Please come back at 16:45.", "Please come back then"),
-        ("too_early", "zh", "来早了，请于16:45再来。", "请按时返回"),
+        (
+            "too_early",
+            "en",
+            "You are early: come back at 16:45 to 区企业服务中心 Enterprise Service Centre, "
+            "宁波市奉化区岳林街道 (Yuelin, Fenghua).",
+            "Please come back then",
+        ),
+        (
+            "too_early",
+            "zh",
+            "您来早了：请于今天 16:45 到区企业服务中心 Enterprise Service Centre"
+            "（宁波市奉化区岳林街道 (Yuelin, Fenghua)）领取。",
+            "请按时返回",
+        ),
         ("collected", "en", "Already collected at 12:55; it cannot be collected twice.", "once"),
         ("collected", "zh", "已于12:55领取，不能重复领取。", "只能领取一次"),
         ("cancelled", "en", "This booking was cancelled; the voucher is no longer valid.", "staff"),
@@ -541,7 +553,10 @@ def test_api_check_in_with_kiosk_token_is_idempotent(pickup):
     refused = _api(client, pickup.kiosk_token, pickup.codes["too_early"], "checkin")
     assert refused.status_code == 409
     assert refused.json["error"] == "too_early"
-    assert refused.json["message"] == "来早了，请于16:45再来。"
+    assert refused.json["message"] == (
+        "您来早了：请于今天 16:45 到区企业服务中心 Enterprise Service Centre"
+        "（宁波市奉化区岳林街道 (Yuelin, Fenghua)）领取。"
+    )
 
 
 def test_api_kiosk_token_cannot_hand_over(pickup):

@@ -36,6 +36,7 @@ BASE = {
     "priority": "1",
     "earliest": "2020-02-04 09:00",
     "latest": "2020-02-04 12:00",
+    "site": "",
 }
 # Codes that real companies publish (the first is Huawei Technologies Co., Ltd.); written down
 # independently of this module, so agreeing with them checks the algorithm, not just itself.
@@ -93,6 +94,8 @@ def test_a_good_row_is_typed() -> None:
             "priority": 1,
             "earliest": datetime(2020, 2, 4, 9, 0, tzinfo=SHANGHAI),
             "latest": datetime(2020, 2, 4, 12, 0, tzinfo=SHANGHAI),
+            "site": None,
+            "site_id": None,
         }
     ]
 
@@ -113,6 +116,8 @@ def test_blank_optional_cells_take_their_defaults() -> None:
         "priority": 0,
         "earliest": None,
         "latest": None,
+        "site": None,
+        "site_id": None,
     }
 
 
@@ -122,7 +127,7 @@ def test_only_the_required_columns_are_needed() -> None:
         ("西坞街道", "T-01"),
         ("江口街道", "T-02"),
     ]
-    assert all(tuple(row) == COLUMNS for row in rows)
+    assert all(tuple(row) == (*COLUMNS, "site_id") for row in rows)
     assert rows[0]["floor_units"] == 0 and rows[0]["language"] == "zh"
 
 
@@ -149,14 +154,15 @@ def test_utf8_with_bom_bytes_and_text() -> None:
 
 def test_gbk_bytes_with_chinese_headers_and_names() -> None:
     text = (
-        "企业名称,统一社会信用代码,镇（街道）,员工人数,申请数量,保底,联系人,联系电话,语言,优先级\r\n"
-        "宁波华光消毒用品有限公司,914403001922038216,西坞街道,85,100,10,王芳,13800138000,中文,2\r\n"
-        "奉化江口日化厂,E-02,江口街道,12,,,张伟,０５７４－８８８８８８８８,英文,\r\n"
+        "企业名称,统一社会信用代码,镇（街道）,员工人数,申请数量,保底,联系人,联系电话,语言,优先级,领取点\r\n"
+        "宁波华光消毒用品有限公司,914403001922038216,西坞街道,85,100,10,王芳,13800138000,中文,2,"
+        " 镇政府 \r\n"
+        "奉化江口日化厂,E-02,江口街道,12,,,张伟,０５７４－８８８８８８８８,英文,,\r\n"
     )
     data = text.encode("gbk")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")  # the GBK path is what is under test
-    first, second = parse_roster(data)
+    first, second = parse_roster(data, sites=[{"id": 7, "name": "镇政府"}])
     assert first == {
         "name": "宁波华光消毒用品有限公司",
         "external_id": "914403001922038216",
@@ -171,6 +177,8 @@ def test_gbk_bytes_with_chinese_headers_and_names() -> None:
         "priority": 2,
         "earliest": None,
         "latest": None,
+        "site": "镇政府",
+        "site_id": 7,
     }
     assert (second["name"], second["phone"], second["language"]) == (
         "奉化江口日化厂",
@@ -193,14 +201,14 @@ def test_decode_roster() -> None:
         HEADER.upper(),
         " , ".join(f" {column} " for column in COLUMNS),
         "Name,External ID,Town,Headcount,Population,Requested Units,Floor-Units,Contact Name,"
-        "Phone,Language,Priority,Earliest,Latest",
+        "Phone,Language,Priority,Earliest,Latest,Site",
         "企业名称,统一社会信用代码,镇（街道）,人数,人口,申请数量,最少数量,联系人,电话,语言,优先级,"
-        "最早时间,最晚时间",
-        "名称,信用代码,镇(街道),员工人数,人口,需求数量,保底,联系人,手机,语言,优先级,最早,最晚",
-        "名称,编号,所属镇街,人数,人口,需求数量,保底,联系人,联系电话,语言,优先级,最早,最晚",
-        "名称,编号,镇街,人数,人口,需求数量,保底,联系人,电话,语言,优先级,最早,最晚",
+        "最早时间,最晚时间,领取点",
+        "名称,信用代码,镇(街道),员工人数,人口,需求数量,保底,联系人,手机,语言,优先级,最早,最晚,领取点",
+        "名称,编号,所属镇街,人数,人口,需求数量,保底,联系人,联系电话,语言,优先级,最早,最晚,领取地点",
+        "名称,编号,镇街,人数,人口,需求数量,保底,联系人,电话,语言,优先级,最早,最晚,领取点",
         "ｎａｍｅ,ＥＸＴＥＲＮＡＬ＿ＩＤ,town,headcount,population,requested_units,floor_units,"
-        "contact_name,phone,language,priority,earliest,latest",
+        "contact_name,phone,language,priority,earliest,latest,ｓｉｔｅ",
     ],
 )
 def test_header_aliases_case_spaces_and_widths(header: str) -> None:
@@ -439,14 +447,14 @@ def test_row_error_messages(changes: dict[str, str], expected: list[str]) -> Non
 
 def test_ragged_rows() -> None:
     assert messages(roster(line() + ",extra", line(external_id="E2").rsplit(",", 2)[0])) == [
-        "row 2: row has 14 cells but the header has 13; check for stray commas",
-        "row 3: row has 11 cells but the header has 13; check for stray commas",
+        "row 2: row has 15 cells but the header has 14; check for stray commas",
+        "row 3: row has 12 cells but the header has 14; check for stray commas",
     ]
 
 
 def test_a_value_under_an_unnamed_column() -> None:
     assert messages(roster(line() + ",note", header=HEADER + ",")) == [
-        "row 2: column N has a value but no header; name it or clear it"
+        "row 2: column O has a value but no header; name it or clear it"
     ]
 
 
@@ -709,3 +717,48 @@ def test_arbitrary_cells_under_a_real_header(rows: list[list[str]], header: list
     writer.writerow(header)
     writer.writerows(rows)
     check_outcome(out.getvalue())
+
+
+# --- the pickup site ------------------------------------------------------------------------
+
+TWO_SITES = [{"id": 3, "name": "Town Hall"}, {"id": 4, "name": "西坞仓库"}]
+
+
+@pytest.mark.parametrize(
+    ("cell", "site", "site_id"),
+    [("Town Hall", "Town Hall", 3), (" town  hall ", "Town Hall", 3), ("西坞仓库", "西坞仓库", 4)],
+)
+def test_site_names_one_of_the_distributions_sites(cell, site, site_id) -> None:
+    row = only_row(roster(line(site=cell)), sites=TWO_SITES)
+    assert (row["site"], row["site_id"]) == (site, site_id)
+
+
+@pytest.mark.parametrize(
+    ("cell", "sites", "message"),
+    [
+        (
+            "City Hall",
+            TWO_SITES,
+            "row 2, site: unknown site 'City Hall'; this distribution's sites are: "
+            "Town Hall, 西坞仓库",
+        ),
+        (
+            "",
+            TWO_SITES,
+            "row 2, site: site is required: this distribution has 2 pickup sites "
+            "(Town Hall, 西坞仓库)",
+        ),
+        (
+            "Depot",
+            TWO_SITES[:1],
+            "row 2, site: unknown site 'Depot'; this distribution's sites are: Town Hall",
+        ),
+    ],
+)
+def test_a_site_that_is_not_ours_names_the_row(cell, sites, message) -> None:
+    assert messages(roster(line(site=cell)), sites=sites) == [message]
+
+
+def test_with_one_site_the_site_is_optional() -> None:
+    row = only_row(roster(line(site="")), sites=TWO_SITES[:1])
+    assert (row["site"], row["site_id"]) == (None, None)

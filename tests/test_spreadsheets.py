@@ -99,6 +99,7 @@ def planted(app, runner, tmp_path):
     """A distribution whose roster, station and token device carry formulas, handed over."""
     path = tmp_path / "planted.csv"
     path.write_text(PLANTED, encoding="utf-8")
+    app.config["CLOCK"] = lambda: DEMO_LOADED_AT  # the morning of the windows' day
     for args in (CREATE, ["import-roster", str(path)], ["allocate"], ["schedule"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
