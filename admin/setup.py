@@ -60,12 +60,13 @@ class DistributionForm:
 # Each site is a block of fields named ``<field>_<n>``; ``n`` only orders the blocks.
 SITE_INPUTS = ("site_name", "site_address", "windows", "site_people", "site_units")
 MAX_SITES = 50
-_SITE_KEY = re.compile(r"site_name_(\d{1,3})")
+_SITE_KEY = re.compile(r"site_name_(\d{1,3})", re.ASCII)
 
 
 def site_numbers(values: Mapping[str, str]) -> list[int]:
     """The numbers of the site blocks in a submitted form, in order."""
-    numbers = sorted({int(m.group(1)) for k in values if (m := _SITE_KEY.fullmatch(k))})
+    keys = (k for k in values if isinstance(k, str))
+    numbers = sorted({int(m.group(1)) for k in keys if (m := _SITE_KEY.fullmatch(k))})
     return numbers[:MAX_SITES]
 
 

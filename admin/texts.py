@@ -256,6 +256,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "priority": {"zh": "优先级", "en": "Priority"},
     "earliest": {"zh": "最早", "en": "Earliest"},
     "latest": {"zh": "最晚", "en": "Latest"},
+    "site": {"zh": "领取点", "en": "Site"},
     # allocation
     "allocation_title": {"zh": "分配预览", "en": "Allotment preview"},
     "preview_method": {"zh": "按此方法预览", "en": "Preview with this method"},
