@@ -13,6 +13,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "username": {"zh": "用户名", "en": "User name"},
     "password": {"zh": "密码", "en": "Password"},
     "station": {"zh": "工作台名称", "en": "Station name"},
+    "station_site": {"zh": "本工作台所在领取点", "en": "Pickup site of this station"},
+    "no_station_site": {"zh": "（不指定：管理后台）", "en": "(none: for the console)"},
+    "site_unknown": {
+        "zh": "请从列表中选择领取点。",
+        "en": "Choose a pickup site from the list.",
+    },
     "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
     "login_locked": {
         "zh": "这台设备或网络登录失败次数过多，已暂停从这里登录。请{minutes}分钟后再试。",

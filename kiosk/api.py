@@ -83,6 +83,8 @@ def booking_json(verdict: Verdict) -> dict[str, Any] | None:
         "item": v["item"],
         "item_key": v["item_key"],
         "site": v["site_name"],
+        "site_id": v["site_id"],
+        "site_address": v["site_address"],
         "slot_start": v["starts_at"],
         "slot_end": v["ends_at"],
         "units": v["units"],
@@ -119,10 +121,17 @@ def _actor() -> str:
     return f"api:{g.principal['device']}"
 
 
+def _site() -> int | None:
+    """The site the token's device stands at; None for a token made without ``--site``."""
+    return g.principal["site_id"]
+
+
 @api_bp.post("/vouchers/<code>/check")
 @require_token("staff", "kiosk")
 def check(code: str):
-    verdict = verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], now())
+    verdict = verify_voucher(
+        get_db(), code, current_app.config["VOUCHER_SECRET"], now(), site_id=_site()
+    )
     return jsonify(_verdict_json(verdict))
 
 
@@ -130,7 +139,9 @@ def check(code: str):
 @require_token("staff", "kiosk")
 def checkin(code: str):
     try:
-        result = check_in(get_db(), code, current_app.config["VOUCHER_SECRET"], now(), _actor())
+        result = check_in(
+            get_db(), code, current_app.config["VOUCHER_SECRET"], now(), _actor(), _site()
+        )
     except VoucherRefused as exc:
         return _refused(exc.verdict)
     return jsonify(
@@ -160,6 +171,7 @@ def handover(code: str):
             units=asked.units,
             api_token_id=g.principal["id"],
             override=asked.override,
+            site_id=_site(),
         )
     except AlreadyHandedOver as exc:
         return _error(

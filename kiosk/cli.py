@@ -74,13 +74,23 @@ def set_password_command(name: str, password: str) -> None:
 @click.command("create-token")
 @click.option("--role", type=click.Choice(accounts.TOKEN_ROLES), required=True)
 @click.option("--name", "device", required=True, help="The device it is for, e.g. 'gate-1'.")
+@click.option(
+    "--site",
+    "site_id",
+    type=int,
+    help="The pickup site id the device stands at (create-distribution prints them); its "
+    "vouchers for other sites are refused as wrong_site. Default: any site.",
+)
 @with_appcontext
 @domain_errors
-def create_token_command(role: str, device: str) -> None:
+def create_token_command(role: str, device: str, site_id: int | None) -> None:
     """Make a scanner API token. It is printed once and only its hash is kept."""
-    token = accounts.create_token(ready_db(), role, device, clock.now(), cli_actor())
+    token = accounts.create_token(ready_db(), role, device, clock.now(), cli_actor(), site_id)
     click.echo(token)
-    click.echo(f"A {role} token for {device}. Store it now: it cannot be shown again.", err=True)
+    where = f" at site {site_id}" if site_id is not None else ""
+    click.echo(
+        f"A {role} token for {device}{where}. Store it now: it cannot be shown again.", err=True
+    )
 
 
 @click.group("safety-content")

@@ -12,7 +12,7 @@ from shared import messages, settings
 def doors(development: bool) -> list[tuple[str, str, str]]:
     """(text key, hint key, URL) of each page the landing page links to."""
     links = [
-        ("home_kiosk", "home_kiosk_hint", url_for("kiosk.kiosk_start")),
+        ("home_kiosk", "home_kiosk_hint", url_for("kiosk.kiosk_sites")),
         ("home_staff", "home_staff_hint", url_for("staff.station")),
         ("home_admin", "home_admin_hint", url_for("admin.index")),
     ]

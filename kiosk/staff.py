@@ -76,6 +76,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
             other_lang=other_language(lang),
             user=g.user,
             station=session.get("station"),
+            station_site=_station_site(),
             flashes=get_flashed_messages(with_categories=True),
             **context,
         ),
@@ -95,6 +96,17 @@ def station_site() -> int | None:
     """The site this station serves: chosen at sign-in, else the only one (see
     :func:`shared.pickup_queue.station_site`)."""
     return pickup_queue.station_site(get_db(), session.get("site_id"), now())
+
+
+def _site_id() -> int | None:
+    """The pickup site this station stands at, chosen at sign-in (None: any site)."""
+    return session.get("site_id")
+
+
+def _station_site() -> dict[str, Any] | None:
+    site_id = _site_id()
+    return storage.find_site(get_db(), site_id) if site_id is not None else None
+
 
 
 def queue_entries(site_id: int | None) -> list[dict[str, Any]]:
@@ -296,7 +308,7 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
 
 
 def _voucher_page(code: str, status: int = 200, alert: str | None = None):
-    verdict = verify_voucher(get_db(), code, _secret(), now())
+    verdict = verify_voucher(get_db(), code, _secret(), now(), site_id=_site_id())
     if verdict.voucher is None:
         return _render(
             "kiosk/staff_voucher.html",
@@ -362,7 +374,15 @@ def handover():
         )
         staff, station_name = _who()
         result = hand_over(
-            get_db(), code, _secret(), now(), staff, station_name, units, override=override
+            get_db(),
+            code,
+            _secret(),
+            now(),
+            staff,
+            station_name,
+            units,
+            site_id=_site_id(),
+            override=override,
         )
         unit = result.verdict.voucher["unit_name"]
         # "handed": the page shows this success, not the "already collected" it now judges.
@@ -395,7 +415,8 @@ def undo():
 @staff_bp.post("/checkin")
 def checkin():
     def act(code: str):
-        result = check_in(get_db(), code, _secret(), now(), f"staff:{_who()[0]}")
+        actor = f"staff:{_who()[0]}"
+        result = check_in(get_db(), code, _secret(), now(), actor, site_id=_site_id())
         return redirect(url_for("staff.voucher", code=result.verdict.voucher["code"]))
 
     return _code_action(act)

@@ -13,6 +13,18 @@ from shared import messages
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "kiosk_title": {"zh": "自助领取机", "en": "Self-service pickup"},
+    "choose_site": {
+        "zh": "这台自助机在哪个领取点？",
+        "en": "Which pickup site is this kiosk at?",
+    },
+    "no_sites": {
+        "zh": "还没有领取点。请先在管理后台创建发放批次。",
+        "en": "There is no pickup site yet. Create a distribution in the console first.",
+    },
+    "no_site_open": {
+        "zh": "目前没有领取点还有待开放的时间窗。以下是全部领取点：",
+        "en": "No site has a pickup window still ahead. These are all the sites:",
+    },
     "scan_prompt": {
         "zh": "请扫描凭证二维码，或输入16位凭证号码",
         "en": "Scan your voucher QR code, or type the 16-digit code",

@@ -184,36 +184,52 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(db: Database, role: str, device: str, now: datetime, actor: str) -> str:
+def create_token(
+    db: Database,
+    role: str,
+    device: str,
+    now: datetime,
+    actor: str,
+    site_id: int | None = None,
+) -> str:
     """Make an API token for a device; returns the token, which is not stored anywhere.
 
-    ``actor`` is who made it (``cli:<os user>`` for the command), for the audit log.
+    ``actor`` is who made it (``cli:<os user>`` for the command), for the audit log;
+    ``site_id`` the pickup site the device stands at (None: any site).
     """
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
     device = (device or "").strip()
     if not device or len(device) > 64:
         raise InvalidInput("a device name is 1 to 64 characters")
+    if site_id is not None and storage.get_site(db, site_id) is None:
+        known = ", ".join(f"{s['id']} ({s['name']})" for s in storage.sites_open_after(db, None))
+        raise InvalidInput(f"there is no site {site_id}; the sites are: {known or 'none yet'}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with storage.transaction(db):
-        token_id = storage.insert_api_token(db, token_hash(token), role, device, now)
+        token_id = storage.insert_api_token(db, token_hash(token), role, device, now, site_id)
         storage.audit(
             db,
             actor,
             "create_token",
             f"api_token:{token_id}",
             now,
-            {"role": role, "device": device},
+            {"role": role, "device": device, "site": site_id},
         )
     return token
 
 
 def token_principal(db: Database, token: str, now: datetime) -> dict[str, Any]:
-    """The token's role and device; NotAuthenticated for an unknown or revoked token."""
+    """The token's role, device and site; NotAuthenticated for an unknown or revoked token."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("missing or malformed token")
     row = storage.api_token_by_hash(db, token_hash(token))
     if row is None:
         raise NotAuthenticated("unknown or revoked token")
     storage.touch_api_token(db, row["id"], now)
-    return {"id": row["id"], "role": row["role"], "device": row["device"]}
+    return {
+        "id": row["id"],
+        "role": row["role"],
+        "device": row["device"],
+        "site_id": row["site_id"],
+    }

@@ -103,6 +103,7 @@ def client_for(site: Site, role: str, lang: str = "en"):
 def sample_args(site: Site, rule) -> dict[str, Any]:
     values = {
         "distribution_id": 1,
+        "site_id": 1,
         "recipient_id": 1,
         "site_id": 1,
         "handover_id": site.token_handover_id,

@@ -87,7 +87,7 @@ def build_pickup(app) -> Pickup:
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf(client, path: str = "/kiosk") -> str:
+def csrf(client, path: str = "/kiosk/1") -> str:
     """Open ``path`` and return the session's CSRF token from its form."""
     return CSRF_RE.search(client.get(path).get_data(as_text=True)).group(1)
 

@@ -110,7 +110,7 @@ def test_csp_watch_sees_a_violation(pickup, browser, base_url):
     watch.attach(context)
     try:
         page = context.new_page()
-        response = page.goto(f"{base_url}/kiosk")
+        response = page.goto(f"{base_url}/kiosk/1")
         assert "script-src 'self';" in response.headers["content-security-policy"]
         with (
             page.expect_console_message(lambda m: "Content Security Policy" in m.text),
@@ -152,7 +152,7 @@ def acknowledge_and_check_in(page, queue_number: str = "1") -> None:
     [("en", "Never mix", "You are checked in"), ("zh", "切勿混用", "签到成功")],
 )
 def test_kiosk_by_keyboard_wedge(pickup, base_url, page, lang, heading, checked_in):
-    page.goto(f"{base_url}/kiosk?lang={lang}")
+    page.goto(f"{base_url}/kiosk/1?lang={lang}")
     wait_for_code_focus(page)
     # A wedge scanner types the QR content into the focused input and presses Enter.
     page.keyboard.type(qr_content(pickup.codes["valid"]), delay=5)
@@ -165,7 +165,7 @@ def test_kiosk_by_keyboard_wedge(pickup, base_url, page, lang, heading, checked_
 
 
 def test_kiosk_by_keypad_and_language_toggle(pickup, base_url, page):
-    page.goto(f"{base_url}/kiosk")
+    page.goto(f"{base_url}/kiosk/1")
     for digit in pickup.codes["valid"]:
         page.click(f"[data-key='{digit}']")
     page.click("[data-key='back']")
@@ -197,7 +197,7 @@ def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path, csp):
         csp.attach(context)
         context.grant_permissions(["camera"], origin=base_url)
         page = context.new_page()
-        page.goto(f"{base_url}/kiosk?lang=en")
+        page.goto(f"{base_url}/kiosk/1?lang=en")
         page.click("#camera")
         expect_screen(page, "safety", timeout=30_000)
         assert "Hydrogen peroxide" in page.inner_text("main")
@@ -221,7 +221,7 @@ def test_kiosk_by_camera(pickup, playwright, base_url, tmp_path, csp):
     ],
 )
 def test_kiosk_refusal_screens(pickup, base_url, page, state, message):
-    page.goto(f"{base_url}/kiosk?lang=en")
+    page.goto(f"{base_url}/kiosk/1?lang=en")
     page.fill("#code", pickup.codes[state])
     page.press("#code", "Enter")
     expect_screen(page, "refused")
@@ -286,14 +286,14 @@ def test_kiosk_uses_a_portrait_screen(pickup, browser, base_url, csp, lang):
 
 def test_kiosk_goes_back_to_start_when_idle(pickup, base_url, page):
     pickup.app.config["PICKUP_KIOSK_IDLE_SECONDS"] = 1
-    page.goto(f"{base_url}/kiosk?lang=en")
+    page.goto(f"{base_url}/kiosk/1?lang=en")
     page.fill("#code", pickup.codes["too_early"])
     page.press("#code", "Enter")
     expect_screen(page, "refused")
     started = time.monotonic()
     expect_screen(page, "start", timeout=5_000)
     assert 0.8 < time.monotonic() - started < 4
-    assert page.url == f"{base_url}/kiosk"
+    assert page.url == f"{base_url}/kiosk/1"
     assert page.get_attribute("html", "lang") == "zh-CN"  # the next stranger gets the default
 
 
@@ -344,7 +344,7 @@ def test_staff_double_scan_from_two_pages(pickup, browser, base_url, csp):
 
 def _check_in_at_kiosk(context, base_url: str, code: str, queue_number: str) -> None:
     kiosk = context.new_page()
-    kiosk.goto(f"{base_url}/kiosk")
+    kiosk.goto(f"{base_url}/kiosk/1")
     kiosk.fill("#code", code)
     kiosk.press("#code", "Enter")
     expect_screen(kiosk, "safety")
@@ -429,13 +429,13 @@ def test_kiosk_first_load_within_budget_on_regular_2g(pickup, browser, base_url)
         },
     )
     started = time.monotonic()
-    page.goto(f"{base_url}/kiosk", wait_until="load")
+    page.goto(f"{base_url}/kiosk/1", wait_until="load")
     seconds = time.monotonic() - started
     page.wait_for_timeout(300)
     total = sum(compressed for _url, _raw, compressed in loaded)
     context.close()
     urls = [url.removeprefix(base_url) for url, _, _ in loaded]
-    assert urls[0] == "/kiosk" and len(urls) == 3, urls
+    assert urls[0] == "/kiosk/1" and len(urls) == 3, urls
     assert not any("qr-scanner" in url for url in urls)  # loaded when the camera opens
     assert total <= BUDGET, loaded
     assert seconds < 8, f"first load took {seconds:.1f} s on Regular 2G"
@@ -458,7 +458,7 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     screens = []
-    page.goto(f"{base_url}/kiosk")
+    page.goto(f"{base_url}/kiosk/1")
     screens.append(("start", _axe_violations(page)))
     page.fill("#code", pickup.codes["valid"])
     page.press("#code", "Enter")
@@ -467,7 +467,7 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
     page.click("#acknowledge")
     expect_screen(page, "checked-in")
     screens.append(("checked-in", _axe_violations(page)))
-    page.goto(f"{base_url}/kiosk?lang=en")
+    page.goto(f"{base_url}/kiosk/1?lang=en")
     page.fill("#code", pickup.codes["mistyped"])
     page.press("#code", "Enter")
     expect_screen(page, "retry")

@@ -100,7 +100,7 @@ def test_every_form_refuses_a_post_without_the_session_token(site, sent):
 
 def test_the_forms_take_the_session_token(site):
     client = client_for(site, "anonymous")
-    response = client.post("/kiosk/check", data={"code": site.codes["valid"], "csrf_token": CSRF})
+    response = client.post("/kiosk/1/check", data={"code": site.codes["valid"], "csrf_token": CSRF})
     assert response.status_code == 200 and 'data-screen="safety"' in text_of(response)
 
 
@@ -141,7 +141,7 @@ def test_session_cookie_is_httponly_lax_and_secure_outside_development(
         {"SECRET_KEY": SECRET, "PICKUP_DB": str(tmp_path / "db.sqlite3"), "PICKUP_ENV": env}
         | ({"TESTING": True} if testing else {})
     )
-    response = app.test_client().get("/kiosk", base_url="https://localhost")
+    response = app.test_client().get("/staff/login", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -236,7 +236,7 @@ def test_hsts_only_when_the_public_url_is_https(tmp_path, base, hsts):
             "PUBLIC_BASE_URL": base,
         }
     )
-    response = app.test_client().get("/kiosk")
+    response = app.test_client().get("/staff/login")
     assert ("Strict-Transport-Security" in response.headers) is hsts
 
 
@@ -633,9 +633,9 @@ def test_logs_hold_no_phone_voucher_token_or_secret(
     kiosk = client_for(site, "anonymous")
     code = site.codes["valid"]
     for form_code in (code, qr_content(code)):
-        kiosk.post("/kiosk/check", data={"code": form_code, "csrf_token": CSRF})
+        kiosk.post("/kiosk/1/check", data={"code": form_code, "csrf_token": CSRF})
     assert "queue-number" in text_of(
-        kiosk.post("/kiosk/checkin", data={"code": code, "csrf_token": CSRF})
+        kiosk.post("/kiosk/1/checkin", data={"code": code, "csrf_token": CSRF})
     )
     # A staff handover after a real sign-in; an API check with a token.
     staff = client_for(site, "anonymous")

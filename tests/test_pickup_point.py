@@ -278,11 +278,11 @@ def _text(response, element_id):
 )
 def test_kiosk_refusal_screens(pickup, state, lang, message, advice):
     client = pickup.app.test_client()
-    response = _kiosk_post(client, "/kiosk/check", pickup.codes[state], lang)
+    response = _kiosk_post(client, "/kiosk/1/check", pickup.codes[state], lang)
     assert response.status_code == 200
     assert _text(response, "message") == message
     assert advice in _text(response, "advice")
-    assert "/kiosk/checkin" not in response.get_data(as_text=True)
+    assert "/kiosk/1/checkin" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_kiosk_refusal_screens(pickup, state, lang, message, advice):
 )
 def test_kiosk_valid_voucher_shows_masked_summary_and_safety(pickup, lang, heading, button):
     client = pickup.app.test_client()
-    response = _kiosk_post(client, "/kiosk/check", pickup.codes["valid"], lang)
+    response = _kiosk_post(client, "/kiosk/1/check", pickup.codes["valid"], lang)
     page = response.get_data(as_text=True)
     with pickup.app.app_context():
         serial = int(pickup.codes["valid"][:7])
@@ -306,9 +306,9 @@ def test_kiosk_valid_voucher_shows_masked_summary_and_safety(pickup, lang, headi
 
 def test_kiosk_acknowledge_then_check_in_gives_a_queue_number_once(pickup):
     client = pickup.app.test_client()
-    first = _kiosk_post(client, "/kiosk/checkin", pickup.codes["valid"])
-    second = _kiosk_post(client, "/kiosk/checkin", pickup.codes["valid_2"])
-    again = _kiosk_post(client, "/kiosk/check", pickup.codes["valid"], "zh")
+    first = _kiosk_post(client, "/kiosk/1/checkin", pickup.codes["valid"])
+    second = _kiosk_post(client, "/kiosk/1/checkin", pickup.codes["valid_2"])
+    again = _kiosk_post(client, "/kiosk/1/check", pickup.codes["valid"], "zh")
     assert (_text(first, "queue-number"), _text(second, "queue-number")) == ("1", "2")
     assert _text(again, "queue-number") == "1"  # checked in and acknowledged: straight there
     assert "您已签到，排队号不变。" in again.get_data(as_text=True)
@@ -321,13 +321,13 @@ def test_kiosk_acknowledge_then_check_in_gives_a_queue_number_once(pickup):
 
 def test_kiosk_refuses_a_post_without_csrf_token(pickup):
     client = pickup.app.test_client()
-    response = client.post("/kiosk/check", data={"code": pickup.codes["valid"]})
+    response = client.post("/kiosk/1/check", data={"code": pickup.codes["valid"]})
     assert response.status_code == 400
     assert "The form has expired" in response.get_data(as_text=True)
 
 
 def test_kiosk_start_screen_has_three_ways_in_and_idle_reset(pickup):
-    page = pickup.app.test_client().get("/kiosk?lang=en").get_data(as_text=True)
+    page = pickup.app.test_client().get("/kiosk/1?lang=en").get_data(as_text=True)
     assert 'id="code"' in page and "autofocus" in page  # keyboard wedge
     assert page.count("data-key=") == 12  # keypad
     assert 'id="camera"' in page and "qr-scanner.min.js" in page  # loaded only on tap

@@ -44,6 +44,7 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "kiosk.voucher_page": PUBLIC,
     "kiosk.voucher_qr_png": PUBLIC,
     "kiosk.voucher_qr_svg": PUBLIC,
+    "kiosk.kiosk_sites": PUBLIC,
     "kiosk.kiosk_start": PUBLIC,
     "kiosk.kiosk_check": PUBLIC,
     "kiosk.kiosk_checkin": PUBLIC,
