@@ -490,3 +490,40 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
     screens.append(("staff voucher", _axe_violations(staff)))
     context.close()
     assert [s for s in screens if s[1]] == []
+
+
+# -- sites -----------------------------------------------------------------------------------
+
+
+def test_kiosk_site_choice_and_wrong_site_in_the_browser(page, pickup, base_url):
+    """/kiosk lists both demo sites; the masks' kiosk refuses a disinfectant voucher."""
+    page.goto(f"{base_url}/kiosk?lang=en")
+    assert page.locator(".site-choice").count() == 2
+    page.locator(".site-choice").nth(1).click()
+    assert page.url == f"{base_url}/kiosk/2?lang=en"
+    assert page.locator("#site-name").inner_text() == "区商务局仓库 Commerce Bureau warehouse"
+    page.fill("#code", pickup.codes["valid"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-screen=refused]")
+    assert "This voucher is for another pickup site: come at 13:00 to 区企业服务中心" in (
+        page.inner_text("main")
+    )
+    page.click("text=Start again")
+    assert page.url.startswith(f"{base_url}/kiosk/2")
+
+
+def test_staff_sign_in_picks_the_site_and_remembers_it(page, pickup, base_url):
+    page.goto(f"{base_url}/staff/login?lang=en")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    page.fill("#station", "Gate B")
+    page.select_option("#site_id", "2")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#station-site")
+    assert page.inner_text("#station-site") == "区商务局仓库 Commerce Bureau warehouse"
+    page.goto(f"{base_url}/staff/voucher?code={pickup.codes['valid']}")
+    assert "This voucher is for another pickup site" in page.inner_text("main")
+    page.click("text=Sign out")
+    page.wait_for_selector("#username")
+    assert page.input_value("#station") == "Gate B"
+    assert page.input_value("#site_id") == "2"
