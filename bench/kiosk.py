@@ -78,7 +78,7 @@ def main() -> None:
         spec = "bench.support:gzipped_pickup_app()"
         with Gunicorn(service, spec, Path(tmp) / "gunicorn.log"), sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-            kiosk = f"{service.base_url}/kiosk"
+            kiosk = f"{service.base_url}/kiosk/1"  # the first site's kiosk
             cases = {
                 "kiosk, Regular 2G": measure(browser, kiosk, REGULAR_2G, args.runs),
                 "kiosk, unthrottled": measure(browser, kiosk, None, args.runs),

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared import storage
+from shared import messages, storage
 from shared.messages import clock
 from shared.segments import GSM7_SINGLE, UCS2_PART, UCS2_SINGLE, count_segments, is_gsm7
 from shared.vouchers import format_code
@@ -129,9 +129,7 @@ def local(moment_text: str, timezone: str) -> datetime:
 
 
 def day(moment: datetime, language: str) -> str:
-    if language == "zh":
-        return f"{moment.month}月{moment.day}日"
-    return f"{moment.day} {moment.strftime('%b')}"
+    return messages.day(moment, language)
 
 
 def when(starts_at: str, ends_at: str, timezone: str, language: str) -> str:
