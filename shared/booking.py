@@ -50,15 +50,23 @@ def _guard_changeable(db: Database, booking: dict[str, Any] | None) -> None:
 def free_slots(
     db: Database, recipient_id: int, now: datetime, limit: int = 3
 ) -> list[dict[str, Any]]:
-    """The next slots that still have room for this recipient, earliest first."""
+    """The next slots at the recipient's site that still have room for them, earliest first.
+
+    Their site is the roster's, else the one they are booked at; with neither, any site.
+    """
     recipient = storage.get_recipient(db, recipient_id)
     units = _units_for(db, recipient)
     booking = storage.live_booking_for(db, recipient_id)
     loads = storage.slot_loads(db, recipient["distribution_id"], now, recipient_id)
     stamp = storage.to_db_time(now)
+    site_id = recipient["site_id"]
+    if site_id is None and booking:
+        site_id = storage.get_slot(db, booking["slot_id"])["site_id"]
     found = []
     for slot in storage.list_slots(db, recipient["distribution_id"]):
         if slot["starts_at"] <= stamp or (booking and booking["slot_id"] == slot["id"]):
+            continue
+        if site_id is not None and slot["site_id"] != site_id:
             continue
         if not _recipient_window_allows(recipient, slot):
             continue

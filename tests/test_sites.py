@@ -336,3 +336,26 @@ def test_create_distribution_site_mistakes(runner, args, message):
 def test_create_distribution_help_says_how_the_options_pair(runner):
     output = runner.invoke(args=["create-distribution", "--help"]).output
     assert "Give --site, --address and --window once per site, in the same order" in output
+
+
+def test_free_slots_offered_are_at_the_recipients_own_site(db):
+    from shared import booking
+
+    distribution_id = two_sites(db)
+    planning.schedule_distribution(db, distribution_id, DEMO_LOADED_AT, "t", make_code)
+    sites = {s["id"]: s["name"] for s in storage.list_sites(db, distribution_id)}
+    for recipient in storage.list_recipients(db, distribution_id):
+        offered = booking.free_slots(db, recipient["id"], DEMO_LOADED_AT, limit=10)
+        assert offered, recipient["external_id"]
+        assert {sites[s["site_id"]] for s in offered} == {sites[recipient["site_id"]]}
+
+
+def test_the_voucher_page_says_when_and_where_to_come_back(demo_app):
+    from kiosk_support import build_pickup
+
+    pickup = build_pickup(demo_app)
+    page = pickup.app.test_client().get(f"/v/{pickup.codes['too_early']}?lang=en")
+    assert (
+        "You are early: come back at 16:45 to 区企业服务中心 Enterprise Service Centre, "
+        "宁波市奉化区岳林街道 (Yuelin, Fenghua)." in page.get_data(as_text=True)
+    )
