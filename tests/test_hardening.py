@@ -141,6 +141,8 @@ def test_session_cookie_is_httponly_lax_and_secure_outside_development(
         {"SECRET_KEY": SECRET, "PICKUP_DB": str(tmp_path / "db.sqlite3"), "PICKUP_ENV": env}
         | ({"TESTING": True} if testing else {})
     )
+    with app.app_context():
+        storage.migrate(get_db())  # the sign-in page lists the pickup sites
     response = app.test_client().get("/staff/login", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=")
@@ -236,6 +238,8 @@ def test_hsts_only_when_the_public_url_is_https(tmp_path, base, hsts):
             "PUBLIC_BASE_URL": base,
         }
     )
+    with app.app_context():
+        storage.migrate(get_db())
     response = app.test_client().get("/staff/login")
     assert ("Strict-Transport-Security" in response.headers) is hsts
 
