@@ -261,10 +261,11 @@ def test_create_distribution(fresh):
         ({"unit_size": "1e400"}, "unit_size", SIZE),
         ({"unit_size": "²"}, "unit_size", SIZE),
         ({"name": "x" * 5000}, "name", "At most 200 characters."),
-        ({"site_address": "x" * 501}, "site_address", "At most 500 characters."),
+        ({"site_address_0": "x" * 501}, "site_address_0", "At most 500 characters."),
         ({"measure": "k" * 31}, "measure", "At most 30 characters."),
-        ({"windows": "2020-02-06 09:00 / 11:00\n" * 100}, "windows", "At most 2000 characters."),
-        ({"windows": "9999-12-31 22:00 / 23:59"}, "windows", "Line 1: the year must be from "
+        ({"windows_0": "2020-02-06 09:00 / 11:00\n" * 100}, "windows_0",
+         "At most 2000 characters."),
+        ({"windows_0": "9999-12-31 22:00 / 23:59"}, "windows_0", "Line 1: the year must be from "
          "2000 to 2099."),
         ({"timezone": "Mars/Olympus"}, "timezone", "Unknown time zone."),
         ({"weight_basis": "height"}, "weight_basis", "Choose one of the options."),
@@ -380,7 +381,7 @@ def test_the_core_stores_no_out_of_range_distribution(fresh, fields, message):
     base = {**setup.read_form(VALID).fields, **fields}
     form = setup.read_form(VALID)
     with fresh.app_context(), pytest.raises(InvalidInput, match=re.escape(message)):
-        distributions.create_distribution(get_db(), base, form.site, form.windows, AT, "admin:ada")
+        distributions.create_distribution(get_db(), base, form.sites, AT, "admin:ada")
     with fresh.app_context():
         assert storage.list_distributions(get_db()) == []
 
@@ -396,7 +397,7 @@ def test_full_width_digits_are_numbers(fresh):
 def test_bidi_controls_are_dropped_from_typed_names(fresh):
     client = _admin(fresh)
     _post(
-        client, "/admin/new", {**VALID, "name": "Gloves \u202eexe.txt", "site_name": "\u2067Hall"}
+        client, "/admin/new", {**VALID, "name": "Gloves \u202eexe.txt", "site_name_0": "\u2067Hall"}
     )
     with fresh.app_context():
         (distribution,) = storage.list_distributions(get_db())
@@ -1082,7 +1083,8 @@ def test_create_a_distribution_with_two_sites(fresh):
         ({"site_name_1": "town HALL"}, "site_name_1", "Another site has this name."),
         ({"site_address_1": ""}, "site_address_1", "Required."),
         ({"windows_1": ""}, "windows_1", "Give at least one pickup window."),
-        ({"site_people_1": "0"}, "site_people_1", "Must be at least 1."),
+        ({"site_people_1": "0"}, "site_people_1", "Enter a whole number from 1 to 100000."),
+        ({"site_name_1": "x" * 201}, "site_name_1", "At most 200 characters."),
     ],
 )
 def test_site_fields_are_checked(fresh, changes, field, message):
