@@ -86,7 +86,7 @@ def _announce(service: Service, path: str, content_type: str, length: int) -> tu
 @pytest.mark.parametrize(
     ("path", "content_type", "status", "says"),
     [
-        ("/kiosk/check", "application/x-www-form-urlencoded", 413, "the limit of 64 KB"),
+        ("/kiosk/1/check", "application/x-www-form-urlencoded", 413, "the limit of 64 KB"),
         ("/api/v1/vouchers/1/check", "application/json", 413, "the limit of 64 KB"),
         ("/admin/d/1/roster", "multipart/form-data; boundary=x", 413, "the limit of 5 MB"),
     ],

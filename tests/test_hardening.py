@@ -714,7 +714,7 @@ def overridden(tmp_path_factory, demo_template):
     ("role", "method", "path"),
     [
         ("anonymous", "get", "/v/{code}"),
-        ("anonymous", "post", "/kiosk/check"),
+        ("anonymous", "post", "/kiosk/1/check"),
         ("staff", "get", "/staff/voucher?code={code}"),
         ("staff", "get", "/staff/search?q=Acme"),
         ("staff", "get", "/staff/queue.json"),

@@ -28,7 +28,7 @@ def _text(response) -> str:
 @pytest.mark.parametrize(
     ("role", "path"),
     [
-        ("anonymous", "/kiosk/check"),
+        ("anonymous", "/kiosk/1/check"),
         ("anonymous", "/staff/login"),
         ("staff", "/staff/handover"),
         ("admin", "/admin/d/1/edit"),
