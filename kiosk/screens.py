@@ -37,7 +37,7 @@ SITE_ENDPOINTS = frozenset({"kiosk.kiosk_start", "kiosk.kiosk_check", "kiosk.kio
 def _load_site(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Every ``/kiosk/<site_id>`` page knows its site (``g.kiosk_site``); 404 for none."""
     if values and "site_id" in values:
-        site = storage.get_site(get_db(), values["site_id"])
+        site = storage.find_site(get_db(), values["site_id"])
         if site is None:
             abort(404)
         g.kiosk_site = site

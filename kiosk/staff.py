@@ -108,7 +108,6 @@ def _station_site() -> dict[str, Any] | None:
     return storage.find_site(get_db(), site_id) if site_id is not None else None
 
 
-
 def queue_entries(site_id: int | None) -> list[dict[str, Any]]:
     """The representatives checked in and still waiting at ``site_id``, in queue order."""
     return [

@@ -13,7 +13,7 @@ from shared import messages
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "kiosk_title": {"zh": "自助领取机", "en": "Self-service pickup"},
-    "choose_site": {
+    "kiosk_choose_site": {
         "zh": "这台自助机在哪个领取点？",
         "en": "Which pickup site is this kiosk at?",
     },

@@ -202,7 +202,7 @@ def create_token(
     device = (device or "").strip()
     if not device or len(device) > 64:
         raise InvalidInput("a device name is 1 to 64 characters")
-    if site_id is not None and storage.get_site(db, site_id) is None:
+    if site_id is not None and storage.find_site(db, site_id) is None:
         known = ", ".join(f"{s['id']} ({s['name']})" for s in storage.sites_open_after(db, None))
         raise InvalidInput(f"there is no site {site_id}; the sites are: {known or 'none yet'}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
