@@ -233,7 +233,7 @@ def test_kiosk_refusal_screens(pickup, base_url, page, state, message):
 
 def test_kiosk_input_groups_counts_and_keeps_a_mistyped_code(pickup, base_url, page):
     code = pickup.codes["valid"]
-    page.goto(f"{base_url}/kiosk?lang=en")
+    page.goto(f"{base_url}/kiosk/1?lang=en")
     assert page.inner_text("#digit-count") == "0 of 16 digits"
     for digit in code[:15]:
         page.click(f"[data-key='{digit}']")
@@ -254,7 +254,7 @@ def test_kiosk_input_groups_counts_and_keeps_a_mistyped_code(pickup, base_url, p
 
 def test_kiosk_typing_in_the_middle_keeps_the_caret(pickup, base_url, page):
     code = pickup.codes["mistyped"]
-    page.goto(f"{base_url}/kiosk?lang=zh")
+    page.goto(f"{base_url}/kiosk/1?lang=zh")
     page.fill("#code", code)
     page.press("#code", "Enter")
     expect_screen(page, "retry")
@@ -275,7 +275,7 @@ def test_kiosk_uses_a_portrait_screen(pickup, browser, base_url, csp, lang):
     csp.attach(context)
     page = context.new_page()
     try:
-        page.goto(f"{base_url}/kiosk?lang={lang}")
+        page.goto(f"{base_url}/kiosk/1?lang={lang}")
         body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
         key = page.locator("[data-key='5']").bounding_box()
         main = page.locator("main").bounding_box()
@@ -472,7 +472,7 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
     page.press("#code", "Enter")
     expect_screen(page, "retry")
     screens.append(("retry", _axe_violations(page)))
-    page.goto(f"{base_url}/kiosk?lang=en")
+    page.goto(f"{base_url}/kiosk/1?lang=en")
     page.fill("#code", pickup.codes["cancelled"])
     page.press("#code", "Enter")
     expect_screen(page, "refused")

@@ -21,7 +21,7 @@ def pickup(demo_app):
 
 def _post(client, code: str, lang: str = "en"):
     return client.post(
-        "/kiosk/check", data={"code": code, "lang": lang, "csrf_token": csrf(client)}
+        "/kiosk/1/check", data={"code": code, "lang": lang, "csrf_token": csrf(client)}
     )
 
 
@@ -78,7 +78,7 @@ def test_the_check_in_screen_does_not_send_people_elsewhere(pickup):
     client = pickup.app.test_client()
     token = csrf(client)
     page = client.post(
-        "/kiosk/checkin", data={"code": pickup.codes["valid"], "lang": "en", "csrf_token": token}
+        "/kiosk/1/checkin", data={"code": pickup.codes["valid"], "lang": "en", "csrf_token": token}
     ).get_data(as_text=True)
     assert "Please wait here. When the board shows your number, come to the counter." in page
     assert "Wait at" not in page
