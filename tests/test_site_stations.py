@@ -10,6 +10,7 @@ import json
 import pytest
 from kiosk_support import AT, PASSWORD, build_pickup, csrf, login
 
+from auth.guards import SESSION_KEY
 from shared import accounts, storage
 from shared.db import get_db
 
@@ -121,7 +122,7 @@ def test_a_site_not_offered_is_refused_and_nobody_is_signed_in(pickup, site_id):
     assert response.status_code == 400
     assert "请从列表中选择领取点。" in _page(response)
     with client.session_transaction() as session:
-        assert "user" not in session
+        assert SESSION_KEY not in session
 
 
 @pytest.mark.parametrize(("lang", "message"), [("en", WRONG_SITE_EN), ("zh", WRONG_SITE_ZH)])
