@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from sqlite_utils import Database
 
-from shared import booking, outreach, ratelimit, storage
+from shared import booking, messages, outreach, ratelimit, storage
 from shared.errors import (
     BookingClosed,
     HoldExpired,
@@ -561,11 +561,13 @@ def _on_hear(press: Press) -> Turn:
     if voucher is None:
         return _menu(_fresh("menu", params).params, _say(language, "no_booking"))
     values = voucher_values(voucher, language)
+    place = messages.place(voucher["site_name"], voucher["site_address"], language)
     amount = texts.spoken_amount(
         voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"], language
     )
     speech = [
-        _say(language, "slot", when=values["when"], site=values["site"], amount=amount),
+        # Spoken, so no segment budget: the place is said in full, with its address.
+        _say(language, "slot", when=values["when"], site=place, amount=amount),
         Speech(texts.spoken("code_intro", language), language, pause_after=1),
         *(Speech(group, language, pause_after=1) for group in texts.spoken_code(voucher["code"])),
     ]

@@ -27,7 +27,7 @@ from phone_support import (
 )
 from support import DEMO_LOADED_AT, DEMO_START
 
-from shared import booking, outreach, storage
+from shared import booking, messages, outreach, storage
 from shared.db import get_db
 from shared.vouchers import SERIAL_LENGTH, damm_check_digit, format_code
 from sms import ivr, texts
@@ -127,6 +127,13 @@ def test_ivr_in_chinese_by_caller_id_and_language_remembered(phone_app, phone):
     assert call.spoken == [("cmn-CN", texts.spoken("menu", "zh"))]
     call.press("1").follow()
     assert call.spoken[0][0] == "cmn-CN" and "您的领取时间是" in call.spoken[0][1]
+    # The place is said in full: the site and its address, as on every other channel.
+    with phone_app.app_context():
+        recipient = storage.find_recipients_by_phone(get_db(), ZH_PHONE)[0]
+        live = storage.live_booking_for(get_db(), recipient["id"])
+        voucher = storage.voucher_view_by_booking(get_db(), live["id"])
+    place = messages.place(voucher["site_name"], voucher["site_address"], "zh")
+    assert voucher["site_address"] and place in call.spoken[0][1]
     # The next call skips the language question.
     again = Call(phone, ZH_PHONE, "CAzh2").start()
     assert again.spoken == [("cmn-CN", texts.spoken("menu", "zh"))]
