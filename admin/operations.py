@@ -14,7 +14,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared import outreach, roster, storage
-from shared.booking import mark_no_shows
 from shared.errors import NotFound
 
 # How long a checked roster is kept for the operator to import it.
@@ -150,36 +149,6 @@ def retry_failed(db: Database, distribution_id: int, now: datetime, actor: str) 
             {"requeued": count},
         )
     return count
-
-
-@dataclass(frozen=True)
-class NoShowResult:
-    marked: int
-    offered: int
-
-
-def sweep_no_shows(
-    db: Database, distribution_id: int, now: datetime, actor: str, hold_minutes: int
-) -> NoShowResult:
-    """Mark the no-shows missed and offer each of them the next free slots by SMS."""
-    marked = mark_no_shows(db, distribution_id, now, actor)
-    offered = 0
-    for booking in marked:
-        if outreach.queue_slot_offer(
-            db, booking["recipient_id"], now, hold_minutes, "missed_offer"
-        ):
-            offered += 1
-    if marked:
-        with storage.transaction(db):
-            storage.audit(
-                db,
-                actor,
-                "offer_missed",
-                f"distribution:{distribution_id}",
-                now,
-                {"marked": len(marked), "offered": offered},
-            )
-    return NoShowResult(len(marked), offered)
 
 
 def waiting_list(db: Database, distribution_id: int) -> list[dict[str, Any]]:

@@ -317,8 +317,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "Daily cap: at most {cap} invitations in any 24 hours; the rest wait.",
     },
     "outbox_worker_hint": {
-        "zh": "短信由发送进程逐条发出：flask --app wsgi send-outbox。",
-        "en": "The outbox worker sends them one by one: flask --app wsgi send-outbox.",
+        "zh": "短信由服务的发送进程自动逐条发出，无需另行操作；本页显示进度。",
+        "en": "The service's sending worker sends them one by one by itself; nothing else "
+        "to run. This page shows how they stand.",
     },
     # recipients
     "state": {"zh": "状态", "en": "State"},
@@ -344,7 +345,86 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "未发短信：没有空余时段、没有电话或已退订。",
         "en": "No SMS queued: no free slot, no phone, or the phone opted out.",
     },
+    # one booking, from the recipient's page
+    "change_booking": {"zh": "改约、取消、重发凭证", "en": "Move, cancel, resend"},
+    "move_to": {"zh": "改到时段", "en": "Move to slot"},
+    "book_into": {"zh": "预约时段", "en": "Book slot"},
+    "move_booking": {"zh": "改约并短信通知", "en": "Move and tell them by SMS"},
+    "book_booking": {"zh": "预约并短信通知", "en": "Book and tell them by SMS"},
+    "no_free_slot": {"zh": "没有可改的空余时段。", "en": "No free slot to move to."},
+    "cancel_booking": {"zh": "取消预约并短信通知", "en": "Cancel and tell them by SMS"},
+    "resend_voucher": {"zh": "重发凭证短信", "en": "Resend the voucher SMS"},
+    "not_changeable": {
+        "zh": "已签到或已领取，不能在此改约或取消；请到领取点由工作人员处理。",
+        "en": "Checked in or collected: it cannot be moved or cancelled here; staff at "
+        "the pickup point can.",
+    },
+    "choose_slot": {"zh": "请先选择一个时段。", "en": "Choose a slot first."},
+    "booking_moved": {
+        "zh": "已改到 {when}，确认短信已排队。",
+        "en": "Moved to {when}; the SMS confirming it is queued.",
+    },
+    "booking_cancelled": {
+        "zh": "预约已取消，通知短信已排队。",
+        "en": "Booking cancelled; the SMS telling them is queued.",
+    },
+    "voucher_resent": {"zh": "凭证短信已排队重发。", "en": "The voucher SMS is queued again."},
+    "slot_full": {"zh": "该时段已满，请另选。", "en": "That slot is full; choose another."},
+    "slot_started": {
+        "zh": "该时段已开始，不能再约；请另选。",
+        "en": "That slot has already started; choose a later one.",
+    },
+    "no_allotment": {
+        "zh": "此领取单位没有分配，无可预约。",
+        "en": "This recipient has no allotment, so there is nothing to book.",
+    },
+    "booking_closed": {
+        "zh": "已签到或已有物资发出，不能再改约或取消。",
+        "en": "Checked in or goods handed over: the booking can no longer change.",
+    },
+    "no_phone": {
+        "zh": "没有可接收短信的电话（名单上无电话，或已退订）。",
+        "en": "No phone that takes SMS (none on the roster, or it opted out).",
+    },
+    "no_live_booking": {"zh": "没有有效预约。", "en": "There is no live booking."},
+    # the printed day list
+    "day_list": {"zh": "打印签收单", "en": "Printable day list"},
+    "day_list_title": {"zh": "{site} · {day} 签收单", "en": "{site} · {day}: day list"},
+    "day_list_help": {
+        "zh": "领取日前打印（A4）。断网时按此单核对电话和凭证后四位，发放并签名；"
+        "恢复后在工作台补录。",
+        "en": "Print it (A4) before the day. If the network fails, check the phone's and "
+        "the voucher's last 4 digits, hand over and have them sign; enter it at the "
+        "station once it is back.",
+    },
+    "site": {"zh": "领取点", "en": "Site"},
+    "day": {"zh": "日期", "en": "Day"},
+    "show": {"zh": "显示", "en": "Show"},
+    "print": {"zh": "打印", "en": "Print"},
+    "printed_at": {"zh": "打印于 {time}", "en": "Printed {time}"},
+    "day_totals": {
+        "zh": "共 {people} 个领取单位，{units} 件。",
+        "en": "{people} recipients, {units} units.",
+    },
+    "phone_last4": {"zh": "电话后4位", "en": "Phone, last 4"},
+    "voucher_last4": {"zh": "凭证后4位", "en": "Voucher, last 4"},
+    "signature": {"zh": "签名", "en": "Signature"},
+    "nobody_that_day": {
+        "zh": "这一天此领取点没有预约。",
+        "en": "No bookings at this site that day.",
+    },
+    "bad_day": {
+        "zh": "日期“{value}”无效，应如 2020-02-04。",
+        "en": "The day '{value}' is not a date like 2020-02-04.",
+    },
+    "no_sites": {"zh": "此批次还没有领取点。", "en": "This distribution has no site yet."},
+    "unknown_site": {
+        "zh": "领取点“{site}”不属于此批次。",
+        "en": "Site '{site}' is not one of this distribution's.",
+    },
     # dashboard
+    "missed_slots": {"zh": "已过时段中未到场的", "en": "Passed slots: who did not arrive"},
+    "missed_in_slot": {"zh": "{n} 个未到场", "en": "{n} did not arrive"},
     "dashboard_title": {"zh": "实时看板", "en": "Live dashboard"},
     "handed_out": {"zh": "已发放", "en": "Handed out"},
     "bookings_by_state": {"zh": "领取单位按状态", "en": "Recipients by state"},

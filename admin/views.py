@@ -8,6 +8,7 @@ the session's CSRF token (:func:`web.csrf.protect_forms`).
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,18 +30,33 @@ from admin import bp, charts, operations, setup
 from admin.texts import t
 from auth import polled, role_required
 from shared import (
+    booking,
     booking_states,
     dashboard,
+    day_list,
     distributions,
     exports,
     messages,
+    outreach,
     planning,
     roster,
     storage,
 )
 from shared.clock import now
 from shared.db import get_db
-from shared.errors import EditRefused, NotFound, PickupError, RosterInvalid
+from shared.errors import (
+    BookingClosed,
+    EditRefused,
+    HoldExpired,
+    InvalidInput,
+    NoAllotment,
+    NoPhone,
+    NotFound,
+    PickupError,
+    RosterInvalid,
+    SlotFull,
+    SlotStarted,
+)
 from shared.handover import reconcile
 from shared.outreach import queue_slot_offer
 from shared.vouchers import format_code, voucher_code
@@ -49,6 +65,14 @@ from web.language import session_language
 from web.limits import allow_uploads, too_large
 
 PREVIEW_ROWS = 50  # roster rows shown before import; the count covers them all
+MOVE_CHOICES = 60  # free slots offered on a recipient's page to move their booking to
+# States in which the console may (re)book: not once someone came or goods were handed over.
+CHANGEABLE = (
+    booking_states.BOOKED,
+    booking_states.MISSED,
+    booking_states.CANCELLED,
+    booking_states.NO_BOOKING,
+)
 
 
 @bp.before_request
@@ -527,6 +551,11 @@ def recipient(distribution_id: int, recipient_id: int):
         voucher = storage.voucher_view_by_booking(db, entry.booking["id"])
     handovers = storage.handovers_for_booking(db, voucher["booking_id"]) if voucher else []
     phone = person["phone"]
+    changeable = entry.units and entry.state in CHANGEABLE
+    try:
+        free = booking.free_slots(db, recipient_id, now(), MOVE_CHOICES) if changeable else []
+    except PickupError:
+        free = []
     return _render(
         "admin/recipient.html",
         distribution=distribution,
@@ -535,6 +564,9 @@ def recipient(distribution_id: int, recipient_id: int):
         voucher=voucher,
         code=format_code(voucher["code"]) if voucher else "",
         handovers=handovers,
+        free_slots=free,
+        can_cancel=entry.state in (booking_states.BOOKED, booking_states.MISSED),
+        can_resend=bool(voucher) and entry.state != booking_states.CANCELLED and bool(phone),
         sent=storage.outbox_for_phone(db, phone) if phone else [],
         received=storage.inbound_for_phone(db, phone) if phone else [],
         local=lambda text, fmt="%Y-%m-%d %H:%M": _local(text, tz, fmt),
@@ -562,6 +594,121 @@ def offer_recipient(distribution_id: int, recipient_id: int):
             flash(t("offer_none", g.lang), "error")
     return redirect(
         url_for("admin.recipient", distribution_id=distribution_id, recipient_id=recipient_id)
+    )
+
+
+def _back_to_recipient(distribution_id: int, recipient_id: int):
+    return redirect(
+        url_for("admin.recipient", distribution_id=distribution_id, recipient_id=recipient_id)
+    )
+
+
+# Why a change to one booking was refused, in the console's words (the core's are English).
+BOOKING_REFUSALS = (
+    (SlotStarted, "slot_started"),
+    (NoAllotment, "no_allotment"),
+    (HoldExpired, "slot_full"),
+    (SlotFull, "slot_full"),
+    (BookingClosed, "booking_closed"),
+    (NoPhone, "no_phone"),
+    (NotFound, "no_live_booking"),
+    (InvalidInput, "bad_choice"),
+)
+
+
+def _booking_action(distribution_id: int, recipient_id: int, action, done: str):
+    """Run one change to a recipient's booking; flash what happened in the user's language."""
+    _distribution(distribution_id)
+    _recipient(distribution_id, recipient_id)
+    try:
+        result = action(get_db())
+    except PickupError as exc:
+        key = next((k for kind, k in BOOKING_REFUSALS if isinstance(exc, kind)), None)
+        flash(t(key, g.lang) if key else _error_text(exc), "error")
+    else:
+        flash(t(done, g.lang, **result), "notice")
+    return _back_to_recipient(distribution_id, recipient_id)
+
+
+@bp.post("/d/<int:distribution_id>/recipients/<int:recipient_id>/move")
+def move_recipient(distribution_id: int, recipient_id: int):
+    raw = request.form.get("slot_id", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        _distribution(distribution_id)
+        flash(t("choose_slot", g.lang), "error")
+        return _back_to_recipient(distribution_id, recipient_id)
+    tz = _tz(_distribution(distribution_id))
+
+    def move(db):
+        try:
+            view = outreach.move_and_confirm(
+                db, recipient_id, int(raw), now(), _actor(), _make_code
+            )
+        except NotFound as exc:  # no such slot (the recipient was checked before)
+            raise InvalidInput(str(exc)) from exc
+        return {"when": _local(view["starts_at"], tz, "%m-%d %H:%M")}
+
+    return _booking_action(distribution_id, recipient_id, move, "booking_moved")
+
+
+@bp.post("/d/<int:distribution_id>/recipients/<int:recipient_id>/cancel")
+def cancel_recipient(distribution_id: int, recipient_id: int):
+    def cancel(db):
+        outreach.cancel_and_confirm(db, recipient_id, now(), _actor())
+        return {}
+
+    return _booking_action(distribution_id, recipient_id, cancel, "booking_cancelled")
+
+
+@bp.post("/d/<int:distribution_id>/recipients/<int:recipient_id>/resend")
+def resend_recipient(distribution_id: int, recipient_id: int):
+    def resend(db):
+        outreach.resend_voucher(db, recipient_id, now(), _actor())
+        return {}
+
+    return _booking_action(distribution_id, recipient_id, resend, "voucher_resent")
+
+
+# -- the printed day list -------------------------------------------------------------------
+
+
+def _day_arg(value: str) -> date:
+    """The ``day`` query argument (``2020-02-04``) as a date, else 400 in the user's words."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400, description=t("bad_day", g.lang, value=value[:20]))
+
+
+@bp.get("/d/<int:distribution_id>/day-list")
+def day_list_page(distribution_id: int):
+    """One site's day on paper: print it (A4) before the day, use it when the network fails."""
+    distribution = _distribution(distribution_id)
+    db = get_db()
+    options = day_list.site_days(db, distribution_id)
+    if not options:
+        abort(404, description=t("no_sites", g.lang))
+    raw_site = request.args.get("site", "")
+    if raw_site:
+        site = next((s for s, _ in options if str(s["id"]) == raw_site), None)
+        if site is None:
+            abort(404, description=t("unknown_site", g.lang, site=raw_site[:20]))
+    else:
+        site = options[0][0]
+    days = next(d for s, d in options if s["id"] == site["id"])
+    # Without a day: today when the site has slots today, else the site's first day.
+    today = now().astimezone(_tz(distribution)).date()
+    default = today if today in days or not days else days[0]
+    raw_day = request.args.get("day", "")
+    day = _day_arg(raw_day) if raw_day else default
+    listing = day_list.day_list(db, distribution_id, site["id"], day, now())
+    return _render(
+        "admin/day_list.html",
+        distribution=distribution,
+        options=options,
+        listing=listing,
+        unit_label=distribution["unit_name"],
+        printed=now().astimezone(_tz(distribution)).strftime("%Y-%m-%d %H:%M"),
     )
 
 
@@ -596,6 +743,9 @@ def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
         "chart": chart,
         "states": booking_states.RECIPIENT_STATES,
         "slot_rows": list(zip(labels, progress.slots, strict=True)),
+        "missed_slots": [
+            (label, slot) for label, slot in zip(labels, progress.slots, strict=True) if slot.missed
+        ],
         "late": [
             {**r, "ends": _local(r["ends_at"], tz), "arrived": _local(r["checked_in_at"], tz)}
             for r in progress.late
@@ -642,7 +792,7 @@ def dashboard_live(distribution_id: int):
 @bp.post("/d/<int:distribution_id>/no-shows")
 def no_shows(distribution_id: int):
     _distribution(distribution_id)
-    result = operations.sweep_no_shows(
+    result = outreach.sweep_no_shows(
         get_db(), distribution_id, now(), _actor(), current_app.config["PICKUP_HOLD_MINUTES"]
     )
     flash(t("no_shows_marked", g.lang, marked=result.marked, offered=result.offered), "notice")

@@ -14,7 +14,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared import storage
-from shared.errors import BookingClosed, HoldExpired, InvalidInput, NotFound, SlotFull
+from shared.errors import (
+    BookingClosed,
+    HoldExpired,
+    InvalidInput,
+    NoAllotment,
+    NotFound,
+    SlotFull,
+    SlotStarted,
+)
 
 
 def slot_fits(slot: dict[str, Any], load: tuple[int, int], units: int) -> bool:
@@ -34,7 +42,7 @@ def _recipient_window_allows(recipient: dict[str, Any], slot: dict[str, Any]) ->
 def _units_for(db: Database, recipient: dict[str, Any]) -> int:
     units = storage.allotment_units(db, recipient["id"])
     if not units:
-        raise BookingClosed(f"{recipient['name']} has no allotment in this distribution")
+        raise NoAllotment(f"{recipient['name']} has no allotment in this distribution")
     return units
 
 
@@ -108,7 +116,7 @@ def book_slot(
         if slot["distribution_id"] != recipient["distribution_id"]:
             raise InvalidInput("that slot belongs to another distribution")
         if slot["starts_at"] <= storage.to_db_time(now):
-            raise BookingClosed("that slot has already started")
+            raise SlotStarted("that slot has already started")
         units = _units_for(db, recipient)
         booking = storage.live_booking_for(db, recipient_id)
         _guard_changeable(db, booking)

@@ -53,8 +53,20 @@ class HoldExpired(PickupError):
     """The slot offered to the recipient was released before they chose it."""
 
 
+class NoPhone(PickupError):
+    """The recipient cannot be sent an SMS: no phone on the roster, or the phone opted out."""
+
+
 class BookingClosed(PickupError):
     """The booking cannot change any more (collected, cancelled, or slot passed)."""
+
+
+class SlotStarted(BookingClosed):
+    """The slot asked for has already started: nobody can be booked into it."""
+
+
+class NoAllotment(BookingClosed):
+    """The recipient has no allotment in the distribution, so there is nothing to book."""
 
 
 class AlreadyCollected(PickupError):

@@ -9,7 +9,7 @@ texts are in :mod:`shared.outreach_texts`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,10 +18,12 @@ from sqlite_utils import Database
 
 from shared import booking, storage
 from shared import outreach_texts as texts
-from shared.errors import BookingClosed
+from shared.errors import BookingClosed, NoPhone, NotFound
 from shared.messages import DEFAULT_LANGUAGE
 
 CHOOSE_MINUTES = 24 * 60  # how long "reply 1, 2 or 3" stays answerable (holds lapse sooner)
+# How often the running worker sweeps no-shows: a slot's grace period is counted in minutes.
+NO_SHOW_SWEEP_EVERY = timedelta(minutes=1)
 
 
 def phone_language(db: Database, phone: str, recipient: Mapping[str, Any] | None) -> str | None:
@@ -245,3 +247,93 @@ def send_voucher_to_phone(db: Database, recipient_id: int, now: datetime) -> Sen
     queued = storage.enqueue_sms(db, phone, body, "voucher", now, key) is not None
     digits = "".join(ch for ch in phone if ch.isdigit())
     return SentToPhone(digits[-4:], kind == "voucher", queued)
+
+
+def move_and_confirm(
+    db: Database,
+    recipient_id: int,
+    slot_id: int,
+    now: datetime,
+    actor: str,
+    make_code: Callable[[int], str],
+) -> dict[str, Any]:
+    """Move the recipient's booking to ``slot_id`` (or book it) and confirm it by SMS.
+
+    The rules are :func:`shared.booking.book_slot`'s (audited there); the SMS is queued
+    in the same transaction. Returns the voucher view.
+    """
+    with storage.transaction(db):
+        had_booking = storage.live_booking_for(db, recipient_id) is not None
+        view = booking.book_slot(db, recipient_id, slot_id, now, actor, make_code)
+        queue_confirmation(db, view["booking_id"], "changed" if had_booking else "booked", now)
+    return view
+
+
+def cancel_and_confirm(db: Database, recipient_id: int, now: datetime, actor: str) -> dict:
+    """Cancel the recipient's booking (:func:`shared.booking.cancel_booking`, audited
+    there) and tell them by SMS in the same transaction. Returns the voucher view."""
+    with storage.transaction(db):
+        view = booking.cancel_booking(db, recipient_id, now, actor)
+        queue_confirmation(db, view["booking_id"], "cancelled", now)
+    return view
+
+
+def resend_voucher(db: Database, recipient_id: int, now: datetime, actor: str) -> int:
+    """Queue the voucher SMS (time, place, amount, code) again, at the operator's word for
+    a representative who lost it: not limited to once a day as
+    :func:`send_voucher_to_phone` is; audited. Returns the outbox id.
+
+    Raises NotFound without a live booking, NoPhone without a phone that takes SMS.
+    """
+    with storage.transaction(db):
+        live = storage.live_booking_for(db, recipient_id)
+        if live is None:
+            raise NotFound("there is no booking whose voucher could be sent")
+        recipient = storage.get_recipient(db, recipient_id)
+        phone = recipient["phone"]
+        if not phone or storage.is_opted_out(db, phone):
+            raise NoPhone("the recipient has no phone that takes SMS")
+        distribution = storage.get_distribution(db, recipient["distribution_id"])
+        language = language_for(db, phone, recipient)
+        _, body = _voucher_or_invitation(db, recipient, distribution, language)
+        outbox_id = storage.enqueue_sms(db, phone, body, "voucher", now)
+        storage.audit(db, actor, "resend_voucher", f"booking:{live['id']}", now, {})
+    return outbox_id
+
+
+@dataclass(frozen=True)
+class NoShowResult:
+    marked: int
+    offered: int
+
+
+def sweep_no_shows(
+    db: Database, distribution_id: int, now: datetime, actor: str, hold_minutes: int
+) -> NoShowResult:
+    """Mark the no-shows missed and offer each of them the next free slots by SMS."""
+    marked = booking.mark_no_shows(db, distribution_id, now, actor)
+    offered = 0
+    for missed in marked:
+        if queue_slot_offer(db, missed["recipient_id"], now, hold_minutes, "missed_offer"):
+            offered += 1
+    if marked:
+        with storage.transaction(db):
+            storage.audit(
+                db,
+                actor,
+                "offer_missed",
+                f"distribution:{distribution_id}",
+                now,
+                {"marked": len(marked), "offered": offered},
+            )
+    return NoShowResult(len(marked), offered)
+
+
+def sweep_all_no_shows(
+    db: Database, now: datetime, actor: str, hold_minutes: int
+) -> dict[int, NoShowResult]:
+    """:func:`sweep_no_shows` over every distribution (the worker and ``mark-no-shows``)."""
+    return {
+        d["id"]: sweep_no_shows(db, d["id"], now, actor, hold_minutes)
+        for d in storage.list_distributions(db)
+    }

@@ -90,15 +90,22 @@ def work_loop(
     clock: Callable[[], datetime] = shared_clock.now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """The worker: queue due reminders, send what is due, wait; once, or until ``stopping``.
+    """The worker: sweep no-shows (once a minute), queue due reminders, send what is due,
+    wait; once, or until ``stopping``.
 
     While the gateway cannot be reached it sleeps PICKUP_SMS_RETRY_SECONDS between tries
     (one message each, its try not counted); when nothing is due it waits for the doorbell.
     """
+    last_sweep: datetime | None = None
     while True:
         now = clock()
         with storage.transaction(db):
             storage.requeue_stale_outbox(db, now - worker.STALE_SENDING, now)
+        last_sweep, missed = worker.sweep_no_shows_if_due(
+            db, now, last_sweep, config["PICKUP_HOLD_MINUTES"]
+        )
+        if missed:
+            click.echo(f"No-shows: {missed} bookings marked missed and offered new slots.")
         reminders = outreach.queue_reminders(db, now, config["PICKUP_REMINDER_MINUTES"])
         result = worker.drain(
             db,

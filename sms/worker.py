@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from shared import storage
+from shared import outreach, storage
 from sms.senders import Sender, SendError
 
 STALE_SENDING = timedelta(minutes=10)  # a claim older than this belongs to a dead worker
@@ -160,6 +160,19 @@ def drain(
             return result
         result.add(status)
     return result
+
+
+def sweep_no_shows_if_due(
+    db: Database, now: datetime, last_sweep: datetime | None, hold_minutes: int
+) -> tuple[datetime | None, int]:
+    """Sweep every distribution's no-shows when :data:`shared.outreach.NO_SHOW_SWEEP_EVERY`
+    passed since ``last_sweep``: marked missed and offered new slots by SMS (queued here,
+    sent by this worker). Returns (the time of the last sweep, how many were marked).
+    """
+    if last_sweep is not None and now - last_sweep < outreach.NO_SHOW_SWEEP_EVERY:
+        return last_sweep, 0
+    results = outreach.sweep_all_no_shows(db, now, "worker", hold_minutes)
+    return now, sum(result.marked for result in results.values())
 
 
 def hold_invitations_over_cap(db: Database, now: datetime, per_day: int) -> int:

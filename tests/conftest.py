@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pytest
-from support import DEMO_LOADED_AT, DEMO_START, app_settings, make_code
+from kiosk_support import AT, PASSWORD
+from support import DEMO_LOADED_AT, DEMO_START, SECRET, app_settings, make_code
 
-from shared import demo, storage
+from shared import accounts, booking, demo, storage
 from shared.db import get_db
+from shared.handover import hand_over
+from shared.verification import check_in
 from wsgi import create_app
 
 
@@ -83,3 +87,43 @@ def live_server():
     yield start
     for server in servers:
         server.shutdown()
+
+
+def _starting(rows, hour, minute):
+    return [
+        r
+        for r in rows
+        if storage.from_db_time(r["starts_at"]).astimezone(DEMO_START.tzinfo).strftime("%H:%M")
+        == f"{hour:02d}:{minute:02d}"
+    ]
+
+
+@pytest.fixture
+def office_day(demo_app):
+    """The demo at 13:00 with a booking in every state, as the article's day would have it.
+
+    At 12:00 nobody came (missed); at 12:45 one collected all, one part; at 13:00 one
+    checked in; one cancelled and has no booking; another cancelled and booked again;
+    one more recipient joined the roster after scheduling and has no booking.
+    """
+    demo_app.config["CLOCK"] = lambda: AT
+    key = SECRET.encode()
+    with demo_app.app_context():
+        db = get_db()
+        accounts.create_user(db, "ada", PASSWORD, "admin", DEMO_LOADED_AT, "test")
+        accounts.create_user(db, "sam", PASSWORD, "staff", DEMO_LOADED_AT, "test")
+        rows = storage.voucher_views_for_distribution(db, 1)
+        quarter = _starting(rows, 12, 45)
+        hand_over(db, quarter[0]["code"], key, AT - timedelta(minutes=10), "sam", "Desk 1")
+        hand_over(db, quarter[1]["code"], key, AT - timedelta(minutes=9), "sam", "Desk 1", 1)
+        check_in(db, _starting(rows, 13, 0)[0]["code"], key, AT, "kiosk")
+        gone, back = _starting(rows, 15, 0)[:2]
+        booking.cancel_booking(db, gone["recipient_id"], DEMO_LOADED_AT, "sms")
+        booking.cancel_booking(db, back["recipient_id"], DEMO_LOADED_AT, "sms")
+        later = booking.free_slots(db, back["recipient_id"], DEMO_LOADED_AT)[0]
+        booking.book_slot(db, back["recipient_id"], later["id"], DEMO_LOADED_AT, "sms", make_code)
+        with storage.transaction(db):
+            storage.insert_recipients(
+                db, 1, [{"name": "Latecomer Ltd", "external_id": "L1", "headcount": 5}]
+            )
+    return demo_app

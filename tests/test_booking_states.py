@@ -8,17 +8,15 @@ import io
 import json
 import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
-from kiosk_support import AT, PASSWORD, login
-from support import DEMO_LOADED_AT, SECRET, TZ, make_code
+from kiosk_support import AT, login
+from support import TZ
 
-from shared import accounts, booking, booking_states, dashboard, exports, storage
+from shared import booking_states, dashboard, exports, storage
 from shared.db import get_db
-from shared.handover import hand_over
 from shared.messages import LANGUAGES, state_label
-from shared.verification import check_in
 
 ENDS = "2020-02-04T04:15:00+00:00"  # 12:15 in Fenghua
 BEFORE_END = datetime(2020, 2, 4, 12, 10, tzinfo=TZ)
@@ -77,37 +75,6 @@ def _at(rows, hour, minute):
     ]
 
 
-@pytest.fixture
-def day(demo_app):
-    """The demo at 13:00 with a booking in every state, as the article's day would have it.
-
-    At 12:00 nobody came (missed); at 12:45 one collected all, one part; at 13:00 one
-    checked in; one cancelled and has no booking; another cancelled and booked again;
-    one more recipient joined the roster after scheduling and has no booking.
-    """
-    demo_app.config["CLOCK"] = lambda: AT
-    key = SECRET.encode()
-    with demo_app.app_context():
-        db = get_db()
-        accounts.create_user(db, "ada", PASSWORD, "admin", DEMO_LOADED_AT, "test")
-        accounts.create_user(db, "sam", PASSWORD, "staff", DEMO_LOADED_AT, "test")
-        rows = storage.voucher_views_for_distribution(db, 1)
-        quarter = _at(rows, 12, 45)
-        hand_over(db, quarter[0]["code"], key, AT - timedelta(minutes=10), "sam", "Desk 1")
-        hand_over(db, quarter[1]["code"], key, AT - timedelta(minutes=9), "sam", "Desk 1", 1)
-        check_in(db, _at(rows, 13, 0)[0]["code"], key, AT, "kiosk")
-        gone, back = _at(rows, 15, 0)[:2]
-        booking.cancel_booking(db, gone["recipient_id"], DEMO_LOADED_AT, "sms")
-        booking.cancel_booking(db, back["recipient_id"], DEMO_LOADED_AT, "sms")
-        later = booking.free_slots(db, back["recipient_id"], DEMO_LOADED_AT)[0]
-        booking.book_slot(db, back["recipient_id"], later["id"], DEMO_LOADED_AT, "sms", make_code)
-        with storage.transaction(db):
-            storage.insert_recipients(
-                db, 1, [{"name": "Latecomer Ltd", "external_id": "L1", "headcount": 5}]
-            )
-    return demo_app
-
-
 EXPECTED = {
     "collected": 1,
     "partly_collected": 1,
@@ -117,8 +84,8 @@ EXPECTED = {
 }
 
 
-def test_counts_agree_everywhere(day):
-    with day.app_context():
+def test_counts_agree_everywhere(office_day):
+    with office_day.app_context():
         db = get_db()
         entries = booking_states.recipient_states(db, 1, AT)
         counts = booking_states.count_states(entries)
@@ -138,7 +105,7 @@ def test_counts_agree_everywhere(day):
     exported = Counter(row["status"] for row in rows)
     live = {s: n for s, n in counts.items() if s not in ("cancelled", "no_booking") and n}
     assert exported == live
-    client = day.test_client()
+    client = office_day.test_client()
     login(client, "ada")
     for lang in LANGUAGES:
         page = html.unescape(client.get(f"/admin/d/1/recipients?lang={lang}").get_data(True))
@@ -152,8 +119,8 @@ def test_counts_agree_everywhere(day):
     assert Counter(r["status"] for r in csv.DictReader(io.StringIO(csv_export))) == exported
 
 
-def test_recipients_page_filters_by_state_and_waiting(day):
-    client = day.test_client()
+def test_recipients_page_filters_by_state_and_waiting(office_day):
+    client = office_day.test_client()
     login(client, "ada")
     client.get("/admin/?lang=en")
     page = html.unescape(client.get("/admin/d/1/recipients?state=partly_collected").get_data(True))
@@ -164,8 +131,8 @@ def test_recipients_page_filters_by_state_and_waiting(day):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_export_command_says_collected(day, fmt):
-    result = day.test_cli_runner().invoke(
+def test_export_command_says_collected(office_day, fmt):
+    result = office_day.test_cli_runner().invoke(
         args=["export", "bookings", "--distribution", "1", "--format", fmt]
     )
     assert result.exit_code == 0, result.output
@@ -178,11 +145,11 @@ def test_export_command_says_collected(day, fmt):
 
 
 @pytest.mark.parametrize(("lang", "label"), [("zh", "部分领取"), ("en", "Partly collected")])
-def test_staff_search_shows_the_same_word(day, lang, label):
-    with day.app_context():
+def test_staff_search_shows_the_same_word(office_day, lang, label):
+    with office_day.app_context():
         rows = storage.voucher_views_for_distribution(get_db(), 1)
         name = _at(rows, 12, 45)[1]["recipient_name"]
-    client = day.test_client()
+    client = office_day.test_client()
     login(client, "sam")
     client.get(f"/staff/?lang={lang}")
     page = html.unescape(client.get("/staff/search", query_string={"q": name}).get_data(True))

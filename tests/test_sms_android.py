@@ -216,6 +216,7 @@ def test_an_outage_of_a_minute_then_each_message_once_in_order_per_phone(db, gat
         "PICKUP_SMS_RETRY_SECONDS": 30,
         "PICKUP_REMINDER_MINUTES": 120,
         "PICKUP_SMS_INVITATIONS_PER_DAY": 0,
+        "PICKUP_HOLD_MINUTES": 5,
     }
 
     def done():
