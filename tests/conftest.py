@@ -100,6 +100,11 @@ def _starting(rows, hour, minute):
 
 @pytest.fixture
 def office_day(demo_app):
+    """The demo at 13:00 with a booking in every state (:func:`set_up_office_day`)."""
+    return set_up_office_day(demo_app)
+
+
+def set_up_office_day(demo_app):
     """The demo at 13:00 with a booking in every state, as the article's day would have it.
 
     At 12:00 nobody came (missed); at 12:45 one collected all, one part; at 13:00 one
