@@ -220,7 +220,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "roster_file": {"zh": "名单文件", "en": "Roster file"},
     "check_file": {"zh": "检查文件", "en": "Check the file"},
-    "template_csv": {"zh": "下载模板 CSV", "en": "Download the template CSV"},
+    "template_csv_zh": {"zh": "下载中文模板 CSV", "en": "Template CSV, Chinese headers"},
+    "template_csv_en": {"zh": "英文模板 CSV", "en": "Template CSV, English headers"},
     "no_file": {"zh": "请选择一个 CSV 文件。", "en": "Choose a CSV file."},
     "preview_gone": {
         "zh": "检查过的文件已不再保留（超过一小时，或已经导入）。请重新上传。",
@@ -475,13 +476,44 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "谁在何时做了什么。日志只能追加，任何人都不能修改。",
         "en": "Who changed what, when. The log is append-only: nobody can edit it.",
     },
+    "time_in": {"zh": "时间（{zone}）", "en": "Time ({zone})"},
     "actor": {"zh": "操作人", "en": "Who"},
     "action": {"zh": "操作", "en": "Action"},
     "subject": {"zh": "对象", "en": "Subject"},
     "detail": {"zh": "详情", "en": "Detail"},
     "filter": {"zh": "筛选", "en": "Filter"},
+    # what the audit log's actions are called (every action the code writes has one)
+    "audit_acknowledge_safety": {"zh": "确认安全须知", "en": "Safety instructions acknowledged"},
+    "audit_allocate": {"zh": "分配数量", "en": "Allocated"},
+    "audit_book": {"zh": "预约", "en": "Booked"},
+    "audit_change": {"zh": "改约", "en": "Booking moved"},
+    "audit_cancel": {"zh": "取消预约", "en": "Booking cancelled"},
+    "audit_check_in": {"zh": "签到", "en": "Checked in"},
+    "audit_create_distribution": {"zh": "新建发放批次", "en": "Distribution created"},
+    "audit_edit_distribution": {"zh": "修改发放批次", "en": "Distribution edited"},
+    "audit_create_token": {"zh": "新建设备令牌", "en": "Device token created"},
+    "audit_create_user": {"zh": "新建账号", "en": "User created"},
+    "audit_edit_safety_content": {"zh": "修改安全须知", "en": "Safety instructions edited"},
+    "audit_hand_over": {"zh": "发放", "en": "Handed over"},
+    "audit_undo_hand_over": {"zh": "撤销发放", "en": "Handover undone"},
+    "audit_import_roster": {"zh": "导入名单", "en": "Roster imported"},
+    "audit_ivr_codes_locked": {"zh": "电话输码过多，暂停输码", "en": "Phone code entry locked"},
+    "audit_login_locked": {"zh": "登录失败过多，暂时锁定", "en": "Sign-in locked"},
+    "audit_mark_missed": {"zh": "记为错过", "en": "Marked missed"},
+    "audit_offer_missed": {"zh": "给错过者推荐新时段", "en": "New slots offered to no-shows"},
+    "audit_offer_waiting_list": {"zh": "给候补推荐时段", "en": "Slots offered to waiting list"},
+    "audit_resend_voucher": {"zh": "重发凭证短信", "en": "Voucher SMS resent"},
+    "audit_retry_invitations": {"zh": "重发失败的邀请", "en": "Failed invitations retried"},
+    "audit_schedule": {"zh": "安排时段", "en": "Scheduled"},
+    "audit_send_invitations": {"zh": "发送邀请短信", "en": "Invitations queued"},
 }
 
 
 # The console text ``key`` in ``language``; falls back to the shared message table.
 t = messages.translator(TEXTS)
+
+
+def audit_action(action: str, language: str) -> str:
+    """An audit log action as people read it; an action without a label shows as stored."""
+    table = TEXTS.get(f"audit_{action}")
+    return table[language] if table else action

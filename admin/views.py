@@ -27,7 +27,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from admin import bp, charts, operations, setup
-from admin.texts import t
+from admin.texts import audit_action, t
 from auth import polled, role_required
 from shared import (
     booking,
@@ -40,6 +40,7 @@ from shared import (
     outreach,
     planning,
     roster,
+    safety,
     storage,
 )
 from shared.clock import now
@@ -192,7 +193,7 @@ def _form_context(values: dict[str, str], problems: dict[str, setup.Problem]) ->
         "values": values,
         "problems": problems,
         "site_numbers": setup.site_numbers(values),
-        "item_keys": sorted({c["item_key"] for c in storage.list_safety_contents(get_db())}),
+        "item_titles": safety.item_titles(get_db(), g.lang),
         "bases": setup.WEIGHT_BASES,
         "methods": setup.METHOD_CHOICES,
     }
@@ -283,10 +284,14 @@ def edit_distribution(distribution_id: int):
 
 @bp.get("/roster-template.csv")
 def roster_template():
+    """The roster template with Chinese or English headers (``?language=``, else the page's)."""
+    language = request.args.get("language") or g.lang
+    if language not in messages.LANGUAGES:
+        abort(400, description=t("bad_choice", g.lang))
     return Response(
-        roster.template_csv().encode("utf-8-sig"),
+        roster.template_csv(language).encode("utf-8-sig"),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=roster-template.csv"},
+        headers={"Content-Disposition": f"attachment; filename=roster-template-{language}.csv"},
     )
 
 
@@ -298,7 +303,13 @@ def roster_form(distribution_id: int):
 
 def _roster_errors_page(distribution: dict, exc: RosterInvalid):
     errors = getattr(exc, "errors", [])
-    return _render("admin/roster.html", 422, distribution=distribution, errors=errors)
+    return _render(
+        "admin/roster.html",
+        422,
+        distribution=distribution,
+        errors=errors,
+        column_label=lambda column: roster.column_label(column, g.lang),
+    )
 
 
 @bp.post("/d/<int:distribution_id>/roster")
@@ -838,5 +849,21 @@ def export_bookings(distribution_id: int):
 @bp.get("/audit")
 def audit_log():
     subject = request.args.get("subject", "").strip()
-    entries = storage.audit_entries(get_db(), subject or None, limit=500)
-    return _render("admin/audit.html", entries=entries, subject=subject)
+    db = get_db()
+    entries = storage.audit_entries(db, subject or None, limit=500)
+    tz = _console_tz(db)
+    return _render(
+        "admin/audit.html",
+        entries=entries,
+        subject=subject,
+        zone=tz.key,
+        local=lambda text: _local(text, tz, "%Y-%m-%d %H:%M:%S"),
+        action_label=lambda action: audit_action(action, g.lang),
+    )
+
+
+def _console_tz(db) -> ZoneInfo:
+    """The time zone the console shows times in when no distribution is in view: the
+    newest distribution's (a district runs its distributions in its own zone)."""
+    known = storage.list_distributions(db)
+    return ZoneInfo(known[-1]["timezone"] if known else NEW_DEFAULTS["timezone"])

@@ -33,7 +33,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
 from typing import TypedDict
@@ -82,6 +82,125 @@ HEADER_ALIASES: dict[str, str] = {
     "最晚时间": "latest",
     "领取点": "site",
     "领取地点": "site",
+}
+
+# The Chinese header of each column: the Chinese template's header row, and how the Chinese
+# console names a column in an error. Each is read back as that column (HEADER_ALIASES).
+CHINESE_HEADERS: dict[str, str] = {
+    "name": "领取单位",
+    "external_id": "统一社会信用代码或编号",
+    "town": "镇街",
+    "headcount": "人数",
+    "population": "人口",
+    "requested_units": "申请数量",
+    "floor_units": "最少数量",
+    "contact_name": "联系人",
+    "phone": "联系电话",
+    "language": "语言",
+    "priority": "优先级",
+    "earliest": "最早时间",
+    "latest": "最晚时间",
+    "site": "领取点",
+}
+HEADER_ALIASES |= {zh: column for column, zh in CHINESE_HEADERS.items()}
+
+
+def column_label(column: str, language: str) -> str:
+    """A column as the operator reads it: ``phone`` in English, ``联系电话`` in Chinese."""
+    return CHINESE_HEADERS.get(column, column) if language == "zh" else column
+
+
+# Every problem a roster can have, in both languages; ``{column}`` is filled with the
+# column's name in the message's language.
+ROSTER_TEXTS: dict[str, dict[str, str]] = {
+    "workbook": {
+        "en": "the file is an Excel workbook, not CSV; in Excel use Save As > CSV UTF-8",
+        "zh": "这是 Excel 工作簿，不是 CSV；请在 Excel 中“另存为 > CSV UTF-8”",
+    },
+    "not_text": {
+        "en": "the file is neither UTF-8 nor GBK text; save it as CSV UTF-8",
+        "zh": "文件既不是 UTF-8 也不是 GBK 文本；请另存为 CSV UTF-8",
+    },
+    "not_csv": {
+        "en": "cannot read this row as CSV ({detail}); look for a quote that is never closed",
+        "zh": "此行无法按 CSV 读取（{detail}）；请检查是否有未闭合的引号",
+    },
+    "missing_columns": {
+        "en": "missing required column(s) {columns}; the first non-blank row must be the header",
+        "zh": "缺少必填列：{columns}；第一个非空行必须是表头",
+    },
+    "column_twice": {
+        "en": "column {column} appears twice ('{first}' and '{second}')",
+        "zh": "“{column}”列出现了两次（“{first}”和“{second}”）",
+    },
+    "unknown_columns": {
+        "en": "unknown column(s) {labels}; use {columns} "
+        "or their Chinese names such as 企业名称, 统一社会信用代码, 联系电话",
+        "zh": "无法识别的列：{labels}；请使用 {columns}，或英文列名",
+    },
+    "cell_count": {
+        "en": "row has {cells} cells but the header has {width}; check for stray commas",
+        "zh": "此行有 {cells} 格，表头有 {width} 格；请检查多余的逗号",
+    },
+    "no_header": {
+        "en": "column {letter} has a value but no header; name it or clear it",
+        "zh": "第 {letter} 列有内容但没有表头；请加上列名或清空",
+    },
+    "required": {"en": "{column} is required", "zh": "“{column}”必填"},
+    "site_required": {
+        "en": "site is required: this distribution has {count} pickup sites ({known})",
+        "zh": "“领取点”必填：此批次有 {count} 个领取点（{known}）",
+    },
+    "unknown_site": {
+        "en": "unknown site '{value}'; this distribution's sites are: {known}",
+        "zh": "没有领取点“{value}”；此批次的领取点是：{known}",
+    },
+    "uscc_check": {
+        "en": "unified social credit code '{code}' has a wrong check character "
+        "(expected {expected})",
+        "zh": "统一社会信用代码“{code}”的校验位不对（应为 {expected}）",
+    },
+    "not_whole": {
+        "en": "{column} '{value}' is not a whole number",
+        "zh": "“{column}”的“{value}”不是整数",
+    },
+    "negative": {
+        "en": "{column} '{value}' must be 0 or more",
+        "zh": "“{column}”的“{value}”不能小于 0",
+    },
+    "too_large": {"en": "{column} '{value}' is too large", "zh": "“{column}”的“{value}”太大"},
+    "bad_language": {
+        "en": "language '{value}' is not zh or en",
+        "zh": "语言“{value}”应为 zh（中文）或 en（英文）",
+    },
+    "bad_phone": {
+        "en": "phone '{value}' is not a valid phone number",
+        "zh": "电话“{value}”不是有效的电话号码",
+    },
+    "bad_datetime": {
+        "en": "{column} '{value}' is not a date and time like 2020-02-04 13:00",
+        "zh": "“{column}”的“{value}”不是日期时间，应如 2020-02-04 13:00",
+    },
+    "floor_over_request": {
+        "en": "floor_units {floor} is more than requested_units {requested}",
+        "zh": "最少数量 {floor} 大于申请数量 {requested}",
+    },
+    "latest_before_earliest": {
+        "en": "latest '{latest}' must be after earliest '{earliest}'",
+        "zh": "最晚时间“{latest}”必须晚于最早时间“{earliest}”",
+    },
+    "duplicate_id": {
+        "en": "external_id '{value}' is already used in row {earlier}",
+        "zh": "编号“{value}”已在第 {earlier} 行用过",
+    },
+    "empty": {
+        "en": "the file is empty; it needs a header row and one row per recipient",
+        "zh": "文件是空的；需要一行表头，每个领取单位一行",
+    },
+    "no_rows": {
+        "en": "the file has a header row but no data rows",
+        "zh": "文件只有表头，没有数据行",
+    },
 }
 
 NOTHING_IMPORTED = "nothing was imported"
@@ -142,8 +261,6 @@ _RESIDENT_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 # Workbooks start with these bytes; a clearer message than "not UTF-8 nor GBK" for them.
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip), .xls (OLE2)
-_NOT_TEXT = "the file is neither UTF-8 nor GBK text; save it as CSV UTF-8"
-_WORKBOOK = "the file is an Excel workbook, not CSV; in Excel use Save As > CSV UTF-8"
 
 _SHOWN_CHARACTERS = 40  # a cell quoted in a message is cut to this, so one bad cell stays one line
 
@@ -154,11 +271,34 @@ class RowError:
 
     row: int  # 1-based line as a spreadsheet shows it (header is row 1); 0 for the whole file
     column: str  # canonical column name, or "" for whole-row/file problems
-    message: str
+    message: str  # in English (the commands' language)
+    key: str = field(default="", compare=False)  # of ROSTER_TEXTS, to say it in Chinese too
+    values: tuple[tuple[str, object], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         place = ", ".join(part for part in (self.row and f"row {self.row}", self.column) if part)
         return f"{place}: {self.message}" if place else self.message
+
+    def text(self, language: str) -> str:
+        """The problem in ``language``, column names included."""
+        if language == "en" or not self.key:
+            return self.message
+        values = {
+            name: column_label(value, language) if name == "column" else value
+            for name, value in self.values
+        }
+        if "columns" in values:
+            values["columns"] = "、".join(column_label(c, language) for c in values["columns"])
+        return ROSTER_TEXTS[self.key][language].format(**values)
+
+
+def _error(row: int, column: str, key: str, /, **values: object) -> RowError:
+    """A RowError whose message is ROSTER_TEXTS[key] (English), sayable in Chinese too."""
+    shown = {
+        name: ", ".join(value) if name == "columns" else value for name, value in values.items()
+    }
+    message = ROSTER_TEXTS[key]["en"].format(**shown)
+    return RowError(row, column, message, key, tuple(values.items()))
 
 
 class RosterRow(TypedDict):
@@ -180,7 +320,11 @@ class RosterRow(TypedDict):
 
 
 class _BadCell(Exception):
-    """A cell's value cannot be read; the message says why and what to write instead."""
+    """A cell's value cannot be read; ``key`` and ``values`` say why (:data:`ROSTER_TEXTS`)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
 
 
 # -- USCC ------------------------------------------------------------------------------------
@@ -232,7 +376,8 @@ def decode_roster(data: bytes) -> str:
     """
     data = bytes(data)
     if data.startswith(_WORKBOOK_MAGIC):
-        raise _rejected([RowError(0, "", _WORKBOOK)], f"{_WORKBOOK}; {NOTHING_IMPORTED}")
+        error = _error(0, "", "workbook")
+        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
     # NUL never appears in CSV text, but fills UTF-16 ("Unicode text") files, which would
     # otherwise decode as UTF-8 garbage.
     if b"\x00" not in data:
@@ -241,7 +386,8 @@ def decode_roster(data: bytes) -> str:
                 return data.decode(encoding).removeprefix("\ufeff")
             except UnicodeDecodeError:
                 continue
-    raise _rejected([RowError(0, "", _NOT_TEXT)], f"{_NOT_TEXT}; {NOTHING_IMPORTED}")
+    error = _error(0, "", "not_text")
+    raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -257,8 +403,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             if any(cell.strip() for cell in cells):
                 yield row, [spreadsheets.restore_cell(cell) for cell in cells]
     except csv.Error as exc:
-        message = f"cannot read this row as CSV ({exc}); look for a quote that is never closed"
-        error = RowError(row + 1, "", message)
+        error = _error(row + 1, "", "not_csv", detail=str(exc))
         raise _rejected([error], f"{error}; {NOTHING_IMPORTED}") from exc
 
 
@@ -280,7 +425,7 @@ def _read_header(row: int, cells: list[str]) -> tuple[dict[str, int], list[RowEr
     """Map each canonical column to its cell index; list what is wrong with the header."""
     positions: dict[str, int] = {}
     unknown: list[str] = []
-    problems: list[str] = []
+    problems: list[RowError] = []
     for index, label in enumerate(cells):
         label = label.strip()
         if not label:
@@ -290,22 +435,19 @@ def _read_header(row: int, cells: list[str]) -> tuple[dict[str, int], list[RowEr
             unknown.append(f"'{_shown(label)}'")
         elif column in positions:
             first = _shown(cells[positions[column]].strip())
-            problems.append(f"column {column} appears twice ('{first}' and '{_shown(label)}')")
+            problems.append(
+                _error(row, "", "column_twice", column=column, first=first, second=_shown(label))
+            )
         else:
             positions[column] = index
     missing = [column for column in REQUIRED if column not in positions]
     if missing:
-        problems.insert(
-            0,
-            f"missing required column(s) {', '.join(missing)}; "
-            "the first non-blank row must be the header",
-        )
+        problems.insert(0, _error(row, "", "missing_columns", columns=missing))
     if unknown:
         problems.append(
-            f"unknown column(s) {', '.join(unknown)}; use {', '.join(COLUMNS)} "
-            "or their Chinese names such as 企业名称, 统一社会信用代码, 联系电话"
+            _error(row, "", "unknown_columns", labels=", ".join(unknown), columns=list(COLUMNS))
         )
-    return positions, [RowError(row, "", problem) for problem in problems]
+    return positions, problems
 
 
 # -- cells -----------------------------------------------------------------------------------
@@ -333,9 +475,7 @@ def _external_id(column: str, raw: str) -> str:
     code = code.upper()  # the standard writes USCCs in capitals
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise _BadCell(
-            f"unified social credit code '{code}' has a wrong check character (expected {expected})"
-        )
+        raise _BadCell("uscc_check", code=code, expected=expected)
     return code
 
 
@@ -343,19 +483,19 @@ def _integer(column: str, raw: str) -> int:
     number = unicodedata.normalize("NFKC", raw).strip()
     match = _INTEGER.fullmatch(number)
     if match is None:
-        raise _BadCell(f"{column} '{_shown(raw)}' is not a whole number")
+        raise _BadCell("not_whole", column=column, value=_shown(raw))
     if match["sign"] == "-" and match["digits"].strip("0,"):
-        raise _BadCell(f"{column} '{_shown(raw)}' must be 0 or more")
+        raise _BadCell("negative", column=column, value=_shown(raw))
     digits = match["digits"].replace(",", "").lstrip("0") or "0"
     if len(digits) > len(str(_MAX_INTEGER)) or int(digits) > _MAX_INTEGER:
-        raise _BadCell(f"{column} '{_shown(raw)}' is too large")
+        raise _BadCell("too_large", column=column, value=_shown(raw))
     return int(digits)
 
 
 def _language(column: str, raw: str) -> str:
     key = unicodedata.normalize("NFKC", raw).strip().casefold().replace("_", "-")
     if key not in _LANGUAGES:
-        raise _BadCell(f"language '{_shown(raw)}' is not zh or en")
+        raise _BadCell("bad_language", value=_shown(raw))
     return _LANGUAGES[key]
 
 
@@ -379,7 +519,7 @@ def _phone_parser(region: str) -> Callable[[str, str], str]:
     def parse(column: str, raw: str) -> str:
         phone = to_e164(raw, region)
         if phone is None:
-            raise _BadCell(f"phone '{_shown(raw)}' is not a valid phone number")
+            raise _BadCell("bad_phone", value=_shown(raw))
         return phone
 
     return parse
@@ -389,7 +529,7 @@ def _datetime_parser(zone: tzinfo) -> Callable[[str, str], datetime]:
     def parse(column: str, raw: str) -> datetime:
         moment = _to_datetime(raw, zone)
         if moment is None:
-            raise _BadCell(f"{column} '{_shown(raw)}' is not a date and time like 2020-02-04 13:00")
+            raise _BadCell("bad_datetime", column=column, value=_shown(raw))
         return moment
 
     return parse
@@ -457,14 +597,9 @@ def _parse_row(
     """The typed values of one data row and the problems found in it."""
     if len(cells) != width:
         # The cells no longer line up with the header, so checking them would only add noise.
-        message = f"row has {len(cells)} cells but the header has {width}; check for stray commas"
-        return {}, [RowError(row, "", message)]
+        return {}, [_error(row, "", "cell_count", cells=len(cells), width=width)]
     errors = [
-        RowError(
-            row,
-            "",
-            f"column {_spreadsheet_column(i)} has a value but no header; name it or clear it",
-        )
+        _error(row, "", "no_header", letter=_spreadsheet_column(i))
         for i, cell in enumerate(cells)
         if cell.strip() and i not in positions.values()
     ]
@@ -474,13 +609,13 @@ def _parse_row(
         if not raw:
             values[column] = _BLANK_VALUES.get(column)
             if column in REQUIRED:
-                errors.append(RowError(row, column, f"{column} is required"))
+                errors.append(_error(row, column, "required", column=column))
             continue
         try:
             values[column] = parsers[column](column, raw)
         except _BadCell as exc:
             values[column] = None
-            errors.append(RowError(row, column, str(exc)))
+            errors.append(_error(row, column, exc.key, **exc.values))
     return values, errors + _cross_checks(row, values, cells, positions)
 
 
@@ -491,15 +626,15 @@ def _cross_checks(
     errors = []
     floor, requested = values["floor_units"], values["requested_units"]
     if isinstance(floor, int) and isinstance(requested, int) and floor > requested:
-        message = f"floor_units {floor} is more than requested_units {requested}"
-        errors.append(RowError(row, "floor_units", message))
+        errors.append(
+            _error(row, "floor_units", "floor_over_request", floor=floor, requested=requested)
+        )
     earliest, latest = values["earliest"], values["latest"]
     if isinstance(earliest, datetime) and isinstance(latest, datetime) and earliest >= latest:
         shown = {
             column: _shown(cells[positions[column]].strip()) for column in ("earliest", "latest")
         }
-        message = f"latest '{shown['latest']}' must be after earliest '{shown['earliest']}'"
-        errors.append(RowError(row, "latest", message))
+        errors.append(_error(row, "latest", "latest_before_earliest", **shown))
     return errors
 
 
@@ -511,8 +646,7 @@ def _duplicate_check(row: int, external_id: object, first_row_of: dict[str, int]
         first_row_of[external_id] = row
         return []
     earlier = first_row_of[external_id]
-    message = f"external_id '{_shown(external_id)}' is already used in row {earlier}"
-    return [RowError(row, "external_id", message)]
+    return [_error(row, "external_id", "duplicate_id", value=_shown(external_id), earlier=earlier)]
 
 
 def _site_check(
@@ -524,16 +658,14 @@ def _site_check(
     known = ", ".join(str(site["name"]) for site in sites) or "none"
     if not isinstance(named, str):
         if len(sites) > 1:
-            message = f"site is required: this distribution has {len(sites)} pickup sites ({known})"
-            return [RowError(row, "site", message)]
+            return [_error(row, "site", "site_required", count=len(sites), known=known)]
         return []
     wanted = _header_key(named)
     for site in sites:
         if _header_key(str(site["name"])) == wanted:
             values["site"], values["site_id"] = site["name"], site["id"]
             return []
-    message = f"unknown site '{_shown(named)}'; this distribution's sites are: {known}"
-    return [RowError(row, "site", message)]
+    return [_error(row, "site", "unknown_site", value=_shown(named), known=known)]
 
 
 # -- the roster ------------------------------------------------------------------------------
@@ -603,8 +735,8 @@ def iter_roster(
     records = _records(text)
     first = next(records, None)
     if first is None:
-        message = "the file is empty; it needs a header row and one row per recipient"
-        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
+        error = _error(0, "", "empty")
+        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
     header_row, header = first
     positions, errors = _read_header(header_row, header)
     if errors:
@@ -624,23 +756,27 @@ def iter_roster(
         if not row_errors and not errors:
             yield RosterRow(**values)  # type: ignore[typeddict-item]
     if not data_rows:
-        message = "the file has a header row but no data rows"
-        raise _rejected([RowError(0, "", message)], f"{message}; {NOTHING_IMPORTED}")
+        error = _error(0, "", "no_rows")
+        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
     if errors:
         raise _rejected(errors, _rows_summary(errors))
 
 
-def template_csv() -> str:
+def template_csv(language: str = "en") -> str:
     """A roster to start from: the header and two example rows, one Chinese, one English.
 
-    Serve it encoded as ``utf-8-sig``: Excel only shows the Chinese right with the BOM.
+    In Chinese the header is :data:`CHINESE_HEADERS` and the languages are written 中文 and
+    英文; both read back as the same roster. Serve it encoded as ``utf-8-sig``: Excel only
+    shows the Chinese right with the BOM.
     """
     body = "91330213MA0000001"  # fictional, registered in Fenghua (330213)
+    zh, en = ("中文", "英文") if language == "zh" else ("zh", "en")
     examples = (
         ("宁波示例消毒用品有限公司", body + uscc_check_char(body), "西坞街道", "120", "",
-         "200", "20", "王芳", "138 0013 8000", "zh", "0", "2020-02-04 09:00", "2020-02-04 12:00",
+         "200", "20", "王芳", "138 0013 8000", zh, "0", "2020-02-04 09:00", "2020-02-04 12:00",
          ""),
         ("Example Trading Co., Ltd.", "EX-0001", "Yuelin", "35", "", "", "5", "John Smith",
-         "+86 574 8888 8888", "en", "1", "2020-02-04 13:00", "2020-02-04 17:00", ""),
+         "+86 574 8888 8888", en, "1", "2020-02-04 13:00", "2020-02-04 17:00", ""),
     )  # fmt: skip
-    return spreadsheets.csv_text(COLUMNS, examples, line_end="\r\n")
+    header = [column_label(column, language) for column in COLUMNS]
+    return spreadsheets.csv_text(header, examples, line_end="\r\n")

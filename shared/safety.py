@@ -105,6 +105,16 @@ def content_for(db: Database, item_key: str | None, language: str) -> SafetyCont
     return None
 
 
+def item_titles(db: Database, language: str) -> dict[str, str]:
+    """Every item with instructions, by key, named in ``language`` (else the other one):
+    ``{"ethanol_75": "75%酒精"}``. What a person chooses from, never the bare key."""
+    rows = sorted(storage.list_safety_contents(db), key=lambda r: r["language"] != language)
+    titles: dict[str, str] = {}
+    for row in rows:
+        titles.setdefault(row["item_key"], row["title"])
+    return dict(sorted(titles.items(), key=lambda item: item[1]))
+
+
 def short_text(db: Database, item_key: str | None, language: str) -> str:
     """The one-segment SMS version of the instructions; empty when there are none."""
     content = content_for(db, item_key, language)
