@@ -146,7 +146,7 @@ def read_form(form: Mapping[str, str]) -> DistributionForm:
             return None
         return int(raw)
 
-    for name in ("name", "item", "unit_name", "measure"):
+    for name in ("name", "item", "unit_name", "unit_name_en", "measure"):
         fields[name] = text(name)
     fields["item_key"] = text("item_key", required=False)
     raw_size = (form.get("unit_size") or "").strip().translate(_FULLWIDTH_DIGITS)

@@ -108,10 +108,17 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "item": {"zh": "物资", "en": "Item"},
     "item_key": {"zh": "安全须知", "en": "Safety instructions"},
     "item_key_none": {"zh": "（无）", "en": "(none)"},
-    "unit_name": {"zh": "发货单位", "en": "Shipping unit"},
-    "unit_size": {"zh": "每单位数量", "en": "Amount per unit"},
+    "unit_name": {
+        "zh": "包装名称（中文，如 桶、箱、件）",
+        "en": "Shipping unit, Chinese name (桶, 箱, 件)",
+    },
+    "unit_name_en": {
+        "zh": "包装名称（英文，如 20 kg drum）",
+        "en": "Shipping unit, English name (20 kg drum)",
+    },
+    "unit_size": {"zh": "每件的量", "en": "Amount per unit"},
     "measure": {"zh": "计量单位", "en": "Measured in"},
-    "stock_units": {"zh": "库存（单位数）", "en": "Stock (units)"},
+    "stock_units": {"zh": "库存（件数）", "en": "Stock (units)"},
     "timezone": {"zh": "时区", "en": "Time zone"},
     "site_legend": {"zh": "领取点 {number}", "en": "Pickup site {number}"},
     "site_name": {"zh": "领取点名称", "en": "Pickup site"},
@@ -140,7 +147,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "slot_minutes": {"zh": "时段长度（分钟）", "en": "Slot length (minutes)"},
     "capacity_people": {"zh": "每时段人数上限", "en": "People per slot"},
-    "capacity_units": {"zh": "每时段单位数上限（可空）", "en": "Units per slot (optional)"},
+    "capacity_units": {"zh": "每时段件数上限（可空）", "en": "Units per slot (optional)"},
     "early_minutes": {"zh": "可提前（分钟）", "en": "Early allowed (minutes)"},
     "grace_minutes": {"zh": "迟到宽限（分钟）", "en": "Grace for late arrivals (minutes)"},
     "weight_basis": {"zh": "分配依据", "en": "Weigh by"},
@@ -198,16 +205,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "hold bookings. Create a new distribution, or cancel those bookings first.",
     },
     "capacity_below_load": {
-        "zh": "每时段上限不能低于已预约数：{time} 的时段已有 {people} 人、{units} 单位。",
+        "zh": "每时段上限不能低于已预约数：{time} 的时段已有 {people} 人、{units} 件。",
         "en": "Capacity per slot cannot go below what is booked: the slot at {time} already "
         "has {people} people and {units} units.",
     },
     "stock_below_allotted": {
-        "zh": "库存不能低于已分配的 {allotted} 单位。",
+        "zh": "库存不能低于已分配的 {allotted} 件。",
         "en": "Stock cannot go below the {allotted} units already allotted.",
     },
     "unit_size_locked": {
-        "zh": "已有物资发出，每单位数量不能再改：台账按此计量。",
+        "zh": "已有物资发出，每件的量不能再改：台账按此计量。",
         "en": "The amount per unit cannot change once goods have been handed over: "
         "the ledger counts in it.",
     },
@@ -262,22 +269,22 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "allocation_title": {"zh": "分配预览", "en": "Allotment preview"},
     "preview_method": {"zh": "按此方法预览", "en": "Preview with this method"},
     "allocation_summary": {
-        "zh": "{method}：库存 {stock} 单位，分配 {allocated}，余 {rest}。",
+        "zh": "{method}：库存 {stock} 件，分配 {allocated} 件，余 {rest} 件。",
         "en": "{method}: stock {stock} units, {allocated} allotted, {rest} left over.",
     },
     "weight": {"zh": "权重", "en": "Weight"},
     "cap": {"zh": "上限", "en": "Cap"},
-    "units": {"zh": "单位", "en": "Units"},
+    "units": {"zh": "件数", "en": "Units"},
     "amount": {"zh": "数量", "en": "Amount"},
     "commit_allocation": {"zh": "确认分配", "en": "Commit these allotments"},
     "allocated": {
-        "zh": "已分配 {allocated} / {stock} 单位，余 {rest}。",
+        "zh": "已分配 {allocated} / {stock} 件，余 {rest} 件。",
         "en": "Allotted {allocated} of {stock} units; {rest} left over.",
     },
     # schedule
     "schedule_title": {"zh": "时段安排预览", "en": "Slot plan preview"},
     "schedule_summary": {
-        "zh": "{slots} 个时段；将新安排 {new} 个单位，已有预约 {booked} 个。",
+        "zh": "{slots} 个时段；将为 {new} 个领取单位新安排时段，已有预约 {booked} 个。",
         "en": "{slots} slots; {new} recipients get a slot now, {booked} already have one.",
     },
     "load_per_slot": {"zh": "每时段人数", "en": "People per slot"},
@@ -286,24 +293,24 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "capacity": {"zh": "上限", "en": "Capacity"},
     "commit_schedule": {"zh": "确认安排并发放凭证", "en": "Commit the plan and issue vouchers"},
     "scheduled": {
-        "zh": "已为 {booked} 个单位安排时段（共 {slots} 个时段，{already} 个原已预约）。",
+        "zh": "已为 {booked} 个领取单位安排时段（共 {slots} 个时段，{already} 个原已预约）。",
         "en": "{booked} recipients booked into {slots} slots ({already} already had one).",
     },
     "nothing_to_schedule": {
-        "zh": "每个已分配的单位都已有时段。",
+        "zh": "每个已分配的领取单位都已有时段。",
         "en": "Every allotted recipient already has a slot.",
     },
     # invitations
     "invite_title": {"zh": "短信邀请", "en": "Invitations"},
     "invite_help": {
-        "zh": "给每个有电话、有分配的单位发一条邀请短信；每个单位只发一次。",
+        "zh": "给每个有电话、有分配的领取单位发一条邀请短信；每个领取单位只发一次。",
         "en": "Send every allotted recipient with a phone one invitation SMS; nobody is "
         "invited twice.",
     },
     "send_invitations": {"zh": "发送邀请", "en": "Send invitations"},
     "retry_failed": {"zh": "重发失败的短信", "en": "Retry failed messages"},
     "invitations_queued": {
-        "zh": "已排队 {queued} 条邀请（{already} 个单位此前已邀请）。",
+        "zh": "已排队 {queued} 条邀请（{already} 个领取单位此前已邀请）。",
         "en": "{queued} invitations queued ({already} recipients were invited before).",
     },
     "retried": {"zh": "已重新排队 {n} 条短信。", "en": "{n} messages queued again."},
@@ -442,7 +449,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "offer_waiting": {"zh": "把空余时段推荐给候补", "en": "Offer free slots to the waiting list"},
     "waiting_offered": {
-        "zh": "已给 {offered} 个候补单位发短信推荐时段；"
+        "zh": "已给 {offered} 个候补领取单位发短信推荐时段；"
         "{skipped} 个未发（无空位、无电话或已退订）。",
         "en": "SMS offers queued for {offered} on the waiting list; {skipped} not sent "
         "(no free slot, no phone, or opted out).",

@@ -110,6 +110,8 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
             lang=g.lang,
             user=g.user,
             switch_url=_switch_url(),
+            unit_of=lambda row: messages.unit_name(row, g.lang),
+            units_of=lambda n, row: messages.units_text(n, row, g.lang),
             flashes=get_flashed_messages(with_categories=True),
             **context,
         ),
@@ -718,7 +720,6 @@ def day_list_page(distribution_id: int):
         distribution=distribution,
         options=options,
         listing=listing,
-        unit_label=distribution["unit_name"],
         printed=now().astimezone(_tz(distribution)).strftime("%Y-%m-%d %H:%M"),
     )
 

@@ -89,6 +89,7 @@ def booking_json(verdict: Verdict) -> dict[str, Any] | None:
         "slot_end": v["ends_at"],
         "units": v["units"],
         "unit_name": v["unit_name"],
+        "unit_name_en": messages.unit_name(v, "en"),
         "handed_units": v["handed_units"],
         "remaining_units": max(v["units"] - v["handed_units"], 0),
         "checked_in_at": v["checked_in_at"],

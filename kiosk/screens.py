@@ -74,9 +74,7 @@ def voucher_summary(verdict: Verdict, language: str) -> dict[str, str]:
         "slot": messages.slot_span(start, end, language),
         "site": v["site_name"],
         "address": v["site_address"],
-        "allotment": messages.allotment_text(
-            v["units"], v["unit_name"], v["unit_size"], v["measure"]
-        ),
+        "allotment": messages.allotment_text(v["units"], v, language),
         "item": v["item"],
     }
 

@@ -117,7 +117,9 @@ def queue_entries(site_id: int | None) -> list[dict[str, Any]]:
             "recipient": messages.without_bidi_controls(e.recipient),
             "code": e.code,
             "units_due": e.units_due,
-            "unit_name": e.unit_name,
+            "unit_name": messages.unit_name(
+                {"unit_name": e.unit_name, "unit_name_en": e.unit_name_en}, g.lang
+            ),
             "site": e.site_name,
             "checked_in_at": messages.clock(e.checked_in_at),
             "called_at": messages.clock(e.called_at) if e.called_at else None,
@@ -288,7 +290,7 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
         "slot": messages.slot_span(start, end, lang),
         "site": v["site_name"],
         "units": v["units"],
-        "unit_name": v["unit_name"],
+        "unit_name": messages.unit_name(v, lang),
         "handed_units": v["handed_units"],
         "remaining": max(v["units"] - v["handed_units"], 0),
         "checked_in": local(v["checked_in_at"]),
@@ -383,7 +385,7 @@ def handover():
             site_id=_site_id(),
             override=override,
         )
-        unit = result.verdict.voucher["unit_name"]
+        unit = messages.unit_name(result.verdict.voucher, g.lang)
         # "handed": the page shows this success, not the "already collected" it now judges.
         flash(
             t("handed_ok", g.lang, units=result.units, unit=unit, remaining=result.remaining_units),

@@ -108,7 +108,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     # staff station
     "search": {"zh": "搜索", "en": "Search"},
     "search_label": {
-        "zh": "按单位、联系人、电话或号码搜索",
+        "zh": "按领取单位、联系人、电话或凭证号码搜索",
         "en": "Search by name, contact, phone or code",
     },
     "no_results": {"zh": "没有找到。", "en": "Nothing found."},

@@ -50,9 +50,8 @@ def voucher_page(code: str):
         code_groups=format_code(voucher["code"]),
         qr=None if verdict.reason in NO_QR else qr_svg(qr_content(voucher["code"])),
         slot_text=messages.slot_span(start, end, language),
-        allotment=messages.allotment_text(
-            voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"]
-        ),
+        allotment=messages.allotment_text(voucher["units"], voucher, language),
+        collected=messages.units_text(voucher["handed_units"], voucher, language),
         safety=safety.content_for(get_db(), voucher["item_key"], language),
         pictogram_names=safety.PICTOGRAMS,
     )

@@ -197,7 +197,10 @@ and the first --window belong to the first --site, and so on. A site open in sev
 @click.option("--name", required=True, help="What the operator calls it.")
 @click.option("--item", required=True, help="The goods, e.g. 'Disinfectant (84)'.")
 @click.option("--item-key", help="Safety instructions key, e.g. sodium_hypochlorite.")
-@click.option("--unit-name", required=True, help="Shipping unit, e.g. '5 kg bottle'.")
+@click.option("--unit-name", required=True, help="The shipping unit's Chinese name: 桶, 箱, 件.")
+@click.option(
+    "--unit-name-en", help="Its English name, e.g. '20 kg drum' (default: the Chinese name)."
+)
 @click.option("--unit-size", required=True, type=float, help="Amount in one unit, e.g. 5.")
 @click.option("--measure", required=True, help="What the amount is measured in, e.g. kg.")
 @click.option(
@@ -263,6 +266,7 @@ def create_distribution_command(**options: Any) -> None:
         "item": options["item"],
         "item_key": options["item_key"],
         "unit_name": options["unit_name"],
+        "unit_name_en": options["unit_name_en"] or options["unit_name"],
         "unit_size": options["unit_size"],
         "measure": options["measure"],
         "stock_units": options["stock"],

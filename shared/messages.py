@@ -281,9 +281,30 @@ def slot_span(start: datetime, end: datetime, language: str) -> str:
     return f"{day_and_clock(start, language)}–{clock(end)}"
 
 
-def allotment_text(units: int, unit_name: str, unit_size: float, measure: str) -> str:
-    """An allotment in shipping units and in the item's measure: ``9 × 20 kg drum (180 kg)``."""
-    return f"{units} × {unit_name} ({units * unit_size:g} {measure})"
+def unit_name(row: Mapping[str, object], language: str) -> str:
+    """The shipping unit's own name in ``language``: ``桶`` or ``20 kg drum``.
+
+    ``row`` is a distribution or a voucher view (``unit_name`` is the Chinese name,
+    ``unit_name_en`` the English one; a blank English name falls back to the Chinese).
+    """
+    if language == "en" and row.get("unit_name_en"):
+        return str(row["unit_name_en"])
+    return str(row["unit_name"])
+
+
+def units_text(units: int, row: Mapping[str, object], language: str) -> str:
+    """A number of shipping units as people say it: ``9桶`` or ``9 × 20 kg drum``."""
+    name = unit_name(row, language)
+    return f"{units}{name}" if language == "zh" else f"{units} × {name}"
+
+
+def allotment_text(units: int, row: Mapping[str, object], language: str) -> str:
+    """An allotment in shipping units and in the item's measure: ``9 × 20 kg drum (180 kg)``,
+    ``9桶（180 kg）``."""
+    amount = f"{units * float(row['unit_size']):g} {row['measure']}"
+    if language == "zh":
+        return f"{units_text(units, row, language)}（{amount}）"
+    return f"{units_text(units, row, language)} ({amount})"
 
 
 def verdict_message(verdict: object, language: str) -> str:

@@ -577,3 +577,17 @@ def sites(db: Database) -> None:
         ALTER TABLE api_tokens ADD COLUMN site_id INTEGER REFERENCES sites(id) ON DELETE SET NULL;
         """,
     )
+
+
+@migrations(name="0014_unit_names")
+def unit_names(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- A distribution's shipping unit has a Chinese name (unit_name: 桶, 箱, 件) and an
+        -- English one (unit_name_en: "20 kg drum"). Until an operator gives the English name
+        -- the existing name stands for both.
+        ALTER TABLE distributions ADD COLUMN unit_name_en TEXT NOT NULL DEFAULT '';
+        UPDATE distributions SET unit_name_en = unit_name;
+        """,
+    )

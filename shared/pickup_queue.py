@@ -37,7 +37,8 @@ class QueueEntry:
     recipient: str
     code: str
     units_due: int
-    unit_name: str
+    unit_name: str  # the Chinese name; unit_name_en the English (messages.unit_name)
+    unit_name_en: str
     checked_in_at: datetime  # in the distribution's time zone
     called_at: datetime | None  # the last call, in the distribution's time zone
     skipped: bool
@@ -64,6 +65,7 @@ def _entry(row: dict[str, Any], now: datetime) -> QueueEntry:
         code=row["code"],
         units_due=row["units"] - row["handed_units"],
         unit_name=row["unit_name"],
+        unit_name_en=row["unit_name_en"],
         checked_in_at=storage.from_db_time(row["checked_in_at"]).astimezone(tz),
         called_at=called.astimezone(tz) if called else None,
         skipped=skipped,

@@ -174,6 +174,7 @@ DISTRIBUTION_FIELDS = (
     "item",
     "item_key",
     "unit_name",
+    "unit_name_en",
     "unit_size",
     "measure",
     "stock_units",
@@ -846,8 +847,8 @@ _VOUCHER_VIEW_SQL = """
            st.name AS site_name, st.address AS site_address,
            r.id AS recipient_id, r.name AS recipient_name, r.external_id, r.contact_name,
            r.phone, r.language, r.town,
-           d.name AS distribution_name, d.item, d.item_key, d.unit_name, d.unit_size,
-           d.measure, d.timezone, d.early_minutes, d.grace_minutes,
+           d.name AS distribution_name, d.item, d.item_key, d.unit_name, d.unit_name_en,
+           d.unit_size, d.measure, d.timezone, d.early_minutes, d.grace_minutes,
            coalesce(ho.units, 0) AS handed_units, ho.last_at AS last_handed_at
     FROM vouchers v
     JOIN bookings b ON b.id = v.booking_id

@@ -14,7 +14,7 @@ from support import DEMO_LOADED_AT
 from test_admin import VALID
 
 from admin.texts import TEXTS, audit_action
-from shared import accounts, roster, safety
+from shared import accounts, roster, safety, storage
 from shared.db import get_db
 from shared.errors import RosterInvalid
 
@@ -186,3 +186,74 @@ def test_audit_log_in_local_time_and_words(fresh, lang, header, action):
     assert f">{action}</span>" in row
     # The console's clock is 13:00 in Fenghua (05:00 UTC): the entry says 13:00.
     assert "2020-02-04 13:00:00" in page
+
+
+# -- the goods' unit has a Chinese and an English name ----------------------------------------
+
+
+def test_unit_names_migrate_from_the_one_name(tmp_path):
+    from shared.migrations import migrations
+
+    database = storage.open_database(tmp_path / "old.sqlite3")
+    migrations.apply(database, stop_before="0014_unit_names")
+    database.execute(
+        "INSERT INTO distributions (name, item, unit_name, unit_size, measure, stock_units, "
+        "timezone, slot_minutes, capacity_people, created_at) "
+        "VALUES ('Old', 'Gloves', 'box of 100', 100, 'gloves', 5, 'Asia/Shanghai', 15, 5, '')"
+    )
+    assert storage.migrate(database) == ["0014_unit_names"]
+    row = storage.get_distribution(database, 1)
+    assert (row["unit_name"], row["unit_name_en"]) == ("box of 100", "box of 100")
+
+
+@pytest.mark.parametrize(
+    ("lang", "allotment", "collected"),
+    [("zh", "{u}桶（{kg} kg）", "1桶"), ("en", "{u} × 20 kg drum ({kg} kg)", "1 × 20 kg drum")],
+)
+def test_voucher_page_names_the_unit_in_its_language(office_day, lang, allotment, collected):
+    with office_day.app_context():
+        rows = storage.voucher_views_for_distribution(get_db(), 1)
+    partly = next(v for v in rows if v["handed_units"] == 1 and v["units"] > 1)
+    page = _text(office_day.test_client().get(f"/v/{partly['code']}?lang={lang}"))
+    assert allotment.format(u=partly["units"], kg=partly["units"] * 20) in page
+    assert f"<dd>{collected}</dd>" in page
+    if lang == "zh":
+        assert "drum" not in page
+
+
+def test_console_pages_name_the_unit_in_their_language(office_day):
+    client = _admin(office_day)
+    for path in ("/admin/d/1/", "/admin/d/1/dashboard", "/admin/d/1/day-list"):
+        page = _text(client.get(path))
+        assert "drum" not in page, path
+        assert "桶" in page, path
+    page = _text(_admin(office_day, "en").get("/admin/d/1/day-list"))
+    assert "× 20 kg drum" in page and "桶" not in page
+
+
+def test_the_form_asks_for_both_names(fresh):
+    client = _admin(fresh, "en")
+    data = {**_new_distribution(), "unit_name_en": " ", "csrf_token": csrf(client, "/admin/")}
+    response = client.post("/admin/new", data=data)
+    assert response.status_code == 400
+    assert 'id="unit_name_en-problem">' in response.get_data(as_text=True)
+    data["unit_name_en"] = "box of 100"
+    assert client.post("/admin/new", data=data).status_code == 302
+    with fresh.app_context():
+        row = storage.get_distribution(get_db(), 1)
+    assert (row["unit_name"], row["unit_name_en"]) == ("盒", "box of 100")
+
+
+@pytest.mark.parametrize(
+    ("extra", "english"), [(["--unit-name-en", "box of 10"], "box of 10"), ([], "盒")]
+)
+def test_create_distribution_takes_the_english_name(runner, app, extra, english):
+    from test_cli import CREATE
+
+    args = list(CREATE)
+    args[args.index("--unit-name") + 1] = "盒"
+    result = runner.invoke(args=args + extra)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = storage.list_distributions(get_db())[-1]
+    assert (row["unit_name"], row["unit_name_en"]) == ("盒", english)
