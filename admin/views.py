@@ -578,6 +578,8 @@ def recipient(distribution_id: int, recipient_id: int):
         code=format_code(voucher["code"]) if voucher else "",
         handovers=handovers,
         free_slots=free,
+        can_move=changeable,
+        arrived=entry.state in booking_states.ARRIVED,
         can_cancel=entry.state in (booking_states.BOOKED, booking_states.MISSED),
         can_resend=bool(voucher) and entry.state != booking_states.CANCELLED and bool(phone),
         sent=storage.outbox_for_phone(db, phone) if phone else [],
