@@ -484,6 +484,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "Who changed what, when. The log is append-only: nobody can edit it.",
     },
     "time_in": {"zh": "时间（{zone}）", "en": "Time ({zone})"},
+    "language_zh": {"zh": "中文", "en": "Chinese"},
+    "language_en": {"zh": "英文", "en": "English"},
     "actor": {"zh": "操作人", "en": "Who"},
     "action": {"zh": "操作", "en": "Action"},
     "subject": {"zh": "对象", "en": "Subject"},

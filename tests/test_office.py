@@ -155,6 +155,7 @@ def test_move_cancel_and_resend_from_the_recipient_page(office_day):
     rid, phone = booked["recipient_id"], booked["phone"]
     page = _text(client.get(_recipient_url(rid)))
     assert 'id="move"' in page and 'id="cancel"' in page and 'id="resend"' in page
+    assert "<dd>English</dd>" in page or "<dd>Chinese</dd>" in page
     with office_day.app_context():
         free = booking.free_slots(get_db(), rid, AT, 60)
     target = free[-1]
