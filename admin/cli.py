@@ -6,9 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from shared import storage
+from shared import clock, storage
 from shared.cli import cli_actor, distribution_option, domain_errors, ready_db
-from shared.clock import now
 from shared.outreach import sweep_no_shows
 
 
@@ -28,7 +27,7 @@ def mark_no_shows_command(distribution_id: int | None) -> None:
     )
     hold = current_app.config["PICKUP_HOLD_MINUTES"]
     for each in ids:
-        result = sweep_no_shows(db, each, now(), cli_actor(), hold)
+        result = sweep_no_shows(db, each, clock.now(), cli_actor(), hold)
         click.echo(
             f"Distribution {each}: {result.marked} bookings marked missed, "
             f"{result.offered} offered new slots by SMS."
