@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -98,3 +99,16 @@ def login(client, name: str = "alice", station: str = "Desk 1", password: str = 
         "/staff/login",
         data={"username": name, "password": password, "station": station, "csrf_token": token},
     )
+
+
+def admin_client(app, lang: str = "en"):
+    """A test client signed in as the admin ``ada``, the console in ``lang``."""
+    client = app.test_client()
+    login(client, "ada")
+    client.get(f"/admin/?lang={lang}")
+    return client
+
+
+def page_text(response) -> str:
+    """A response's HTML with entities unescaped, as a reader sees the words."""
+    return html.unescape(response.get_data(as_text=True))

@@ -3,7 +3,6 @@ no-shows, exports and the audit log, with the exact text of every refusal."""
 
 from __future__ import annotations
 
-import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import CspWatch
-from kiosk_support import AT, PASSWORD, csrf, login
+from kiosk_support import AT, PASSWORD, admin_client, csrf, login, page_text
 from support import DEMO_LOADED_AT, SECRET, TZ, require
 
 from admin import charts, setup
@@ -82,15 +81,8 @@ def fresh(app):
     return app
 
 
-def _admin(app, lang: str = "en"):
-    client = app.test_client()
-    login(client, "ada")
-    client.get(f"/admin/?lang={lang}")
-    return client
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+_admin = admin_client
+_text = page_text
 
 
 def _post(client, path: str, data: dict | None = None, **kwargs):

@@ -3,13 +3,12 @@ statuses, safety item names, audit actions and their local times, and the goods'
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from pathlib import Path
 
 import pytest
-from kiosk_support import AT, PASSWORD, csrf, login
+from kiosk_support import AT, PASSWORD, admin_client, csrf, page_text
 from support import DEMO_LOADED_AT
 from test_admin import VALID
 
@@ -31,14 +30,10 @@ def fresh(app):
 
 
 def _admin(app, lang: str = "zh"):
-    client = app.test_client()
-    login(client, "ada")
-    client.get(f"/admin/?lang={lang}")
-    return client
+    return admin_client(app, lang)
 
 
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+_text = page_text
 
 
 # -- roster errors, columns and the template -------------------------------------------------

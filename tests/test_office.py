@@ -3,13 +3,12 @@ the console, the invitations page, and no-shows swept by the running worker."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from kiosk_support import AT, csrf, login
+from kiosk_support import AT, admin_client, csrf, page_text
 from support import DEMO_START, TZ
 
 from shared import booking, booking_states, day_list, storage
@@ -20,14 +19,10 @@ from sms.senders import FakeSender
 
 
 def _admin(app, lang: str = "en"):
-    client = app.test_client()
-    login(client, "ada")
-    client.get(f"/admin/?lang={lang}")
-    return client
+    return admin_client(app, lang)
 
 
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
+_text = page_text
 
 
 def _starting(app, hour: int, minute: int) -> list[dict]:
