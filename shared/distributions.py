@@ -50,6 +50,7 @@ TEXT_LIMITS: dict[str, int] = {
     "item": 200,
     "item_key": 64,
     "unit_name": 60,
+    "unit_name_en": 60,
     "measure": 30,
     "timezone": 64,
     "site_name": 200,

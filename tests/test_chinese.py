@@ -232,6 +232,10 @@ def test_the_form_asks_for_both_names(fresh):
     response = client.post("/admin/new", data=data)
     assert response.status_code == 400
     assert 'id="unit_name_en-problem">' in response.get_data(as_text=True)
+    data["unit_name_en"] = "x" * 61
+    response = client.post("/admin/new", data=data)
+    assert response.status_code == 400
+    assert "At most 60 characters." in _text(response)
     data["unit_name_en"] = "box of 100"
     assert client.post("/admin/new", data=data).status_code == 302
     with fresh.app_context():
