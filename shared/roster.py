@@ -155,6 +155,10 @@ ROSTER_TEXTS: dict[str, dict[str, str]] = {
         "en": "unknown site '{value}'; this distribution's sites are: {known}",
         "zh": "没有领取点“{value}”；此批次的领取点是：{known}",
     },
+    "too_long": {
+        "en": "{column} has {length} characters; at most {limit} are allowed",
+        "zh": "“{column}”有 {length} 个字符，最多 {limit} 个",
+    },
     "uscc_check": {
         "en": "unified social credit code '{code}' has a wrong check character "
         "(expected {expected})",
@@ -461,9 +465,7 @@ def _text(column: str, raw: str) -> str:
     # Bidi controls (U+202E ...) would reorder how the name is shown on every page.
     text = messages.without_bidi_controls(raw).strip()
     if len(text) > TEXT_LIMITS[column]:
-        raise _BadCell(
-            f"{column} has {len(text)} characters; at most {TEXT_LIMITS[column]} are allowed"
-        )
+        raise _BadCell("too_long", column=column, length=len(text), limit=TEXT_LIMITS[column])
     return text
 
 

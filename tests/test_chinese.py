@@ -64,6 +64,7 @@ def _errors(data: str) -> list[roster.RowError]:
         ("name,id\nA,A1\n", "缺少必填列：统一社会信用代码或编号；第一个非空行必须是表头"),
         ("name,external_id,名称\nA,A1,B\n", "“领取单位”列出现了两次（“name”和“名称”）"),
         ("name,external_id\n", "文件只有表头，没有数据行"),
+        ("name,external_id\n" + "名" * 201 + ",A1\n", "“领取单位”有 201 个字符，最多 200 个"),
         ("", "文件是空的；需要一行表头，每个领取单位一行"),
     ],
 )  # fmt: skip
