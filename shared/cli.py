@@ -23,7 +23,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from shared import clock, demo, distributions, exports, planning, roster, storage
+from shared import clock, demo, distributions, exports, messages, planning, roster, storage
 from shared.allocation import METHODS
 from shared.db import get_db
 from shared.distributions import NUMBER_RANGES as RANGES
@@ -159,7 +159,8 @@ def demo_command(start: str | None, if_empty: bool, base_url: str) -> None:
         d = storage.get_distribution(db, distribution_id)
         click.echo(
             f"Distribution {distribution_id}: {d['name']} - {d['stock_units']} x "
-            f"{d['unit_name']}, {storage.count_live_bookings(db, distribution_id)} bookings"
+            f"{messages.unit_name(d, 'en')}, "
+            f"{storage.count_live_bookings(db, distribution_id)} bookings"
         )
     _print_links(db, base_url)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from shared import spreadsheets, storage
+from shared import messages, spreadsheets, storage
 from shared.booking_states import booking_state
 from shared.vouchers import qr_content
 
@@ -25,6 +25,7 @@ BOOKING_COLUMNS = (
     "slot_capacity",
     "units",
     "unit_name",
+    "unit_name_en",
     "amount",
     "measure",
     "voucher_code",
@@ -90,6 +91,7 @@ def iter_booking_rows(
             "slot_capacity": capacity[v["slot_id"]],
             "units": v["units"],
             "unit_name": v["unit_name"],
+            "unit_name_en": messages.unit_name(v, "en"),
             "amount": _amount(v["units"], v["unit_size"]),
             "measure": v["measure"],
             "voucher_code": v["code"],

@@ -562,8 +562,9 @@ def _on_hear(press: Press) -> Turn:
         return _menu(_fresh("menu", params).params, _say(language, "no_booking"))
     values = voucher_values(voucher, language)
     place = messages.place(voucher["site_name"], voucher["site_address"], language)
+    unit = messages.unit_name(voucher, language)  # its own name in the caller's language
     amount = texts.spoken_amount(
-        voucher["units"], voucher["unit_name"], voucher["unit_size"], voucher["measure"], language
+        voucher["units"], unit, voucher["unit_size"], voucher["measure"], language
     )
     speech = [
         # Spoken, so no segment budget: the place is said in full, with its address.
