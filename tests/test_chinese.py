@@ -153,7 +153,8 @@ def _audited_actions() -> set[str]:
         text = path.read_text("utf-8")
         for call in re.finditer(r"storage\.audit\(\s*(?:db|database),\s*[^,]+,\s*\"(\w+)\"", text):
             found.add(call[1])
-    found |= {"book", "change"}  # booking.book_slot names its action in a variable
+    # Actions named in a variable: booking.book_slot's and accounts' enabling.
+    found |= {"book", "change", "disable_user", "enable_user"}
     return found
 
 
