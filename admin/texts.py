@@ -405,7 +405,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "the voucher's last 4 digits, hand over and have them sign; enter it at the "
         "station once it is back.",
     },
-    "site": {"zh": "领取点", "en": "Site"},
     "day": {"zh": "日期", "en": "Day"},
     "show": {"zh": "显示", "en": "Show"},
     "print": {"zh": "打印", "en": "Print"},
