@@ -72,6 +72,7 @@ def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]
         render_template(
             template,
             t=t,
+            count_of=messages.count_of,
             lang=lang,
             other_lang=other_language(lang),
             user=g.user,
@@ -156,7 +157,9 @@ def queue_json():
 def queue_fragment():
     """The queue section alone, for the station's script to swap in (304 when unchanged)."""
     # Not _render: a poll must not take the flashes meant for the next page.
-    body = render_template("kiosk/_staff_queue.html", t=t, lang=g.lang, **_queue_context())
+    body = render_template(
+        "kiosk/_staff_queue.html", t=t, count_of=messages.count_of, lang=g.lang, **_queue_context()
+    )
     response = make_response(body)
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
@@ -385,10 +388,10 @@ def handover():
             site_id=_site_id(),
             override=override,
         )
-        unit = messages.unit_name(result.verdict.voucher, g.lang)
+        amount = messages.units_text(result.units, result.verdict.voucher, g.lang)
         # "handed": the page shows this success, not the "already collected" it now judges.
         flash(
-            t("handed_ok", g.lang, units=result.units, unit=unit, remaining=result.remaining_units),
+            t("handed_ok", g.lang, amount=amount, remaining=result.remaining_units),
             "handed",
         )
         return redirect(url_for("staff.voucher", code=result.verdict.voucher["code"]))

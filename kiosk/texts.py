@@ -168,12 +168,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "ack_yes": {"zh": "已确认（{time}，{channel}）", "en": "acknowledged ({time}, {channel})"},
     "ack_no": {"zh": "未确认", "en": "not acknowledged"},
     "ack_explained": {"zh": "已口头讲解", "en": "Explained in person"},
-    "hand_over_all": {"zh": "全部发放 {units} × {unit}", "en": "Hand over all {units} × {unit}"},
+    "hand_over_all": {"zh": "全部发放{amount}", "en": "Hand over all {amount}"},
     "hand_over_some": {"zh": "部分发放", "en": "Hand over part"},
     "units": {"zh": "数量", "en": "Units"},
     "handed_ok": {
-        "zh": "已发放 {units} × {unit}，还剩 {remaining}。",
-        "en": "Handed over {units} × {unit}; {remaining} still due.",
+        "zh": "已发放{amount}，还剩{remaining}。",
+        "en": "Handed over {amount}; {remaining} still due.",
     },
     "already_handed": {
         "zh": "已由 {staff} 在 {station} 于 {time} 发放，不能重复发放。",

@@ -294,7 +294,11 @@ def unit_name(row: Mapping[str, object], language: str) -> str:
 
 def units_text(units: int, row: Mapping[str, object], language: str) -> str:
     """A number of shipping units as people say it: ``9桶`` or ``9 × 20 kg drum``."""
-    name = unit_name(row, language)
+    return count_of(units, unit_name(row, language), language)
+
+
+def count_of(units: int, name: str, language: str) -> str:
+    """``units`` of a unit already named in ``language``: ``9桶`` or ``9 × 20 kg drum``."""
     return f"{units}{name}" if language == "zh" else f"{units} × {name}"
 
 

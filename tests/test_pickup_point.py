@@ -367,6 +367,20 @@ def _staff_post(client, path, **data):
     return client.post(path, data={**data, "csrf_token": token}, follow_redirects=True)
 
 
+def test_staff_counts_units_as_each_language_does(pickup):
+    """Chinese counts with the unit's own name (9桶), English as 9 × 20 kg drum."""
+    client = pickup.app.test_client()
+    login(client)
+    code = pickup.codes["valid"]
+    with pickup.app.app_context():
+        voucher = storage.voucher_view(get_db(), int(code[:7]))
+    units, name_zh = voucher["units"], voucher["unit_name"]
+    page = client.get(f"/staff/voucher?code={code}&lang=zh").get_data(as_text=True)
+    assert f"全部发放{units}{name_zh}" in page and " × " not in page
+    partial = _staff_post(client, "/staff/handover", code=code, units="1", lang="zh")
+    assert f"已发放1{name_zh}，还剩{units - 1}。" in partial.get_data(as_text=True)
+
+
 def test_staff_hands_over_part_then_rest_and_undoes(pickup):
     client = pickup.app.test_client()
     login(client)

@@ -5,6 +5,10 @@
   var body = document.body;
   var input = document.getElementById("code");
 
+  // Focus the code input without scrolling to it: on a voucher's page the verdict above it
+  // must stay in view. Once something has focus the browser skips autofocus and its scroll.
+  if (input) input.focus({ preventScroll: true });
+
   // Back to the start screen after data-idle-seconds without a touch or key.
   var idle = parseFloat(body.getAttribute("data-idle-seconds") || "0");
   var home = body.getAttribute("data-home");
@@ -64,7 +68,7 @@
       else if (key === "back") input.value = input.value.replace(/\s+$/, "").slice(0, -1);
       else input.value += key;
       group();
-      if (input.hasAttribute("data-keep-focus")) input.focus();
+      if (input.hasAttribute("data-keep-focus")) input.focus({ preventScroll: true });
     });
   });
 
@@ -72,7 +76,7 @@
   // the form; keep the focus on the code input when people tap elsewhere.
   if (input.hasAttribute("data-keep-focus")) {
     document.addEventListener("click", function (event) {
-      if (!event.target.closest("input,select,textarea,a,[data-key]")) input.focus();
+      if (!event.target.closest("input,select,textarea,a,[data-key]")) input.focus({ preventScroll: true });
     });
   }
 
