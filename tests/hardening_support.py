@@ -26,7 +26,8 @@ FORM_EXPIRED = "The form has expired. Go back, reload the page and try again."
 ROLES = ("anonymous", "kiosk_token", "staff_token", "staff", "admin")
 # A sample value for each URL argument of the app's routes.
 STATIC_FILES = {
-    "kiosk.static": "kiosk.css",
+    "kiosk.static": "staff.js",
+    "web.static": "screens.css",
     "admin.static": "console.css",
     "sms.static": "phone.css",
 }

@@ -200,7 +200,8 @@ def test_templates_have_no_inline_script_or_style(template):
     [
         ("get", "/", False),
         ("get", "/kiosk", True),
-        ("get", "/kiosk/static/kiosk.js", True),
+        ("get", "/kiosk/static/staff.js", True),
+        ("get", "/static/web/screens.js", False),
         ("get", "/staff/login", True),
         ("get", "/staff/", True),
         ("get", "/admin/", False),

@@ -51,6 +51,7 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "kiosk.board": PUBLIC,
     "kiosk.board_json": PUBLIC,
     "kiosk.static": PUBLIC,
+    "web.static": PUBLIC,
     "sms.static": PUBLIC,
     # A sign-in without a right password is answered 401, whoever sends it.
     "auth.login": {"GET": PUBLIC, "POST": _policy("401", "401", "401", "401", "401")},

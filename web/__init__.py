@@ -11,7 +11,9 @@
 - :mod:`web.language`: the language of a signed-in session (``?lang=`` switches it).
 - :mod:`web.limits`: how large a request may be (``PICKUP_MAX_REQUEST_KB``, larger for the
   endpoints a blueprint names with :func:`web.limits.allow_uploads`) and the 413 answer.
-- ``web/templates/layout.html``: the one page layout every blueprint's pages extend.
+- ``web/templates/layout.html``: the one page layout every blueprint's pages extend;
+  ``web/static/screens.css`` and ``screens.js``: the look, keypad and scanner input of the
+  kiosk, the staff station and the sign-in page, at ``/static/web/``.
 - :func:`shown`: every value a template prints loses its bidi controls (U+202E ...).
 
 ``web`` imports only the core (:mod:`shared`); channels and :mod:`auth` may import it.
@@ -26,8 +28,15 @@ from flask import Blueprint, Flask
 from shared import messages
 from web import csrf, limits, security
 
-# Only for the shared templates (the layout, the error page); no routes, no static files.
-bp = Blueprint("web", __name__, template_folder="templates")
+# The shared templates (the layout, the error page) and the screens' shared stylesheet and
+# script (kiosk, staff station, sign-in); no routes of its own.
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/web",
+)
 
 
 def shown(value: Any) -> Any:
