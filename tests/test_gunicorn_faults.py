@@ -70,6 +70,7 @@ def test_sigkilled_workers_lose_no_confirmed_booking(service, tmp_path):
                 confirmed.append((form["From"], code.replace(" ", ""), form["MessageSid"]))
 
     outcomes: list[str] = []
+    enough = threading.Event()
 
     def representative(n: int) -> None:
         client = Client(service)
@@ -77,6 +78,13 @@ def test_sigkilled_workers_lose_no_confirmed_booking(service, tmp_path):
             outcome = booking_flow(client, phone, log)
             with lock:
                 outcomes.append(outcome)
+        # Keep requests in flight until the kills have cut some off: on a fast, idle machine
+        # the bookings alone can end before a kill lands mid-request. Each SMS comes from a
+        # new number, so no per-phone limit answers instead of the service; bounded.
+        for extra in range(2000):
+            if enough.is_set():
+                break
+            send_sms(client, sms_form(f"+8615{n:03d}{extra:06d}", "STATUS"), log)
         client.close()
 
     with Gunicorn(service, "wsgi:app", tmp_path / "gunicorn.log") as server:
@@ -94,6 +102,7 @@ def test_sigkilled_workers_lose_no_confirmed_booking(service, tmp_path):
             if workers:
                 os.kill(rng.choice(workers), signal.SIGKILL)
                 kills += 1
+        enough.set()
         for thread in threads:
             thread.join(timeout=60)
         assert not any(t.is_alive() for t in threads)
