@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 
 import pytest
@@ -99,7 +100,7 @@ def test_batched_bookings_get_their_own_vouchers_and_skip_used_serials(db, monke
     taken = db.execute("SELECT serial FROM vouchers").fetchone()[0]
     # The draw offers the serial in use first, then the same new one twice, then others.
     draws = iter([taken, 11, 11, 22, 33, 44])
-    monkeypatch.setattr(storage.secrets, "randbelow", lambda _n: next(draws))
+    monkeypatch.setattr(secrets, "randbelow", lambda _n: next(draws))
     progress: list[int] = []
     with storage.transaction(db):
         placements = [(rid, slot_id, 4) for rid in recipients[1:]]
