@@ -16,4 +16,5 @@ bp = Blueprint(
     static_folder="static",
 )
 
-from admin import users, views  # noqa: E402,F401  (register the routes; users: the Users page)
+# register the routes; users: the Users page; conflicts: the offline stations' conflicts
+from admin import conflicts, users, views  # noqa: E402,F401

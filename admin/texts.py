@@ -30,6 +30,36 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "not_found_title": {"zh": "找不到", "en": "Not found"},
     "not_done": {"zh": "操作未完成：{reason}", "en": "Not done: {reason}"},
+    # offline conflicts
+    "conflicts": {"zh": "冲突", "en": "Conflicts"},
+    "conflicts_help": {
+        "zh": "两个离线工作台对同一凭证的发放超过了凭证数量。每次发放都已记入台账并标为冲突，"
+        "直到您处理：核实后接受（多发的数量计为超出分配），或记录某次发放的物资已退回。",
+        "en": "Two stations, offline, handed over one voucher beyond its units. Every handover "
+        "stands in the ledger flagged as a conflict until you resolve it: accept it (the "
+        "extra counts as beyond the allotment), or record that one handover's goods came back.",
+    },
+    "no_conflicts": {"zh": "没有待处理的冲突。", "en": "No conflicts to resolve."},
+    "conflict_voucher": {
+        "zh": "凭证尾号 {last4}：{recipient}（{site}），应发 {units}，已发 {handed}",
+        "en": "Voucher ending {last4}: {recipient} ({site}), due {units}, handed over {handed}",
+    },
+    "conflict_when": {"zh": "时间", "en": "When"},
+    "conflict_staff": {"zh": "工作人员", "en": "Staff"},
+    "conflict_station": {"zh": "工作台", "en": "Station"},
+    "conflict_units": {"zh": "数量", "en": "Units"},
+    "conflict_accept": {"zh": "接受全部发放", "en": "Accept every handover"},
+    "conflict_return": {"zh": "记录此次退回", "en": "Record a return of this one"},
+    "conflict_resolved": {"zh": "冲突已处理。", "en": "Conflict resolved."},
+    "conflict_gone": {
+        "zh": "该凭证没有待处理的冲突（可能已被处理）。",
+        "en": "That voucher has no conflict to resolve (it may have been resolved already).",
+    },
+    "ledger_conflicts": {
+        "zh": "其中未处理的离线冲突：{count} 张凭证，{units} 个单位（超出分配 {beyond}）",
+        "en": "Unresolved offline conflicts among them: {count} vouchers, {units} units "
+        "({beyond} beyond allotments)",
+    },
     # users
     "users": {"zh": "用户", "en": "Users"},
     "users_help": {
@@ -508,6 +538,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "audit_edit_safety_content": {"zh": "修改安全须知", "en": "Safety instructions edited"},
     "audit_hand_over": {"zh": "发放", "en": "Handed over"},
     "audit_undo_hand_over": {"zh": "撤销发放", "en": "Handover undone"},
+    "audit_resolve_conflict": {"zh": "处理离线冲突", "en": "Offline conflict resolved"},
     "audit_import_roster": {"zh": "导入名单", "en": "Roster imported"},
     "audit_ivr_codes_locked": {"zh": "电话输码过多，暂停输码", "en": "Phone code entry locked"},
     "audit_login_locked": {"zh": "登录失败过多，暂时锁定", "en": "Sign-in locked"},

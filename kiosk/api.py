@@ -8,18 +8,21 @@ Answers are JSON; errors have ``error`` (a stable word) and ``message`` (for peo
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, session
 
-from shared import accounts, messages, safety, storage
+from auth import load_user
+from shared import accounts, messages, offline, pickup_queue, safety, storage
 from shared.clock import now
 from shared.db import get_db
 from shared.errors import (
     AlreadyHandedOver,
     AlreadyUndone,
     BadHandoverRequest,
+    BadSyncRequest,
     InvalidInput,
     NotFound,
     NotYourHandover,
@@ -224,3 +227,93 @@ def undo(handover_id: int):
     except NotFound as exc:
         return _error(404, "not_found", str(exc))
     return jsonify({"handover_id": handover_id, "undone": True})
+
+
+# -- offline stations: their copy of the site's vouchers, and their uploads -----------------
+
+
+def _station() -> offline.Station | None:
+    """Who is syncing: a bearer token (kiosk or staff device) or a signed-in station.
+
+    Sets ``g.sync_refusal`` to the error response instead when neither is good (a POST by
+    a signed-in station must carry its CSRF token in ``X-CSRF-Token``).
+    """
+    if request.headers.get("Authorization"):
+        scheme, _, token = request.headers["Authorization"].partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise accounts.NotAuthenticated("send Authorization: Bearer <token>")
+            principal = accounts.token_principal(get_db(), token.strip(), now())
+        except accounts.NotAuthenticated as exc:
+            g.sync_refusal = _error(401, "unauthorized", str(exc))
+            return None
+        return offline.Station(
+            staff=f"api:{principal['device']}",
+            station=principal["device"],
+            site_id=principal["site_id"],
+            role=principal["role"],
+            api_token_id=principal["id"],
+            label_prefix=f"K{principal['id']}",
+        )
+    user = load_user()
+    if user is None:
+        g.sync_refusal = _error(401, "unauthorized", "sign in or send a bearer token")
+        return None
+    if request.method == "POST":
+        sent = request.headers.get("X-CSRF-Token", "")
+        expected = session.get("csrf", "")
+        if not sent or not expected or not hmac.compare_digest(sent, expected):
+            g.sync_refusal = _error(
+                400, "form_expired", messages.text("sync_form_expired", _language())
+            )
+            return None
+    return offline.Station(
+        staff=user["username"],
+        station=session.get("station") or "station",
+        site_id=session.get("site_id"),
+        role="staff",
+        label_prefix=f"S{user['id']}",
+    )
+
+
+@api_bp.get("/sync")
+def sync_copy():
+    """The station's copy of its site's vouchers for today and tomorrow (``?cursor=``:
+    only what changed since)."""
+    station = _station()
+    if station is None:
+        return g.sync_refusal
+    site_id = station.site_id
+    if site_id is None:
+        site_id = pickup_queue.station_site(get_db(), None, now())
+    if site_id is None:
+        return _error(409, "choose_site", messages.text("sync_choose_site", _language()))
+    copy = offline.station_copy(
+        get_db(), site_id, current_app.config["VOUCHER_SECRET"], now(), request.args.get("cursor")
+    )
+    copy["station"] = {
+        "name": station.station,
+        "staff": station.staff,
+        "role": station.role,
+        "label_prefix": station.label_prefix,
+    }
+    response = jsonify(copy)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.post("/sync")
+def sync_upload():
+    """Apply what a station did offline, in order; safe to send again."""
+    station = _station()
+    if station is None:
+        return g.sync_refusal
+    language = _language()
+    try:
+        actions = offline.read_upload(request.get_data(cache=False), request.content_type)
+    except BadSyncRequest as exc:
+        return _error(400, "invalid_input", messages.text(exc.key, language))
+    outcomes = offline.apply_actions(
+        get_db(), actions, current_app.config["VOUCHER_SECRET"], now(), station
+    )
+    return jsonify({"results": [o.as_json(language) for o in outcomes]})

@@ -459,11 +459,19 @@ def export_ledger(distribution_id: int | None, out: Path | None) -> None:
     _write(out, exports.to_csv(rows, exports.LEDGER_COLUMNS))
     ledger = reconcile(db, distribution_id)
     state = "balanced" if ledger.balanced else "NOT BALANCED"
+    beyond = f" - beyond allotments {ledger.beyond_allotments}" if ledger.beyond_allotments else ""
     click.echo(
         f"Stock {ledger.stock} = handed over {ledger.handed_over} + outstanding "
-        f"{ledger.outstanding} + unallocated {ledger.unallocated}: {state}",
+        f"{ledger.outstanding} + unallocated {ledger.unallocated}{beyond}: {state}",
         err=True,
     )
+    if ledger.unresolved_conflicts:
+        click.echo(
+            f"Unresolved offline conflicts: {ledger.unresolved_conflicts} vouchers, "
+            f"{ledger.unresolved_conflict_units} units handed over (the console's Conflicts "
+            "list resolves them)",
+            err=True,
+        )
 
 
 COMMANDS = (

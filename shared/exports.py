@@ -48,6 +48,7 @@ LEDGER_COLUMNS = (
     "overridden",
     "override_reason",
     "override_note",
+    "conflict",
 )
 
 
@@ -100,6 +101,14 @@ def iter_booking_rows(
         }
 
 
+def conflict_flag(handover: dict[str, Any]) -> str:
+    """The ledger's ``conflict`` column: ``conflict`` while the operator has not resolved
+    it, ``accepted`` once they let it stand, empty for a handover never in conflict."""
+    if not handover["conflict"]:
+        return ""
+    return "accepted" if handover["conflict_resolution"] else "conflict"
+
+
 def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
     """One row per handover that stands (undone ones are left out)."""
     tz = ZoneInfo(storage.get_distribution(db, distribution_id)["timezone"])
@@ -119,6 +128,7 @@ def ledger_rows(db: Database, distribution_id: int) -> list[dict[str, Any]]:
             "overridden": r["overridden"] or "",
             "override_reason": r["override_reason"] or "",
             "override_note": r["override_note"] or "",
+            "conflict": conflict_flag(r),
         }
         for r in storage.ledger_rows(db, distribution_id)
     ]

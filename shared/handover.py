@@ -215,10 +215,17 @@ class Ledger:
     outstanding: int  # allotted and not yet handed over (booked or not)
     outstanding_booked: int  # of which the recipient holds a live booking
     unallocated: int
+    # Handed over beyond a recipient's allotment: only offline handovers at two stations
+    # of one voucher do that (a conflict), taken from the stock's unallocated rest.
+    beyond_allotments: int = 0
+    unresolved_conflicts: int = 0  # vouchers whose conflict the operator has not resolved
+    unresolved_conflict_units: int = 0  # units of their handovers that stand
 
     @property
     def balanced(self) -> bool:
-        return self.stock == self.handed_over + self.outstanding + self.unallocated
+        return self.stock == (
+            self.handed_over + self.outstanding + self.unallocated - self.beyond_allotments
+        )
 
 
 def reconcile(db: Database, distribution_id: int) -> Ledger:
@@ -226,13 +233,20 @@ def reconcile(db: Database, distribution_id: int) -> Ledger:
     totals = storage.ledger_totals(db, distribution_id)
     handed = storage.handed_units_by_recipient(db, distribution_id)
     allotted = storage.allotments_by_recipient(db, distribution_id)
-    # Outstanding per recipient never goes below zero: handing over more than allotted
-    # is refused, so a negative here would be a bug the ledger must not hide.
-    outstanding = sum(units - handed.get(rid, 0) for rid, units in allotted.items())
+    # Online, handing over more than allotted is refused; offline stations can do it
+    # together (a conflict), so what is beyond an allotment is counted on its own.
+    outstanding = sum(max(units - handed.get(rid, 0), 0) for rid, units in allotted.items())
+    beyond = sum(max(units - allotted.get(rid, 0), 0) for rid, units in handed.items())
+    conflicts = [
+        h for h in storage.unresolved_conflict_handovers(db, distribution_id) if not h["undone_at"]
+    ]
     return Ledger(
         stock=totals["stock_units"],
         handed_over=totals["handed_over"],
         outstanding=outstanding,
-        outstanding_booked=totals["allotted_booked"] - totals["handed_booked"],
+        outstanding_booked=max(totals["allotted_booked"] - totals["handed_booked"], 0),
         unallocated=totals["stock_units"] - totals["allotted"],
+        beyond_allotments=beyond,
+        unresolved_conflicts=len({h["booking_id"] for h in conflicts}),
+        unresolved_conflict_units=sum(h["units"] for h in conflicts),
     )

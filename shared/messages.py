@@ -170,6 +170,78 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "sms_kind_offer": {"zh": "可选时段", "en": "Times on offer"},
     "sms_kind_reply": {"zh": "回复", "en": "Reply"},
     "sms_kind_voucher": {"zh": "凭证", "en": "Voucher"},
+    # What became of an action a station made offline and uploaded (shared/offline.py).
+    "sync_applied": {"zh": "已同步。", "en": "Synced."},
+    "sync_conflict": {
+        "zh": "已记录，但与另一工作台的发放冲突（超出凭证数量），由管理员在“冲突”列表处理。",
+        "en": "Recorded, but it conflicts with another station's handover (beyond the "
+        "voucher's units); the operator resolves it on the Conflicts list.",
+    },
+    "sync_refused_cancelled": {
+        "zh": "未被接受：离线期间该凭证已被取消。",
+        "en": "Not accepted: the voucher was cancelled while the station was offline.",
+    },
+    "sync_refused_wrong_site": {
+        "zh": "未被接受：该凭证属于另一个领取点。",
+        "en": "Not accepted: the voucher belongs to another pickup site.",
+    },
+    "sync_refused_wrong_distribution": {
+        "zh": "未被接受：该凭证属于另一项发放。",
+        "en": "Not accepted: the voucher belongs to another distribution.",
+    },
+    "sync_refused_too_early": {
+        "zh": "未被接受：当时还没到该凭证的领取时段。",
+        "en": "Not accepted: it was before the voucher's slot at the time.",
+    },
+    "sync_refused_missed": {
+        "zh": "未被接受：当时该凭证的时段和宽限时间已过。",
+        "en": "Not accepted: the voucher's slot and grace period had passed at the time.",
+    },
+    "sync_refused_unknown": {
+        "zh": "未被接受：查无此凭证，或扫描的号码与凭证不符。",
+        "en": "Not accepted: the voucher is not known, or the code scanned does not match it.",
+    },
+    "sync_refused_kiosk_hand_over": {
+        "zh": "未被接受：自助机不能发放物资。",
+        "en": "Not accepted: a kiosk cannot hand goods over.",
+    },
+    "sync_refused_clock_ahead": {
+        "zh": "未被接受：本设备的时钟比服务器快10分钟以上，请校准时间。",
+        "en": "Not accepted: this device's clock is more than 10 minutes ahead of the "
+        "server's; set its time.",
+    },
+    "sync_refused_invalid_action": {
+        "zh": "未被接受：工作台发送的记录无法读取。",
+        "en": "Not accepted: the station sent a record the server cannot read.",
+    },
+    "sync_content_type": {
+        "zh": "上传须为 JSON（Content-Type: application/json）。",
+        "en": "The upload must be JSON (Content-Type: application/json).",
+    },
+    "sync_not_json": {
+        "zh": '上传内容不是有效的 JSON，应如 {{"actions": [...]}}。',
+        "en": 'The upload is not valid JSON; send one like {{"actions": [...]}}.',
+    },
+    "sync_fields": {
+        "zh": '上传内容只能是 {{"actions": [...]}} 这样的对象。',
+        "en": 'The upload can only be an object like {{"actions": [...]}}.',
+    },
+    "sync_too_many": {
+        "zh": "一次最多上传200条记录，请分批上传。",
+        "en": "At most 200 actions per upload; send the rest in another.",
+    },
+    "sync_form_expired": {
+        "zh": "登录已过期或页面太旧（缺少 X-CSRF-Token），请重新加载页面。",
+        "en": "The page is too old or the sign-in expired (no X-CSRF-Token); reload the page.",
+    },
+    "sync_choose_site": {
+        "zh": "本工作台没有选定领取点：请退出后重新登录并选择领取点。",
+        "en": "This station has no pickup site: sign out and sign in again choosing one.",
+    },
+    "conflict_resolution_unknown": {
+        "zh": "请选择“接受”或“记录退回”。",
+        "en": "Choose accept or record a return.",
+    },
 }
 
 

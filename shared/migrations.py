@@ -591,3 +591,43 @@ def unit_names(db: Database) -> None:
         UPDATE distributions SET unit_name_en = unit_name;
         """,
     )
+
+
+@migrations(name="0015_offline_stations")
+def offline_stations(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Actions a station or kiosk made offline and uploaded later (POST /api/v1/sync),
+        -- one row per client-made UUID: a retried upload finds its row and changes nothing.
+        CREATE TABLE sync_actions (
+            id INTEGER PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,                  -- "handover" or "checkin"
+            booking_id INTEGER REFERENCES bookings(id) ON DELETE CASCADE,
+            staff TEXT NOT NULL,
+            station TEXT NOT NULL,
+            happened_at TEXT NOT NULL,           -- when it was done, by the device's clock
+            applied_at TEXT NOT NULL,            -- when the server received it
+            outcome TEXT NOT NULL,               -- "applied", "conflict" or "refused"
+            reason TEXT NOT NULL DEFAULT '',     -- a refusal's reason (a verdict word)
+            handover_id INTEGER REFERENCES handovers(id) ON DELETE SET NULL,
+            queue_number INTEGER,
+            queue_label TEXT
+        );
+        CREATE INDEX sync_actions_booking ON sync_actions(booking_id);
+
+        -- A handover made offline beyond what the voucher had left (two stations handing
+        -- over the same voucher) stands in the ledger flagged, with the others of its
+        -- voucher, until the operator accepts it or records a return.
+        ALTER TABLE handovers ADD COLUMN conflict INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE handovers ADD COLUMN conflict_resolution TEXT;
+        ALTER TABLE handovers ADD COLUMN conflict_resolved_at TEXT;
+        ALTER TABLE handovers ADD COLUMN conflict_resolved_by TEXT;
+        CREATE INDEX handovers_conflict ON handovers(conflict, conflict_resolution);
+
+        -- The number an offline kiosk gave a representative (its station prefix and its
+        -- own count, "K3-7"): never a number the server gives, so the two cannot collide.
+        ALTER TABLE bookings ADD COLUMN queue_label TEXT;
+        """,
+    )

@@ -106,6 +106,7 @@ def sample_args(site: Site, rule) -> dict[str, Any]:
         "distribution_id": 1,
         "site_id": 1,
         "recipient_id": 1,
+        "booking_id": 1,
         "handover_id": site.token_handover_id,
         "user_id": 2,  # bob, a staff account no test signs in as
         "code": site.codes["valid"],

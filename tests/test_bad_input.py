@@ -42,7 +42,7 @@ WEBHOOKS = {
     "sms.ivr_step",
     "sms.android_webhook",
 }
-API = {"api.check", "api.checkin", "api.handover", "api.undo"}
+API = {"api.check", "api.checkin", "api.handover", "api.undo", "api.sync_upload"}
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +137,7 @@ FORM_ROUTES = [
     "admin.set_user_disabled",
     "admin.set_user_role",
     "admin.reset_user_password",
+    "admin.resolve_conflict",
     "sms.phone_sms",
     "sms.phone_call",
 ]
@@ -270,6 +271,41 @@ def test_arbitrary_api_paths_and_bodies(site, segment, action, body):
     url = f"/api/v1/vouchers/{quote(segment, safe='')}/{action}"
     response = client.post(url, json=body) if body is not None else client.post(url)
     check(site, response, before, f"{url} {body!r}")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+actions = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.uuids().map(str), st.text(max_size=40)),
+        "kind": st.sampled_from(["handover", "checkin", "refund"]),
+        "booking": st.one_of(st.integers(min_value=-1, max_value=2**70), st.text(max_size=5)),
+        "hash": st.one_of(st.from_regex(r"\A[0-9a-f]{32}\Z"), st.text(max_size=40)),
+        "at": st.one_of(st.datetimes().map(lambda d: d.isoformat() + "Z"), st.text(max_size=30)),
+    },
+    optional={"units": json_values, "queue_label": json_values, "acknowledged": json_values},
+)
+
+
+@CHECKS
+@given(
+    body=st.one_of(json_values, st.fixed_dictionaries({"actions": st.lists(actions, max_size=4)}))
+)
+def test_arbitrary_sync_uploads(site, body):
+    """Whatever a station uploads: 200 with an outcome per action, or 400; never a handover."""
+    client = client_for(site, "staff_token")
+    before = row_counts(site.app)
+    response = client.post("/api/v1/sync", json=body)
+    check(site, response, before, repr(body))
+    assert response.status_code in (200, 400), body
+    if response.status_code == 200:
+        assert {r["outcome"] for r in response.json["results"]} <= {"refused"}
+    assert row_counts(site.app)["handovers"] == before["handovers"]
 
 
 @FEW

@@ -198,7 +198,7 @@ def test_unit_names_migrate_from_the_one_name(tmp_path):
         "timezone, slot_minutes, capacity_people, created_at) "
         "VALUES ('Old', 'Gloves', 'box of 100', 100, 'gloves', 5, 'Asia/Shanghai', 15, 5, '')"
     )
-    assert storage.migrate(database) == ["0014_unit_names"]
+    assert storage.migrate(database)[0] == "0014_unit_names"
     row = storage.get_distribution(database, 1)
     assert (row["unit_name"], row["unit_name_en"]) == ("box of 100", "box of 100")
 

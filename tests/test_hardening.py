@@ -67,6 +67,8 @@ CSRF_EXEMPT = {
     "api.checkin": "bearer token",
     "api.handover": "bearer token",
     "api.undo": "bearer token",
+    # a signed-in station sends its session's token in X-CSRF-Token (test_offline_sync.py)
+    "api.sync_upload": "bearer token, or the session's CSRF token in a header",
 }
 FORM_BLUEPRINTS = {"kiosk", "auth", "staff", "admin", "sms"}
 

@@ -29,6 +29,9 @@ ADMIN_POLL = _policy("401", "401", "401", "403", OK)
 # The API takes tokens only: a browser session (and its cookie) does not count.
 API_SCAN = _policy("401", OK, OK, "401", "401")
 API_STAFF = _policy("401", "403", OK, "401", "401")
+# An offline station's copy and upload: a device token, or a signed-in station (whose POST
+# must carry X-CSRF-Token; without it the answer is 400, which is not a refusal of the role).
+API_SYNC = _policy("401", OK, OK, OK, OK)
 # Twilio's webhooks: only a valid signature gets in, whoever calls.
 TWILIO = _policy("403", "403", "403", "403", "403")
 # The Android gateway's webhook: only a body signed with its key gets in.
@@ -51,6 +54,8 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "kiosk.board": PUBLIC,
     "kiosk.board_json": PUBLIC,
     "kiosk.static": PUBLIC,
+    "kiosk.offline_worker": PUBLIC,
+    "kiosk.kiosk_safety_text": PUBLIC,
     "web.static": PUBLIC,
     "sms.static": PUBLIC,
     # A sign-in without a right password is answered 401, whoever sends it.
@@ -105,11 +110,15 @@ ENDPOINTS: dict[str, dict[str, Any]] = {
     "admin.set_user_role": ADMIN_PAGE,
     "admin.reset_user_password": ADMIN_PAGE,
     "admin.static": ADMIN_PAGE,
+    "admin.conflicts": ADMIN_PAGE,
+    "admin.resolve_conflict": ADMIN_PAGE,
     # the scanner API
     "api.check": API_SCAN,
     "api.checkin": API_SCAN,
     "api.handover": API_STAFF,
     "api.undo": API_STAFF,
+    "api.sync_copy": API_SYNC,
+    "api.sync_upload": API_SYNC,
     # Twilio
     "sms.sms_inbound": TWILIO,
     "sms.sms_status": TWILIO,
@@ -130,6 +139,7 @@ PREFIX_OF = {
     id(ADMIN_POLL): "/admin/",
     id(API_SCAN): "/api/v1/",
     id(API_STAFF): "/api/v1/",
+    id(API_SYNC): "/api/v1/",
 }
 
 

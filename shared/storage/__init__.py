@@ -10,6 +10,7 @@ module per table family. Callers use the package (``from shared import storage``
 * ``messaging``: inbound SMS, IVR steps, conversations, phone preferences, the outbox
 * ``accounts``: users, sessions, API tokens, the audit log, sign-in and per-phone limits
 * ``safety``: safety instructions and acknowledgements
+* ``offline``: offline stations' copies of a site's vouchers, their uploads, conflicts
 
 The SQL is kept portable where SQLite and PostgreSQL both allow it (``INSERT ... ON
 CONFLICT``, ``UPDATE ... RETURNING``, partial unique indexes) so that the service can run
@@ -174,6 +175,18 @@ from shared.storage.messaging import (
     set_phone_language,
     set_phone_opt_out,
     update_outbox_status,
+)
+from shared.storage.offline import (
+    conflict_handovers,
+    flag_handover_conflicts,
+    get_sync_action,
+    insert_sync_action,
+    mark_checked_in_offline,
+    resolve_handover_conflicts,
+    station_booking_ids,
+    station_vouchers,
+    sync_marks,
+    unresolved_conflict_handovers,
 )
 from shared.storage.recipients import (
     RECIPIENT_FIELDS,
@@ -372,4 +385,14 @@ __all__ = [
     "upsert_safety_content",
     "insert_acknowledgement",
     "get_acknowledgement",
+    "station_vouchers",
+    "station_booking_ids",
+    "sync_marks",
+    "get_sync_action",
+    "insert_sync_action",
+    "flag_handover_conflicts",
+    "mark_checked_in_offline",
+    "unresolved_conflict_handovers",
+    "conflict_handovers",
+    "resolve_handover_conflicts",
 ]

@@ -78,9 +78,9 @@ def ledger_rows(db: Database, distribution_id: int) -> list[Row]:
         db,
         """
         SELECT r.name AS recipient, r.external_id, h.units, h.handed_at, h.staff, h.station,
-               h.overridden, h.override_reason, h.override_note,
-               s.starts_at AS slot_start, s.ends_at AS slot_end, d.unit_size, d.measure,
-               v.code AS voucher_code
+               h.overridden, h.override_reason, h.override_note, h.conflict,
+               h.conflict_resolution, s.starts_at AS slot_start, s.ends_at AS slot_end,
+               d.unit_size, d.measure, v.code AS voucher_code
         FROM handovers h
         JOIN bookings b ON b.id = h.booking_id
         JOIN recipients r ON r.id = b.recipient_id
