@@ -16,7 +16,7 @@ bp = Blueprint(
     static_url_path="/kiosk/static",
 )
 
-from kiosk import board, home, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
+from kiosk import board, home, offline, screens, vouchers  # noqa: E402,F401  (registers the routes on bp)
 from kiosk.api import api_bp  # noqa: E402
 from kiosk.staff import staff_bp  # noqa: E402
 

@@ -12,6 +12,65 @@ from auth import texts as auth_texts
 from shared import messages
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
+    # offline: what kiosk/static/offline.js says (kiosk/offline.py sends these to it)
+    "sync_online": {"zh": "在线", "en": "Online"},
+    "sync_offline": {"zh": "离线", "en": "Offline"},
+    "sync_syncing": {"zh": "同步中", "en": "Syncing"},
+    "sync_waiting": {"zh": "{n} 条待同步", "en": "{n} waiting to sync"},
+    "offline_valid": {
+        "zh": "凭证有效（离线判断，按本机保存的名单）。",
+        "en": "Valid voucher (decided offline, from this device's list).",
+    },
+    "offline_unknown": {
+        "zh": "本机保存的名单（本领取点今明两天）里没有此凭证。请核对凭证或纸质名单。",
+        "en": "This voucher is not on this device's list (this site, today and tomorrow). "
+        "Check the voucher or the printed day list.",
+    },
+    "offline_mistyped": {
+        "zh": "凭证号码有误，请核对16位数字后重新输入。",
+        "en": "This code has a typo. Check the 16 digits and try again.",
+    },
+    "offline_too_early": {
+        "zh": "还没到领取时间：请于 {time} 以后再来。",
+        "en": "Too early: come back from {time}.",
+    },
+    "offline_missed": {
+        "zh": "已错过领取时段（{slot}）。",
+        "en": "The pickup time has passed ({slot}).",
+    },
+    "offline_collected": {
+        "zh": "已全部领取，不能重复领取。",
+        "en": "Already collected in full; it cannot be collected twice.",
+    },
+    "offline_no_copy": {
+        "zh": "离线，且本机还没有保存凭证名单：请联网一次，或使用纸质名单。",
+        "en": "Offline, and this device holds no list of vouchers yet: go online once, "
+        "or use the printed day list.",
+    },
+    "offline_checked_in_here": {
+        "zh": "已签到，排队号 {queue}。",
+        "en": "Checked in, number {queue}.",
+    },
+    "offline_handed": {
+        "zh": "已发放 {n}（离线记录，联网后自动同步）。",
+        "en": "Handed over {n} (recorded offline; it syncs when the network is back).",
+    },
+    "offline_units_range": {
+        "zh": "数量须在 1 到 {max} 之间。",
+        "en": "Units must be between 1 and {max}.",
+    },
+    "offline_list": {"zh": "本机保存的凭证（{n}）", "en": "Vouchers on this device ({n})"},
+    "offline_notices": {
+        "zh": "服务器对离线操作的答复",
+        "en": "What the server said about offline actions",
+    },
+    "offline_dismiss": {"zh": "知道了", "en": "Dismiss"},
+    "offline_kiosk_ask_staff": {
+        "zh": "网络中断：请到工作人员处办理。",
+        "en": "The network is down: please go to the staff desk.",
+    },
+    "hand_over_all_n": {"zh": "全部发放（{n}）", "en": "Hand over all ({n})"},
+    "units_label": {"zh": "数量", "en": "Units"},
     "kiosk_title": {"zh": "自助领取机", "en": "Self-service pickup"},
     "kiosk_choose_site": {
         "zh": "这台自助机在哪个领取点？",
