@@ -1,6 +1,13 @@
-"""Help for the browser tests: watch pages for Content-Security-Policy violations."""
+"""Help for the browser tests: Debian's Chromium under Playwright, and a watch on every page
+for Content-Security-Policy violations (the fixtures ``csp``, ``playwright`` and ``browser``
+are in conftest.py)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # Runs in every page before its own scripts; a violation reports through an exposed
 # binding, which survives navigations and needs no eval (the policy forbids it).

@@ -6,8 +6,9 @@ import shutil
 from datetime import timedelta
 
 import pytest
+from browser_support import ARGS, CHROMIUM, CspWatch
 from kiosk_support import AT, PASSWORD
-from support import DEMO_LOADED_AT, DEMO_START, SECRET, app_settings, make_code
+from support import DEMO_LOADED_AT, DEMO_START, SECRET, app_settings, make_code, require
 
 from shared import accounts, booking, demo, storage
 from shared.db import get_db
@@ -132,3 +133,28 @@ def set_up_office_day(demo_app):
                 db, 1, [{"name": "Latecomer Ltd", "external_id": "L1", "headcount": 5}]
             )
     return demo_app
+
+
+# -- the browser tests: Debian's Chromium under Playwright ----------------------------------
+@pytest.fixture
+def csp():
+    """A :class:`CspWatch`; the test fails if any attached context saw a violation."""
+    watch = CspWatch()
+    yield watch
+    assert watch.violations == []
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield browser
+    browser.close()

@@ -16,18 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CspWatch
+from browser_support import ARGS, CHROMIUM, CspWatch
 from kiosk_support import PASSWORD, Pickup, build_pickup
 from PIL import Image
-from support import require
 from werkzeug.serving import make_server
 
 from shared.vouchers import qr_content, qr_png
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BUDGET = 60 * 1024  # bytes, gzip-compressed, the kiosk's first load
 
@@ -52,30 +49,6 @@ def qr_frame(code: str) -> Image.Image:
     frame = Image.new("RGB", (640, 480), "white")
     frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
     return frame
-
-
-@pytest.fixture
-def csp():
-    """A :class:`CspWatch`; the test fails if any attached context saw a violation."""
-    watch = CspWatch()
-    yield watch
-    assert watch.violations == []
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from browser_support import CspWatch
 from kiosk_support import AT, PASSWORD, Pickup, add_staff, build_pickup
-from support import DEMO_LOADED_AT, TZ, require
+from support import DEMO_LOADED_AT, TZ
 from werkzeug.serving import make_server
 
 from shared import accounts, storage
@@ -29,27 +27,7 @@ from shared.vouchers import qr_content
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT = 15_000  # ms: a sync or a reload from the service worker
-
-
-@pytest.fixture
-def csp():
-    watch = CspWatch()
-    yield watch
-    assert watch.violations == []
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
