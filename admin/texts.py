@@ -56,9 +56,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "That voucher has no conflict to resolve (it may have been resolved already).",
     },
     "ledger_conflicts": {
-        "zh": "其中未处理的离线冲突：{count} 张凭证，{units} 个单位（超出分配 {beyond}）",
-        "en": "Unresolved offline conflicts among them: {count} vouchers, {units} units "
-        "({beyond} beyond allotments)",
+        "zh": "未处理的离线冲突：{count} 张凭证，涉及发放 {units} 个单位",
+        "en": "Unresolved offline conflicts: vouchers {count}, units handed over in them {units}",
     },
     # users
     "users": {"zh": "用户", "en": "Users"},
@@ -501,6 +500,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "库存 {stock} = 已发 {handed} + 待领 {outstanding} + 未分配 {unallocated}：{state}",
         "en": "Stock {stock} = handed over {handed} + outstanding {outstanding} + "
         "unallocated {unallocated}: {state}",
+    },
+    "ledger_balance_beyond": {
+        "zh": "库存 {stock} = 已发 {handed} + 待领 {outstanding} + 未分配 {unallocated}"
+        " − 超出分配 {beyond}：{state}",
+        "en": "Stock {stock} = handed over {handed} + outstanding {outstanding} + "
+        "unallocated {unallocated} − beyond allotments {beyond}: {state}",
     },
     "balanced": {"zh": "平衡", "en": "balanced"},
     "not_balanced": {"zh": "不平衡", "en": "NOT BALANCED"},

@@ -396,6 +396,11 @@ def test_the_console_lists_and_resolves_conflicts(pickup):
         booking_id = _voucher(db, code)["booking_id"]
         add_staff(db, "ada", "admin")
     admin = admin_client(pickup.app)
+    overview = page_text(admin.get("/admin/d/1/"))
+    assert "− beyond allotments" in overview and ": balanced" in overview
+    assert "Unresolved offline conflicts: vouchers 1, units handed over in them" in overview
+    cli = pickup.app.test_cli_runner().invoke(args=["export", "ledger", "--distribution", "1"])
+    assert "- beyond allotments" in cli.stderr and "Unresolved offline conflicts: 1" in cli.stderr
     page = page_text(admin.get("/admin/conflicts"))
     assert "Desk 1" in page and "Desk 2" in page and "alice" in page and "bob" in page
     assert page.count('class="conflict"') == 1
@@ -406,3 +411,4 @@ def test_the_console_lists_and_resolves_conflicts(pickup):
     )
     assert "Conflict resolved" in page_text(done)
     assert 'class="conflict"' not in page_text(admin.get("/admin/conflicts"))
+    assert "Unresolved offline conflicts" not in page_text(admin.get("/admin/d/1/"))

@@ -538,6 +538,7 @@
       var text = input.value;
       var local = function () {
         input.value = "";
+        input.dispatchEvent(new Event("input")); // the digit count starts again
         if (mode === "kiosk") kioskDecide(text);
         else decide(text).then(function (result) { showStaffResult(result); });
       };
