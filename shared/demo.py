@@ -4,7 +4,9 @@ Fenghua, Ningbo, 4 February 2020: the district's enterprise service centre hande
 tonnes of disinfectant to 112 enterprises in batches between 12:00 and 19:00. Here the
 same stock goes out as 614 drums of 20 kg, allotted by headcount with Sainte-Laguë (at
 least one drum each), in 15-minute slots. A second distribution sends 192,400 masks
-(3,848 boxes of 50) to the district's towns and sub-districts by population.
+(3,848 boxes of 50) to the district's towns and sub-districts by population, the next day,
+from two sites: the Commerce Bureau's warehouse in town, and Xikou's town hall for the
+four towns in the west (:data:`WEST_TOWNS`).
 
 Every enterprise, person and phone number here is fictional; the phone numbers use the
 +86 170 0000 prefix, and are generated, not real subscribers.
@@ -43,6 +45,13 @@ TOWNS: tuple[tuple[str, str, int], ...] = (
     ("裘村镇", "Qiucun", 29_000),
     ("大堰镇", "Dayan", 11_000),
     ("松岙镇", "Song'ao", 16_000),
+)
+
+# The towns that collect their masks at Xikou rather than at the warehouse in town.
+WEST_TOWNS = frozenset({"溪口镇", "萧王庙街道", "尚田街道", "大堰镇"})
+MASK_SITES = (
+    ("区商务局仓库 Commerce Bureau warehouse", "锦屏街道南山路 (Jinping, Fenghua)"),
+    ("溪口镇政府 Xikou town hall", "溪口镇中兴路 (Xikou, Fenghua)"),
 )
 
 _BRANDS = (
@@ -145,10 +154,12 @@ def enterprises(count: int = 112, seed: int = SEED) -> list[dict[str, Any]]:
 
 
 def towns() -> list[dict[str, Any]]:
+    """The towns' offices, each with the mask site it collects at (the roster's ``site``)."""
     rng = random.Random(SEED + 1)
     return [
         {
             "name": f"{zh}办事处",
+            "site": MASK_SITES[1 if zh in WEST_TOWNS else 0][0],
             "external_id": f"FH-{i:02d}",
             "town": zh,
             "headcount": None,
@@ -240,17 +251,17 @@ def load_demo(
             "allocation_method": "sainte_lague",
         },
         [
-            distributions.SiteSpec(
-                "区商务局仓库 Commerce Bureau warehouse",
-                "宁波市奉化区锦屏街道 (Jinping, Fenghua)",
-                [(masks_start, masks_start + timedelta(hours=3))],
-            )
+            distributions.SiteSpec(name, address, [(masks_start, masks_start + timedelta(hours=3))])
+            for name, address in MASK_SITES
         ],
         now,
         actor,
     )
+    site_ids = {site["name"]: site["id"] for site in storage.list_sites(db, masks)}
     with storage.transaction(db):
-        storage.insert_recipients(db, masks, towns())
+        storage.insert_recipients(
+            db, masks, [{**row, "site_id": site_ids[row["site"]]} for row in towns()]
+        )
     for distribution_id in (disinfectant, masks):
         planning.allocate_distribution(db, distribution_id, now, actor)
         planning.schedule_distribution(db, distribution_id, scheduled_at, actor, make_code)
