@@ -9,7 +9,11 @@ The segment budget: English texts use only GSM-7 and fit one segment of 160; Chi
 fit one UCS-2 segment of 70, and those carrying a voucher code (:data:`VOUCHER_KEYS`) two
 (134). ``tests/test_sms_texts.py`` checks every template against the longest values. Names
 are left out on purpose: they do not fit, and the code and time are what the
-representative needs.
+representative needs. The site's address (``{address}``, at most :data:`ADDRESS_MAX`
+characters of the part in the message's language) follows the site in every Chinese text
+that names the site, and in the English ``booked``, ``changed`` and ``reminder``: the
+English ``invitation_booked`` and ``status`` have no room for it within one GSM-7 segment
+once the longest site, time and amount are in.
 """
 
 from __future__ import annotations
@@ -33,19 +37,20 @@ SMS: Mapping[str, Mapping[str, str]] = {
     },
     "invitation_booked": {
         "en": "{item}: collect {amount} on {when} at {site}. Voucher {code}. Reply CHANGE to move.",
-        "zh": "{item}：请于{when}到{site}领取{amount}。凭证号{code}。回复“改期”可改时间。",
+        "zh": "{item}：请于{when}到{site}{address}领取{amount}。凭证号{code}。回复“改期”可改时间。",
     },
     "reminder": {
-        "en": "Reminder: pickup {when} at {site}, {amount}. Voucher {code}.",
-        "zh": "提醒：请于{when}到{site}领取{amount}，凭证号{code}。",
+        "en": "Reminder: pickup {when} at {site}{address}, {amount}. Voucher {code}.",
+        "zh": "提醒：请于{when}到{site}{address}领取{amount}，凭证号{code}。",
     },
     "booked": {
-        "en": "Booked: {when} at {site}, {amount}. Voucher {code}. Show it when you collect.",
-        "zh": "已预约{when}在{site}领取{amount}。凭证号{code}，领取时出示。",
+        "en": "Booked: {when} at {site}{address}, {amount}. Voucher {code}. Show it when you "
+        "collect.",
+        "zh": "已预约{when}在{site}{address}领取{amount}。凭证号{code}，领取时出示。",
     },
     "changed": {
-        "en": "Moved to {when} at {site}, {amount}. Your voucher {code} stays valid.",
-        "zh": "已改到{when}，地点{site}，数量{amount}。凭证号{code}不变。",
+        "en": "Moved to {when} at {site}{address}, {amount}. Your voucher {code} stays valid.",
+        "zh": "已改到{when}，地点{site}{address}，数量{amount}。凭证号{code}不变。",
     },
     "cancelled": {
         "en": "Cancelled. Voucher {code} is no longer valid. Reply BOOK to book again.",
@@ -92,6 +97,7 @@ def within_budget(text: str, language: str, carries_code: bool) -> bool:
 
 
 SITE_MAX = {"en": 26, "zh": 12}
+ADDRESS_MAX = {"en": 28, "zh": 24}
 ITEM_MAX = {"en": 14, "zh": 8}
 MEASURE_MAX = 8
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -120,6 +126,16 @@ def language_part(text: str, language: str, limit: int) -> str:
     else:
         chosen = [w for w in words if is_gsm7(w) and not _CJK.search(w)]
     return _shorten(" ".join(chosen), limit, language)
+
+
+def address(text: str, language: str) -> str:
+    """The site's address as an SMS adds it after the site: `` (Jinping, Fenghua)`` or
+    ``（锦屏街道南山路）``; the part in ``language``, or nothing when it has none."""
+    part = language_part(text or "", language, ADDRESS_MAX[language] + 2).strip("()（） ")
+    part = _shorten(part, ADDRESS_MAX[language], language)
+    if not part:
+        return ""
+    return f"（{part}）" if language == "zh" else f" ({part})"
 
 
 def local(moment_text: str, timezone: str) -> datetime:
@@ -167,6 +183,7 @@ def voucher_values(voucher: Mapping[str, Any], language: str) -> dict[str, str]:
     return {
         "when": when(voucher["starts_at"], voucher["ends_at"], voucher["timezone"], language),
         "site": language_part(voucher["site_name"], language, SITE_MAX[language]),
+        "address": address(voucher["site_address"], language),
         "amount": amount(voucher["units"], voucher["unit_size"], voucher["measure"], language),
         "code": format_code(voucher["code"]),
         "item": item_label(voucher["distribution_name"], voucher["item"], language),

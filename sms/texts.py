@@ -29,7 +29,8 @@ REPLIES: Mapping[str, Mapping[str, str]] = {
     "status": {
         "en": "{which}Pickup {when} at {site}: {amount}. Voucher {code}. "
         "CHANGE to move, QX to cancel.",
-        "zh": "{which}领取时间{when}，地点{site}，数量{amount}。凭证号{code}。回复改期或取消。",
+        "zh": "{which}领取时间{when}，地点{site}{address}，数量{amount}。凭证号{code}。"
+        "回复改期或取消。",
     },
     "no_booking": {
         "en": "{which}You have no pickup time yet. Reply BOOK to get one.",

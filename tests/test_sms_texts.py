@@ -66,6 +66,10 @@ LONGEST_SITE = max(
     ],
     key=len,
 )
+LONGEST_ADDRESS = (
+    "浙江省宁波市奉化区锦屏街道南山路中山路口东侧一百五十米社区卫生服务中心东门 "
+    "(Nanshan Road at Zhongshan Road, 150 m east, Jinping Sub-district, Fenghua, Ningbo)"
+)
 LONGEST_NAME = max(
     [r["name"] for r in demo.enterprises()] + [r["name"] for r in demo.towns()], key=len
 )
@@ -77,6 +81,7 @@ def worst_voucher() -> dict:
         "ends_at": "2020-12-31T16:00:00+00:00",
         "timezone": "Asia/Shanghai",
         "site_name": LONGEST_SITE,
+        "site_address": LONGEST_ADDRESS,
         "units": 9999,
         "unit_size": 12.5,
         "measure": "kilograms of solution",
@@ -126,6 +131,54 @@ def test_worst_case_values_are_really_long():
         == 17
     )
     assert values["code"] == "9999 9999 9999 9999"
+
+
+# The texts that name the site and carry its address, by language (see outreach_texts).
+WITH_ADDRESS = {
+    "zh": {"booked", "changed", "invitation_booked", "reminder", "status"},
+    "en": {"booked", "changed", "reminder"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_address_follows_the_site_where_the_budget_allows(language):
+    with_site = {key for key, text in texts.SMS.items() if "{site}" in text[language]}
+    with_address = {key for key, text in texts.SMS.items() if "{address}" in text[language]}
+    assert with_address == WITH_ADDRESS[language] and with_address <= with_site
+    values = worst_values(language)
+    assert values["address"] == {
+        "zh": "（浙江省宁波市奉化区锦屏街道南山路中山路口东侧一百）",
+        "en": " (Nanshan Road at Zhongshan)",
+    }[language]
+
+
+def _demo_vouchers(language: str) -> list[dict]:
+    """The demo's sites (the disinfectant's and the masks' two) on the worst day and time."""
+    sites = [
+        ("区企业服务中心 Enterprise Service Centre", "宁波市奉化区岳林街道 (Yuelin, Fenghua)"),
+        *demo.MASK_SITES,
+    ]
+    return [{**worst_voucher(), "site_name": n, "site_address": a} for n, a in sites]
+
+
+@pytest.mark.parametrize("key", sorted(set().union(*WITH_ADDRESS.values())))
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_segments_before_and_after_the_address(key, language):
+    """The address costs no extra segment with the demo's sites, and stays within budget
+    with the longest site, time and amount."""
+    budget = 160 if language == "en" else 134
+    for n, voucher in enumerate([worst_voucher(), *_demo_vouchers(language)]):
+        values = outreach_texts.voucher_values(voucher, language)
+        values["which"] = texts.which(values["item"], language)
+        before = count_segments(texts.sms_text(key, language, **{**values, "address": ""}))
+        after = count_segments(texts.sms_text(key, language, **values))
+        assert after.units <= budget, (after.units, voucher["site_address"])
+        if key in WITH_ADDRESS[language]:
+            assert after.units == before.units + len(values["address"]) > before.units
+            if n:  # a demo site
+                assert after.segments == before.segments
+        else:
+            assert after == before
 
 
 @pytest.mark.parametrize(
