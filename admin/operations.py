@@ -82,7 +82,7 @@ def import_roster_preview(
     with storage.transaction(db):
         preview = storage.get_roster_preview(db, token, distribution_id, expired)
         if preview is None:
-            raise NotFound("that roster preview is no longer kept; upload the file again")
+            raise NotFound("roster_preview_gone")
         count = import_roster(
             db, distribution_id, preview["data"], region, now, actor, preview["filename"]
         )

@@ -47,7 +47,7 @@ class FormInvalid(PickupError):
     """The distribution form has fields to correct; ``problems`` maps field to problem."""
 
     def __init__(self, problems: dict[str, Problem]) -> None:
-        super().__init__(", ".join(sorted(problems)))
+        super().__init__("form_invalid", fields=", ".join(sorted(problems)))
         self.problems = problems
 
 

@@ -164,11 +164,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "remove_site": {"zh": "删除此领取点", "en": "Remove this site"},
     "site_twice": {"zh": "已有同名领取点。", "en": "Another site has this name."},
     "no_site": {"zh": "至少需要一个领取点。", "en": "Give at least one pickup site."},
-    "site_has_bookings": {
-        "zh": "领取点“{site}”已有 {bookings} 个预约，不能删除。请先改约或取消这些预约。",
-        "en": "The site {site} holds {bookings} bookings and cannot be removed. Move or "
-        "cancel them first.",
-    },
     "windows": {"zh": "领取时间窗", "en": "Pickup windows"},
     "windows_hint": {
         "zh": "每行一个：2020-02-04 12:00 / 19:00（或写完整的结束日期时间）",
@@ -225,27 +220,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "window_short": {
         "zh": "第 {line} 行：时间窗比一个时段还短。",
         "en": "Line {line}: the window is shorter than one slot.",
-    },
-    # refused edits
-    "locked_schedule": {
-        "zh": "已有 {slots} 个时段被预约，领取时间窗、时段长度和时区不能再改。"
-        "请新建一个批次，或先取消这些预约。",
-        "en": "Pickup windows, slot length and time zone cannot change: {slots} slots already "
-        "hold bookings. Create a new distribution, or cancel those bookings first.",
-    },
-    "capacity_below_load": {
-        "zh": "每时段上限不能低于已预约数：{time} 的时段已有 {people} 人、{units} 件。",
-        "en": "Capacity per slot cannot go below what is booked: the slot at {time} already "
-        "has {people} people and {units} units.",
-    },
-    "stock_below_allotted": {
-        "zh": "库存不能低于已分配的 {allotted} 件。",
-        "en": "Stock cannot go below the {allotted} units already allotted.",
-    },
-    "unit_size_locked": {
-        "zh": "已有物资发出，每件的量不能再改：台账按此计量。",
-        "en": "The amount per unit cannot change once goods have been handed over: "
-        "the ledger counts in it.",
     },
     # roster
     "roster_title": {"zh": "导入名单", "en": "Import roster"},

@@ -14,7 +14,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from admin import bp
 from admin.texts import t
 from admin.views import _actor, _render
-from shared import account_texts, accounts, storage
+from shared import accounts, storage
 from shared.clock import now
 from shared.db import get_db
 from shared.errors import AccountRefused
@@ -33,7 +33,7 @@ def _page(status: int = 200, error: str | None = None, **form: str) -> tuple[str
 
 
 def _refused(exc: AccountRefused, **form: str) -> tuple[str, int]:
-    return _page(400, account_texts.text(exc.key, g.lang, **exc.values), **form)
+    return _page(400, exc.text(g.lang), **form)
 
 
 def _target(user_id: int) -> dict[str, Any]:

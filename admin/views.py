@@ -138,8 +138,8 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _error_text(exc: PickupError) -> str:
     if isinstance(exc, EditRefused):
-        return t(exc.key, g.lang, **exc.values)
-    return t("not_done", g.lang, reason=str(exc))
+        return exc.text(g.lang)
+    return t("not_done", g.lang, reason=exc.text(g.lang))
 
 
 def _actor() -> str:
@@ -150,7 +150,7 @@ def _distribution(distribution_id: int) -> dict[str, Any]:
     try:
         return storage.get_distribution(get_db(), distribution_id)
     except NotFound as exc:
-        abort(404, description=str(exc))
+        abort(404, description=exc.text(g.lang))
 
 
 def _tz(distribution: dict[str, Any]) -> ZoneInfo:
@@ -545,9 +545,12 @@ def _recipient(distribution_id: int, recipient_id: int) -> dict[str, Any]:
     try:
         recipient = storage.get_recipient(get_db(), recipient_id)
     except NotFound as exc:
-        abort(404, description=str(exc))
+        abort(404, description=exc.text(g.lang))
     if recipient["distribution_id"] != distribution_id:
-        abort(404, description=f"recipient {recipient_id} is not in distribution {distribution_id}")
+        refused = NotFound(
+            "recipient_not_in_distribution", recipient=recipient_id, distribution=distribution_id
+        )
+        abort(404, description=refused.text(g.lang))
     return recipient
 
 
@@ -660,7 +663,7 @@ def move_recipient(distribution_id: int, recipient_id: int):
                 db, recipient_id, int(raw), now(), _actor(), _make_code
             )
         except NotFound as exc:  # no such slot (the recipient was checked before)
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput(exc.key, **exc.values) from exc
         return {"when": _local(view["starts_at"], tz, "%m-%d %H:%M")}
 
     return _booking_action(distribution_id, recipient_id, move, "booking_moved")

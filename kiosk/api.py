@@ -26,6 +26,7 @@ from shared.errors import (
     InvalidInput,
     NotFound,
     NotYourHandover,
+    PickupError,
     UndoWindowPassed,
     UnitsOutOfRange,
     VoucherRefused,
@@ -44,6 +45,12 @@ def _error(status: int, error: str, message: str, **extra: Any):
     return response
 
 
+def _domain_error(status: int, error: str, exc: PickupError):
+    """A domain error as JSON: ``error`` the stable word, ``key`` the exact rule (stable too,
+    a key of :mod:`shared.error_texts`), ``message`` in the client's language."""
+    return _error(status, error, exc.text(_language()), key=exc.key)
+
+
 def require_token(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let the view run only for a valid bearer token with one of ``roles``."""
 
@@ -56,7 +63,7 @@ def require_token(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             try:
                 g.principal = accounts.token_principal(get_db(), token.strip(), now())
             except accounts.NotAuthenticated as exc:
-                return _error(401, "unauthorized", str(exc))
+                return _domain_error(401, "unauthorized", exc)
             if g.principal["role"] not in roles:
                 return _error(403, "forbidden", f"a {g.principal['role']} token cannot do this")
             return view(*args, **kwargs)
@@ -181,7 +188,7 @@ def handover(code: str):
         return _error(
             409,
             "already_handed_over",
-            str(exc),
+            exc.text(_language()),
             staff=exc.staff,
             station=exc.station,
             at=storage.to_db_time(exc.at) if exc.at else None,
@@ -192,7 +199,7 @@ def handover(code: str):
         message = messages.text("units_range", _language(), max=exc.remaining)
         return _error(400, "invalid_input", message)
     except InvalidInput as exc:
-        return _error(400, "invalid_input", str(exc))
+        return _domain_error(400, "invalid_input", exc)
     fresh = verify_voucher(get_db(), code, current_app.config["VOUCHER_SECRET"], now())
     return jsonify(
         {
@@ -221,11 +228,11 @@ def undo(handover_id: int):
     except NotYourHandover:
         return _error(403, "not_your_handover", messages.text("not_your_handover", _language()))
     except UndoWindowPassed as exc:
-        return _error(409, "undo_window_passed", str(exc))
+        return _domain_error(409, "undo_window_passed", exc)
     except AlreadyUndone:
         return _error(409, "already_undone", messages.text("already_undone", _language()))
     except NotFound as exc:
-        return _error(404, "not_found", str(exc))
+        return _domain_error(404, "not_found", exc)
     return jsonify({"handover_id": handover_id, "undone": True})
 
 

@@ -347,7 +347,7 @@ def _code_action(action: Callable[[str], Any]) -> Any:
     except BadHandoverRequest as exc:
         return _voucher_page(code, 400, t(exc.key, g.lang))
     except (InvalidInput, UndoWindowPassed, NotFound) as exc:
-        return _voucher_page(code, 400, str(exc))
+        return _voucher_page(code, 400, exc.text(g.lang))
 
 
 WHOLE_NUMBER_DIGITS = 9  # more than any count or id this station handles
@@ -356,7 +356,7 @@ WHOLE_NUMBER_DIGITS = 9  # more than any count or id this station handles
 def whole_number(raw: str, name: str) -> int:
     """``raw`` as a whole number of ASCII digits (not "²" or "１"), else InvalidInput."""
     if not (raw.isascii() and raw.isdigit()) or len(raw) > WHOLE_NUMBER_DIGITS:
-        raise InvalidInput(f"{name} must be a whole number")
+        raise InvalidInput("not_whole_number", name=name)
     return int(raw)
 
 
@@ -406,7 +406,7 @@ def undo():
         handover = storage.get_handover(get_db(), handover_id)
         verdict = verify_voucher(get_db(), code, _secret(), now())
         if verdict.voucher is None or verdict.voucher["booking_id"] != handover["booking_id"]:
-            raise InvalidInput("that handover is not one of this voucher's")
+            raise InvalidInput("not_this_vouchers_handover")
         undo_handover(
             get_db(), handover_id, now(), _who()[0], current_app.config["PICKUP_UNDO_SECONDS"]
         )

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared import storage
+from shared.error_texts import Said
 from shared.errors import AccountRefused, InvalidInput, NotAuthenticated
 
 USER_ROLES = ("admin", "staff")
@@ -69,9 +70,9 @@ def authenticate(db: Database, username: str, password: str) -> dict[str, Any]:
     user = storage.get_user_by_name(db, (username or "").strip())
     if user is None or user["disabled_at"]:
         check_password_hash(_DUMMY_HASH, password or "")
-        raise NotAuthenticated("wrong user name or password")
+        raise NotAuthenticated("wrong_login")
     if not check_password_hash(user["password_hash"], password or ""):
-        raise NotAuthenticated("wrong user name or password")
+        raise NotAuthenticated("wrong_login")
     return {"id": user["id"], "username": user["username"], "role": user["role"]}
 
 
@@ -198,13 +199,15 @@ def create_token(
     ``site_id`` the pickup site the device stands at (None: any site).
     """
     if role not in TOKEN_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
+        raise InvalidInput("token_role_invalid", roles=", ".join(TOKEN_ROLES))
     device = (device or "").strip()
     if not device or len(device) > 64:
-        raise InvalidInput("a device name is 1 to 64 characters")
+        raise InvalidInput("device_name_invalid")
     if site_id is not None and storage.find_site(db, site_id) is None:
         known = ", ".join(f"{s['id']} ({s['name']})" for s in storage.sites_open_after(db, None))
-        raise InvalidInput(f"there is no site {site_id}; the sites are: {known or 'none yet'}")
+        raise InvalidInput(
+            "token_site_unknown", site=site_id, known=Said(known or "无", known or "none yet")
+        )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with storage.transaction(db):
         token_id = storage.insert_api_token(db, token_hash(token), role, device, now, site_id)
@@ -222,10 +225,10 @@ def create_token(
 def token_principal(db: Database, token: str, now: datetime) -> dict[str, Any]:
     """The token's role, device and site; NotAuthenticated for an unknown or revoked token."""
     if not token or not token.startswith(TOKEN_PREFIX):
-        raise NotAuthenticated("missing or malformed token")
+        raise NotAuthenticated("token_malformed")
     row = storage.api_token_by_hash(db, token_hash(token))
     if row is None:
-        raise NotAuthenticated("unknown or revoked token")
+        raise NotAuthenticated("token_unknown")
     storage.touch_api_token(db, row["id"], now)
     return {
         "id": row["id"],

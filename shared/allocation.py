@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared import error_texts
 from shared.errors import InfeasibleAllocation, InvalidInput
 
 
@@ -49,9 +50,7 @@ class Allocation:
     def as_record(self, claimants: Sequence[Claimant]) -> dict[str, Any]:
         """A JSON-serialisable audit record of the method, the inputs and the result."""
         if len(claimants) != len(self.units):
-            raise InvalidInput(
-                f"the allocation has {len(self.units)} claimants but {len(claimants)} were given"
-            )
+            raise InvalidInput("claimant_count", units=len(self.units), given=len(claimants))
         return {
             "method": self.method,
             "stock": self.stock,
@@ -247,21 +246,18 @@ def allocate_units(
     """
     if not isinstance(method, str) or method not in METHODS:
         known = ", ".join(sorted(METHODS))
-        raise InvalidInput(f"unknown allocation method {method!r}; known methods: {known}")
+        raise InvalidInput("allocation_method_unknown", method=method, known=known)
     _validate(stock, claimants)
 
     floors = sum(c.floor for c in claimants)
     if floors > stock:
         raise InfeasibleAllocation(
-            f"the floors add up to {_units(floors)} but only {_units(stock)} are in stock"
+            "floors_above_stock", floors=error_texts.units(floors), stock=error_texts.units(stock)
         )
     above = stock - floors
     weighted = [c for c in claimants if c.weight > 0]
     if above and not weighted:
-        raise InfeasibleAllocation(
-            "no weights to divide by: every weight is 0 but the floors leave "
-            f"{_units(above)} to share"
-        )
+        raise InfeasibleAllocation("no_weights", above=error_texts.units(above))
     room = None if any(c.cap is None for c in weighted) else sum(c.cap - c.floor for c in weighted)
     if above == 0:
         units = [c.floor for c in claimants]
@@ -281,25 +277,21 @@ def allocate_units(
     )
 
 
-def _units(n: int) -> str:
-    return f"{n} unit" if n == 1 else f"{n} units"
-
-
 def _is_whole(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _validate(stock: object, claimants: Sequence[Claimant]) -> None:
     if not _is_whole(stock):
-        raise InvalidInput(f"stock must be a whole number of units, got {stock!r}")
+        raise InvalidInput("stock_not_whole", stock=stock)
     if stock < 0:
-        raise InvalidInput(f"stock must not be negative, got {stock}")
+        raise InvalidInput("stock_negative", stock=stock)
     keys = [c.key for c in claimants]
     if len(set(keys)) != len(keys):
         seen = set()
         for key in keys:
             if key in seen:
-                raise InvalidInput(f"claimant {key!r} appears more than once")
+                raise InvalidInput("claimant_repeated", key=key)
             seen.add(key)
     # A quick pass that only plain valid values pass; anything else gets the full check,
     # which says what is wrong. This keeps a million claimants cheap to validate.
@@ -319,23 +311,23 @@ def _validate(stock: object, claimants: Sequence[Claimant]) -> None:
 def _check_claimant(c: Claimant) -> None:
     key, weight, cap, floor = c.key, c.weight, c.cap, c.floor
     if isinstance(weight, bool) or not isinstance(weight, int | float):
-        raise InvalidInput(f"claimant {key!r}: weight must be a number, got {weight!r}")
+        raise InvalidInput("weight_not_number", key=key, weight=weight)
     if isinstance(weight, float) and not math.isfinite(weight):
-        raise InvalidInput(f"claimant {key!r}: weight must be finite, got {weight!r}")
+        raise InvalidInput("weight_not_finite", key=key, weight=weight)
     if weight < 0:
-        raise InvalidInput(f"claimant {key!r}: weight must not be negative, got {weight!r}")
+        raise InvalidInput("weight_negative", key=key, weight=weight)
     try:
         float(weight)  # Sainte-Laguë priorities are floats, so a weight must fit in one
     except OverflowError:
-        raise InvalidInput(f"claimant {key!r}: weight is too large, got {weight!r}") from None
+        raise InvalidInput("weight_too_large", key=key, weight=weight) from None
     if not _is_whole(floor):
-        raise InvalidInput(f"claimant {key!r}: floor must be a whole number, got {floor!r}")
+        raise InvalidInput("floor_not_whole", key=key, floor=floor)
     if floor < 0:
-        raise InvalidInput(f"claimant {key!r}: floor must not be negative, got {floor}")
+        raise InvalidInput("floor_negative", key=key, floor=floor)
     if cap is not None:
         if not _is_whole(cap):
-            raise InvalidInput(f"claimant {key!r}: cap must be a whole number or None, got {cap!r}")
+            raise InvalidInput("cap_not_whole", key=key, cap=cap)
         if cap < 0:
-            raise InvalidInput(f"claimant {key!r}: cap must not be negative, got {cap}")
+            raise InvalidInput("cap_negative", key=key, cap=cap)
         if floor > cap:
-            raise InvalidInput(f"claimant {key!r}: floor {floor} is above cap {cap}")
+            raise InvalidInput("floor_above_cap", key=key, floor=floor, cap=cap)

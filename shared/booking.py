@@ -42,7 +42,7 @@ def _recipient_window_allows(recipient: dict[str, Any], slot: dict[str, Any]) ->
 def _units_for(db: Database, recipient: dict[str, Any]) -> int:
     units = storage.allotment_units(db, recipient["id"])
     if not units:
-        raise NoAllotment(f"{recipient['name']} has no allotment in this distribution")
+        raise NoAllotment("no_allotment", name=recipient["name"])
     return units
 
 
@@ -50,9 +50,9 @@ def _guard_changeable(db: Database, booking: dict[str, Any] | None) -> None:
     if booking is None:
         return
     if booking["checked_in_at"]:
-        raise BookingClosed("already checked in at the pickup point; ask staff to change it")
+        raise BookingClosed("booking_checked_in")
     if storage.handed_units(db, booking["id"]):
-        raise BookingClosed("goods have already been handed over for this booking")
+        raise BookingClosed("booking_handed_over")
 
 
 def free_slots(
@@ -114,9 +114,9 @@ def book_slot(
         recipient = storage.get_recipient(db, recipient_id)
         slot = storage.lock_slot(db, slot_id)
         if slot["distribution_id"] != recipient["distribution_id"]:
-            raise InvalidInput("that slot belongs to another distribution")
+            raise InvalidInput("slot_other_distribution")
         if slot["starts_at"] <= storage.to_db_time(now):
-            raise SlotStarted("that slot has already started")
+            raise SlotStarted("slot_started")
         units = _units_for(db, recipient)
         booking = storage.live_booking_for(db, recipient_id)
         _guard_changeable(db, booking)
@@ -128,8 +128,8 @@ def book_slot(
         load = storage.slot_load(db, slot_id, now, recipient_id)
         if not slot_fits(slot, load, units):
             if had_hold and slot_id not in storage.held_slot_ids(db, recipient_id, since=now):
-                raise HoldExpired("the slot you were offered was released and is now full")
-            raise SlotFull("that slot is full")
+                raise HoldExpired("hold_expired")
+            raise SlotFull("slot_full")
         storage.release_holds(db, recipient_id)
         if booking:
             storage.move_booking(db, booking["id"], slot_id, now)
@@ -150,7 +150,7 @@ def cancel_booking(db: Database, recipient_id: int, now: datetime, actor: str) -
     with storage.transaction(db):
         booking = storage.live_booking_for(db, recipient_id)
         if booking is None:
-            raise NotFound("there is no booking to cancel")
+            raise NotFound("no_booking_to_cancel")
         _guard_changeable(db, booking)
         storage.lock_slot(db, booking["slot_id"])
         storage.cancel_booking_row(db, booking["id"], now)

@@ -66,7 +66,7 @@ def day_list(db: Database, distribution_id: int, site_id: int, day: date, now: d
     distribution = storage.get_distribution(db, distribution_id)
     site = next((s for s in storage.list_sites(db, distribution_id) if s["id"] == site_id), None)
     if site is None:
-        raise NotFound(f"site {site_id} is not a site of distribution {distribution_id}")
+        raise NotFound("site_not_in_distribution", site=site_id, distribution=distribution_id)
     tz = ZoneInfo(distribution["timezone"])
     slots: dict[int, DayListSlot] = {}
     for slot in storage.list_slots(db, distribution_id):

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from shared import storage
+from shared.error_texts import Said
 from shared.errors import EditRefused, InvalidInput
 
 # The fields the schedule is cut from: they cannot move under existing bookings.
@@ -141,21 +142,23 @@ def check_fields(fields: Mapping[str, Any], sites: Sequence[SiteSpec]) -> None:
         described = ", ".join(
             f"{name} ({key}: {values})" for name, (key, values) in sorted(problems.items())
         )
-        raise InvalidInput(f"out of range or too long: {described}")
+        raise InvalidInput(
+            "fields_out_of_range", fields=Said("、".join(sorted(problems)), described)
+        )
 
 
 def _check_sites(sites: Sequence[SiteSpec]) -> None:
     if not sites:
-        raise InvalidInput("a distribution needs at least one pickup site")
+        raise InvalidInput("sites_missing")
     seen: set[str] = set()
     for site in sites:
         if not site.name.strip() or not site.address.strip():
-            raise InvalidInput("every pickup site needs a name and an address")
+            raise InvalidInput("site_name_address")
         if site.name.strip().casefold() in seen:
-            raise InvalidInput(f"two pickup sites are called {site.name.strip()!r}")
+            raise InvalidInput("site_name_repeated", site=site.name.strip())
         seen.add(site.name.strip().casefold())
         if not site.windows:
-            raise InvalidInput(f"pickup site {site.name.strip()!r} needs at least one window")
+            raise InvalidInput("site_without_windows", site=site.name.strip())
 
 
 def create_distribution(
@@ -205,7 +208,7 @@ def update_distribution(
         stored = {s["id"]: s for s in storage.list_sites(db, distribution_id)}
         unknown = [s.id for s in sites if s.id is not None and s.id not in stored]
         if unknown:
-            raise InvalidInput(f"site {unknown[0]} is not one of this distribution's")
+            raise InvalidInput("site_not_ours", site=unknown[0])
         changed = [k for k, v in fields.items() if current[k] != v]
         slots = storage.list_slots(db, distribution_id)
         loads = storage.slot_loads(db, distribution_id, now)

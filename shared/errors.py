@@ -10,11 +10,23 @@ import math
 from datetime import datetime
 from typing import Any
 
-from shared import account_texts, messages
+from shared import error_texts, messages
 
 
 class PickupError(Exception):
-    """Base class for every domain error."""
+    """Base class for every domain error: a ``key`` of :mod:`shared.error_texts` and its values.
+
+    ``str(exc)`` is the English text (the commands' language and the logs'); ``exc.text(lang)``
+    says it in the user's language.
+    """
+
+    def __init__(self, key: str, /, **values: Any) -> None:
+        super().__init__(error_texts.text(key, "en", **values))
+        self.key, self.values = key, values
+
+    def text(self, language: str) -> str:
+        """What went wrong, in ``language``."""
+        return error_texts.text(self.key, language, **self.values)
 
 
 class InvalidInput(PickupError, ValueError):
@@ -32,8 +44,8 @@ class SchedulingInfeasible(PickupError):
 class MistypedCode(PickupError):
     """A voucher code fails its check digit or has the wrong length."""
 
-    def __init__(self, message: str, missing_digits: int = 0) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, /, *, missing_digits: int = 0, **values: Any) -> None:
+        super().__init__(key, **values)
         self.missing_digits = missing_digits  # too short: how many; too long: minus how many
 
 
@@ -77,16 +89,12 @@ class AlreadyHandedOver(AlreadyCollected):
     """Every unit has been handed over; ``staff``, ``station`` and ``at`` say by whom and when."""
 
     def __init__(self, staff: str, station: str, at: datetime | None) -> None:
-        super().__init__(f"already collected: handed over by {staff} at {station}")
+        super().__init__("already_handed_over", staff=staff, station=station)
         self.staff, self.station, self.at = staff, station, at
 
 
 class BadHandoverRequest(InvalidInput):
     """A handover request's body is not JSON holding a whole number of units; ``key`` says why."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(messages.text(key, "en"))
-        self.key = key
 
 
 class BadSyncRequest(InvalidInput):
@@ -101,7 +109,7 @@ class NotYourHandover(PickupError):
     """A scanner token asked to undo a handover some other token or person made."""
 
     def __init__(self) -> None:
-        super().__init__(messages.text("not_your_handover", "en"))
+        super().__init__("not_your_handover")
 
 
 class UndoWindowPassed(PickupError):
@@ -112,7 +120,7 @@ class UnitsOutOfRange(InvalidInput):
     """A handover asked for fewer than 1 unit or more than are still due (``remaining``)."""
 
     def __init__(self, remaining: int) -> None:
-        super().__init__(messages.text("units_range", "en", max=remaining))
+        super().__init__("units_range", max=remaining)
         self.remaining = remaining
 
 
@@ -120,42 +128,39 @@ class AlreadyUndone(PickupError):
     """The handover was undone before; undoing it again changes nothing."""
 
     def __init__(self) -> None:
-        super().__init__(messages.text("already_undone", "en"))
+        super().__init__("already_undone")
 
 
 class RosterInvalid(PickupError):
-    """A roster file has rows with errors; nothing was imported."""
+    """A roster file has rows with errors; nothing was imported. ``errors`` lists each one."""
+
+    def __init__(self, key: str, /, errors: list[Any], **values: Any) -> None:
+        super().__init__(key, **values)
+        self.errors = errors
 
 
 class VoucherRefused(PickupError):
     """The voucher is not good for this action now; ``verdict`` says why."""
 
-    def __init__(self, verdict: object, message: str = "") -> None:
-        super().__init__(message or f"voucher refused: {getattr(verdict, 'reason', verdict)}")
+    def __init__(self, verdict: object) -> None:
+        reason = getattr(verdict, "reason", verdict)
+        super().__init__("voucher_refused", reason=getattr(reason, "value", reason))
         self.verdict = verdict
+
+    def text(self, language: str) -> str:
+        """The verdict as the kiosk and the staff station say it."""
+        return messages.verdict_message(self.verdict, language)
 
 
 class EditRefused(PickupError):
-    """An edit of a distribution would break its bookings or ledger; ``key`` says which rule.
-
-    ``key`` and ``values`` name a text the channel says in its user's language.
-    """
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key, self.values = key, values
+    """An edit of a distribution would break its bookings or ledger; ``key`` says which rule."""
 
 
 class AccountRefused(InvalidInput):
     """An account change breaks a rule (bad name, short password, last admin, ...).
 
-    ``key`` and ``values`` name a text of :mod:`shared.account_texts`; the message is its
-    English text, for the command line and the logs.
+    Its keys are those of :mod:`shared.account_texts`.
     """
-
-    def __init__(self, key: str, **values: Any) -> None:
-        super().__init__(account_texts.text(key, "en", **values))
-        self.key, self.values = key, values
 
 
 class NotAuthenticated(PickupError):
@@ -166,7 +171,7 @@ class LoginLocked(PickupError):
     """Too many failed sign-ins: this name from this address, or the address, is paused."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(f"sign-in locked until {until.isoformat()}")
+        super().__init__("login_locked", until=until.isoformat())
         self.until = until
 
     def minutes_left(self, now: datetime) -> int:

@@ -191,10 +191,7 @@ def undo_handover(
             raise AlreadyUndone()
         made = storage.from_db_time(handover["handed_at"])
         if now - made > timedelta(seconds=undo_seconds):
-            raise UndoWindowPassed(
-                f"a handover can only be undone within {undo_seconds} seconds; "
-                "record a correction with the operator instead"
-            )
+            raise UndoWindowPassed("undo_window_passed", seconds=undo_seconds)
         storage.mark_handover_undone(db, handover_id, staff, now)
         storage.audit(
             db,

@@ -288,11 +288,11 @@ def resend_voucher(db: Database, recipient_id: int, now: datetime, actor: str) -
     with storage.transaction(db):
         live = storage.live_booking_for(db, recipient_id)
         if live is None:
-            raise NotFound("there is no booking whose voucher could be sent")
+            raise NotFound("no_voucher_booking")
         recipient = storage.get_recipient(db, recipient_id)
         phone = recipient["phone"]
         if not phone or storage.is_opted_out(db, phone):
-            raise NoPhone("the recipient has no phone that takes SMS")
+            raise NoPhone("no_sms_phone")
         distribution = storage.get_distribution(db, recipient["distribution_id"])
         language = language_for(db, phone, recipient)
         _, body = _voucher_or_invitation(db, recipient, distribution, language)

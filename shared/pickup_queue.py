@@ -103,7 +103,7 @@ def _find(db: Database, site_id: int | None, booking_id: int, now: datetime) -> 
     for entry in waiting(db, site_id, now):
         if entry.booking_id == booking_id:
             return entry
-    raise NotFound("that number is no longer in the queue")
+    raise NotFound("not_in_queue")
 
 
 def recall(

@@ -17,7 +17,9 @@ from sqlite_utils import Database
 from shared import storage
 from shared.allocation import Allocation, Claimant, allocate_units
 from shared.distributions import site_capacity
+from shared.error_texts import Said, listing
 from shared.errors import BookingClosed, InvalidInput, SchedulingInfeasible
+from shared.roster import column_label
 from shared.scheduling import Demand, SlotSpec, assign_slots, generate_slots
 
 
@@ -30,9 +32,12 @@ def claimant_for(recipient: dict[str, Any], weight_basis: str) -> Claimant:
     else:
         weight = recipient[weight_basis]
     if weight is None:
+        column = "requested_units" if weight_basis == "requested" else weight_basis
         raise InvalidInput(
-            f"recipient {recipient['external_id']} ({recipient['name']}) has no "
-            f"{weight_basis} to weigh by"
+            "no_weight_value",
+            external_id=recipient["external_id"],
+            name=recipient["name"],
+            basis=Said(column_label(column, "zh"), weight_basis),
         )
     return Claimant(
         key=str(recipient["id"]),
@@ -64,7 +69,7 @@ def plan_allocation(
     distribution = storage.get_distribution(db, distribution_id)
     recipients = storage.list_recipients(db, distribution_id)
     if not recipients:
-        raise InvalidInput("the distribution has no recipients yet; import a roster first")
+        raise InvalidInput("no_recipients")
     method = method or distribution["allocation_method"]
     claimants = [claimant_for(r, distribution["weight_basis"]) for r in recipients]
     allocation = allocate_units(distribution["stock_units"], claimants, method)
@@ -86,9 +91,7 @@ def allocate_distribution(
     with storage.transaction(db):
         distribution = storage.get_distribution(db, distribution_id)
         if storage.count_handovers(db, distribution_id):
-            raise BookingClosed(
-                "goods have already been handed over; allotments can no longer change"
-            )
+            raise BookingClosed("allotments_locked")
         plan = plan_allocation(db, distribution_id, method)
         recipients, allocation = plan.recipients, plan.allocation
         record = allocation.as_record(plan.claimants)
@@ -135,7 +138,7 @@ def planned_slots(
     distribution = storage.get_distribution(db, distribution_id)
     sites = storage.list_sites(db, distribution_id)
     if not sites:
-        raise InvalidInput("the distribution has no pickup site yet")
+        raise InvalidInput("no_sites")
     rows = []
     for site in sites:
         if site_id is not None and site["id"] != site_id:
@@ -145,7 +148,7 @@ def planned_slots(
             for w in storage.list_windows(db, site["id"])
         ]
         if not windows:
-            raise InvalidInput(f"site {site['name']} has no pickup window")
+            raise InvalidInput("site_without_window", site=site["name"])
         for spec in generate_slots(
             windows, distribution["slot_minutes"], *site_capacity(distribution, site)
         ):
@@ -221,7 +224,7 @@ def plan_schedule(db: Database, distribution_id: int, now: datetime) -> Schedule
     """
     allotments = storage.allotments_by_recipient(db, distribution_id)
     if not allotments:
-        raise InvalidInput("the distribution has no allotments yet; run allocate first")
+        raise InvalidInput("no_allotments")
     sites = storage.list_sites(db, distribution_id)
     slots = storage.list_slots(db, distribution_id)
     stocked = {s["site_id"] for s in slots}
@@ -260,9 +263,7 @@ def plan_schedule(db: Database, distribution_id: int, now: datetime) -> Schedule
             if slot["site_id"] == site["id"] and slot["starts_at"] >= started
         ]
         if not future:
-            raise SchedulingInfeasible(
-                f"every slot at {site['name']} has already started; add a later pickup window there"
-            )
+            raise SchedulingInfeasible("site_slots_started", site=site["name"])
         site_taken = {spec.index: taken[spec.index] for spec in future if spec.index in taken}
         assignment |= assign_slots(site_demands, future, site_taken)
         demands += site_demands
@@ -284,12 +285,11 @@ def recipients_by_site(
         else:
             grouped.setdefault(site_id, []).append(recipient)
     if homeless:
-        shown = ", ".join(homeless[:5]) + (
-            f" and {len(homeless) - 5} more" if len(homeless) > 5 else ""
-        )
         raise InvalidInput(
-            f"{len(homeless)} recipients have no pickup site ({shown}); this distribution has "
-            f"{len(sites)} sites, so the roster's site column must name one for every row"
+            "recipients_without_site",
+            count=len(homeless),
+            names=listing(homeless),
+            sites=len(sites),
         )
     return grouped
 
@@ -317,7 +317,7 @@ def schedule_distribution(
     with storage.transaction(db):
         storage.get_distribution(db, distribution_id)
         if not storage.allotments_by_recipient(db, distribution_id):
-            raise InvalidInput("the distribution has no allotments yet; run allocate first")
+            raise InvalidInput("no_allotments")
         slot_count = ensure_slots(db, distribution_id)
         plan = plan_schedule(db, distribution_id, now)
         placements = [

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 
 from shared import messages, spreadsheets
+from shared.error_texts import Said
 from shared.errors import InvalidInput, RosterInvalid
 from shared.messages import DEFAULT_LANGUAGE
 from shared.storage import RECIPIENT_FIELDS
@@ -207,7 +208,6 @@ ROSTER_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-NOTHING_IMPORTED = "nothing was imported"
 
 _INTEGER_COLUMNS = frozenset(
     {"headcount", "population", "requested_units", "floor_units", "priority"}
@@ -338,7 +338,7 @@ def uscc_check_char(first17: str) -> str:
     """The GB 32100-2015 check character of the first 17 characters of a USCC."""
     body = first17.upper()
     if len(body) != 17 or any(char not in USCC_CHARSET for char in body):
-        raise InvalidInput(f"a USCC body is 17 characters from {USCC_CHARSET}, got {first17!r}")
+        raise InvalidInput("uscc_body_invalid", charset=USCC_CHARSET, body=first17)
     total = sum(
         USCC_CHARSET.index(char) * weight for char, weight in zip(body, USCC_WEIGHTS, strict=True)
     )
@@ -381,7 +381,7 @@ def decode_roster(data: bytes) -> str:
     data = bytes(data)
     if data.startswith(_WORKBOOK_MAGIC):
         error = _error(0, "", "workbook")
-        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
+        raise _rejected(error)
     # NUL never appears in CSV text, but fills UTF-16 ("Unicode text") files, which would
     # otherwise decode as UTF-8 garbage.
     if b"\x00" not in data:
@@ -391,7 +391,7 @@ def decode_roster(data: bytes) -> str:
             except UnicodeDecodeError:
                 continue
     error = _error(0, "", "not_text")
-    raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
+    raise _rejected(error)
 
 
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -408,7 +408,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
                 yield row, [spreadsheets.restore_cell(cell) for cell in cells]
     except csv.Error as exc:
         error = _error(row + 1, "", "not_csv", detail=str(exc))
-        raise _rejected([error], f"{error}; {NOTHING_IMPORTED}") from exc
+        raise _rejected(error) from exc
 
 
 # -- header ----------------------------------------------------------------------------------
@@ -673,28 +673,30 @@ def _site_check(
 # -- the roster ------------------------------------------------------------------------------
 
 
-def _rejected(errors: list[RowError], summary: str) -> RosterInvalid:
-    exc = RosterInvalid(summary)
-    exc.errors = errors  # type: ignore[attr-defined]  # errors.py stays a plain exception
-    return exc
+def _rejected(error: RowError) -> RosterInvalid:
+    """The file as a whole is refused for ``error``."""
+    problem = Said(error.text("zh"), str(error) if error.row else error.message)
+    return RosterInvalid("roster_file_rejected", [error], problem=problem)
 
 
-def _rows_summary(errors: list[RowError]) -> str:
+def _rows_rejected(errors: list[RowError]) -> RosterInvalid:
     count = len({error.row for error in errors})
-    return f"{count} row{' has' if count == 1 else 's have'} errors; {NOTHING_IMPORTED}"
+    if count == 1:
+        return RosterInvalid("roster_row_rejected", errors)
+    return RosterInvalid("roster_rows_rejected", errors, rows=count)
 
 
 def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise InvalidInput(f"unknown timezone {name!r}") from exc
+        raise InvalidInput("timezone_unknown", name=name) from exc
 
 
 def _region(code: str) -> str:
     region = code.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"unknown phone region {code!r}; use a code such as CN")
+        raise InvalidInput("region_unknown", code=code)
     return region
 
 
@@ -732,18 +734,18 @@ def iter_roster(
     elif isinstance(data, str):
         text = data.removeprefix("\ufeff")
     else:
-        raise InvalidInput(f"a roster is bytes or str, not {type(data).__name__}")
+        raise InvalidInput("roster_not_text", kind=type(data).__name__)
 
     records = _records(text)
     first = next(records, None)
     if first is None:
         error = _error(0, "", "empty")
-        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
+        raise _rejected(error)
     header_row, header = first
     positions, errors = _read_header(header_row, header)
     if errors:
         # Every row would repeat the same complaint; the header has to be fixed first.
-        raise _rejected(errors, f"the header row has errors; {NOTHING_IMPORTED}")
+        raise RosterInvalid("roster_header_rejected", errors)
 
     parsers = _cell_parsers(zone, region)
     first_row_of: dict[str, int] = {}  # external_id -> the row that used it first
@@ -759,9 +761,9 @@ def iter_roster(
             yield RosterRow(**values)  # type: ignore[typeddict-item]
     if not data_rows:
         error = _error(0, "", "no_rows")
-        raise _rejected([error], f"{error.message}; {NOTHING_IMPORTED}")
+        raise _rejected(error)
     if errors:
-        raise _rejected(errors, _rows_summary(errors))
+        raise _rows_rejected(errors)
 
 
 def template_csv(language: str = "en") -> str:

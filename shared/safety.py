@@ -133,12 +133,12 @@ def validate(item_key: str, language: str, fields: Mapping[str, Any]) -> dict[st
     """Check one item's content and return it as stored; InvalidInput names what is wrong."""
     where = f"{item_key or '?'}/{language or '?'}"
     if not isinstance(item_key, str) or not item_key.strip() or not item_key.isidentifier():
-        raise InvalidInput(f"{where}: item_key must be a word such as sodium_hypochlorite")
+        raise InvalidInput("safety_item_key", where=where)
     if language not in LANGUAGES:
-        raise InvalidInput(f"{where}: language must be one of {', '.join(LANGUAGES)}")
+        raise InvalidInput("safety_language", where=where, languages=", ".join(LANGUAGES))
     title = fields.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise InvalidInput(f"{where}: title must not be empty")
+        raise InvalidInput("safety_title", where=where)
     stored = {"title": title.strip()}
     for key in SECTIONS:
         lines = fields.get(key)
@@ -147,19 +147,19 @@ def validate(item_key: str, language: str, fields: Mapping[str, Any]) -> dict[st
             or not lines
             or not all(isinstance(line, str) and line.strip() for line in lines)
         ):
-            raise InvalidInput(f"{where}: {key} must be a non-empty list of lines")
+            raise InvalidInput("safety_section", where=where, section=key)
         stored[key] = json.dumps([line.strip() for line in lines], ensure_ascii=False)
     pictograms = fields.get("pictograms", [])
     unknown = [p for p in pictograms if p not in PICTOGRAMS] if isinstance(pictograms, list) else 0
     if not isinstance(pictograms, list) or unknown:
-        raise InvalidInput(f"{where}: pictograms must be a list drawn from {', '.join(PICTOGRAMS)}")
+        raise InvalidInput("safety_pictograms", where=where, known=", ".join(PICTOGRAMS))
     stored["pictograms"] = json.dumps(pictograms)
     sms = fields.get("sms")
     if not isinstance(sms, str) or not sms.strip():
-        raise InvalidInput(f"{where}: sms must not be empty")
+        raise InvalidInput("safety_sms_empty", where=where)
     length, limit = sms_length(sms.strip())
     if length > limit:
-        raise InvalidInput(f"{where}: sms is {length} characters; one SMS holds {limit}")
+        raise InvalidInput("safety_sms_long", where=where, length=length, limit=limit)
     stored["sms"] = sms.strip()
     return stored
 

@@ -24,11 +24,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shared.error_texts import Said, listing
+from shared.error_texts import units as units_text
 from shared.errors import InvalidInput, SchedulingInfeasible
 
 __all__ = ["Demand", "SlotSpec", "assign_slots", "crowd_profile", "generate_slots"]
 
-_MORE_ROOM = "lengthen the windows, shorten the slots or raise capacity"
+_WIDEN_ONE = Said("可放宽其最早/最晚时间范围；", "widen its earliest/latest range, ")
+_WIDEN_MANY = Said("可放宽他们的最早/最晚时间范围；", "widen their earliest/latest ranges, ")
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,9 @@ class SlotSpec:
 
     def __post_init__(self) -> None:
         if not (_is_aware(self.start) and _is_aware(self.end)):
-            raise InvalidInput(f"slot {self.index} needs timezone-aware start and end")
+            raise InvalidInput("slot_not_aware", index=self.index)
         if self.start >= self.end:
-            raise InvalidInput(f"slot {self.index} must start before it ends")
+            raise InvalidInput("slot_ends_first", index=self.index)
         _check_capacities(self.capacity_people, self.capacity_units)
 
 
@@ -61,14 +64,12 @@ class Demand:
 
     def __post_init__(self) -> None:
         if self.units < 0:
-            raise InvalidInput(f"recipient {self.key} has negative units ({self.units})")
+            raise InvalidInput("demand_negative", key=self.key, units=self.units)
         for bound in (self.earliest, self.latest):
             if bound is not None and not _is_aware(bound):
-                raise InvalidInput(
-                    f"recipient {self.key} needs timezone-aware earliest/latest times"
-                )
+                raise InvalidInput("demand_not_aware", key=self.key)
         if self.earliest is not None and self.latest is not None and self.earliest >= self.latest:
-            raise InvalidInput(f"recipient {self.key} has earliest at or after latest")
+            raise InvalidInput("demand_range_empty", key=self.key)
 
 
 def generate_slots(
@@ -83,29 +84,19 @@ def generate_slots(
     any order but must not overlap; slots are indexed 0..n-1 in time order.
     """
     if isinstance(slot_minutes, bool) or not isinstance(slot_minutes, int) or slot_minutes < 1:
-        raise InvalidInput(
-            f"slot length must be a whole number of minutes, at least 1, got {slot_minutes!r}"
-        )
+        raise InvalidInput("slot_minutes_invalid", minutes=slot_minutes)
     _check_capacities(capacity_people, capacity_units)
     if not windows:
-        raise InvalidInput("at least one pickup window is needed")
+        raise InvalidInput("no_windows")
     for start, end in windows:
         if not (_is_aware(start) and _is_aware(end)):
-            raise InvalidInput(
-                f"pickup window {start} to {end} is not timezone-aware; "
-                "give its start and end a tzinfo"
-            )
+            raise InvalidInput("window_not_aware", start=start, end=end)
         if start >= end:
-            raise InvalidInput(
-                f"pickup window {_fmt(start)} to {_fmt(end)} must start before it ends"
-            )
+            raise InvalidInput("window_ends_first", start=_fmt(start), end=_fmt(end))
     ordered = sorted(windows, key=lambda w: w[0])
     for (_, prev_end), (start, _) in zip(ordered, ordered[1:], strict=False):
         if start < prev_end:
-            raise InvalidInput(
-                f"pickup windows overlap: one ends at {_fmt(prev_end)} "
-                f"but the next starts at {_fmt(start)}"
-            )
+            raise InvalidInput("windows_overlap", end=_fmt(prev_end), start=_fmt(start))
 
     step = timedelta(minutes=slot_minutes)
     slots: list[SlotSpec] = []
@@ -124,7 +115,7 @@ def generate_slots(
                 )
             )
     if not slots:
-        raise InvalidInput(f"no pickup window is long enough for one {slot_minutes}-minute slot")
+        raise InvalidInput("windows_too_short", minutes=slot_minutes)
     return slots
 
 
@@ -145,7 +136,7 @@ def assign_slots(
     board = _Board(slots, taken or {})
     if len({d.key for d in demands}) != len(demands):
         dup = next(k for k, n in Counter(d.key for d in demands).items() if n > 1)
-        raise InvalidInput(f"recipient {dup} appears more than once")
+        raise InvalidInput("demand_repeated", key=dup)
     if not demands:
         return {}
 
@@ -227,7 +218,7 @@ def crowd_profile(assignment: Mapping[str, int], slots: Sequence[SlotSpec]) -> l
     counts = [0] * len(slots)
     for key, index in assignment.items():
         if index not in position:
-            raise InvalidInput(f"recipient {key} is in slot {index}, which is not in the list")
+            raise InvalidInput("demand_slot_unknown", key=key, index=index)
         counts[position[index]] += 1
     return counts
 
@@ -243,10 +234,10 @@ class _Board:
         position: dict[int, int] = {}
         for p, s in enumerate(self.slots):
             if s.index in position:
-                raise InvalidInput(f"slot index {s.index} appears more than once")
+                raise InvalidInput("slot_repeated", index=s.index)
             position[s.index] = p
             if p and s.start < self.ends[p - 1]:
-                raise InvalidInput(f"slots {self.slots[p - 1].index} and {s.index} overlap")
+                raise InvalidInput("slots_overlap", first=self.slots[p - 1].index, second=s.index)
         self.cap_people = [s.capacity_people for s in self.slots]
         self.cap_units: list[float] = [
             math.inf if s.capacity_units is None else s.capacity_units for s in self.slots
@@ -255,9 +246,9 @@ class _Board:
         self.units = [0] * self.n
         for index, (people, units) in taken.items():
             if index not in position:
-                raise InvalidInput(f"taken refers to slot {index}, which is not in the list")
+                raise InvalidInput("taken_slot_unknown", index=index)
             if people < 0 or units < 0:
-                raise InvalidInput(f"taken for slot {index} must not be negative")
+                raise InvalidInput("taken_negative", index=index)
             self.people[position[index]] = people
             self.units[position[index]] = units
 
@@ -274,9 +265,12 @@ class _Board:
         if len(order) > room:
             short = [demands[i].key for i in order[room:]]  # the last in line miss out
             raise _infeasible(
-                f"{len(order)} recipients but the slots hold only {room}"
-                f"{' more' if booked else ''} ({self._sizes(booked, 'places')}); {_MORE_ROOM}",
                 short,
+                "too_few_places",
+                count=len(order),
+                room=room,
+                more=_more(booked),
+                sizes=self._sizes(booked, "places"),
             )
         if self.max_unit_capacity() is None:
             return
@@ -291,16 +285,23 @@ class _Board:
                 short.append(demands[i].key)
                 missing -= demands[i].units
             raise _infeasible(
-                f"recipients need {need} units but the slots hand out only {room}"
-                f"{' more' if booked else ''} ({self._sizes(booked, 'units', units=True)}); "
-                f"{_MORE_ROOM}",
                 short[::-1],
+                "too_few_units",
+                need=need,
+                room=room,
+                more=_more(booked),
+                sizes=self._sizes(booked, "units", units=True),
             )
 
-    def _sizes(self, booked: int, what: str, units: bool = False) -> str:
+    def _sizes(self, booked: int, what: str, units: bool = False) -> Said:
         caps = self.cap_units if units else self.cap_people
-        text = f"{self.n} slots × {int(caps[0])}" if len(set(caps)) == 1 else f"{self.n} slots"
-        return f"{text}, {booked} {what} already booked" if booked else text
+        same = len(set(caps)) == 1
+        zh = f"{self.n} 个时段 × {int(caps[0])}" if same else f"{self.n} 个时段"
+        en = f"{self.n} slots × {int(caps[0])}" if same else f"{self.n} slots"
+        if not booked:
+            return Said(zh, en)
+        zh_what = "件" if units else "个位置"
+        return Said(f"{zh}，已预约 {booked} {zh_what}", f"{en}, {booked} {what} already booked")
 
     def heap(self, lo: int, hi: int) -> list[tuple[int, int, int]]:
         """A min-heap of (people, units, position) over the open slots in lo..hi."""
@@ -350,11 +351,9 @@ class _Board:
 
 def _check_capacities(capacity_people: int, capacity_units: int | None) -> None:
     if capacity_people < 1:
-        raise InvalidInput(f"capacity_people must be at least 1, got {capacity_people}")
+        raise InvalidInput("capacity_people_invalid", capacity=capacity_people)
     if capacity_units is not None and capacity_units < 1:
-        raise InvalidInput(
-            f"capacity_units must be at least 1 or None for unlimited, got {capacity_units}"
-        )
+        raise InvalidInput("capacity_units_invalid", capacity=capacity_units)
 
 
 def _is_aware(value: object) -> bool:
@@ -365,21 +364,21 @@ def _fmt(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _names(keys: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return f"{shown} and {len(keys) - limit} more" if len(keys) > limit else shown
+def _more(booked: int) -> Said:
+    return Said("还", " more") if booked else Said("", "")
 
 
-def _range_text(d: Demand) -> str:
+def _range_text(d: Demand) -> Said:
     if d.earliest is not None and d.latest is not None:
-        return f"between {_fmt(d.earliest)} and {_fmt(d.latest)}"
+        a, b = _fmt(d.earliest), _fmt(d.latest)
+        return Said(f"{a} 至 {b} 之间", f"between {a} and {b}")
     if d.earliest is not None:
-        return f"from {_fmt(d.earliest)}"
-    return f"until {_fmt(d.latest)}"  # type: ignore[arg-type]
+        return Said(f"{_fmt(d.earliest)} 之后", f"from {_fmt(d.earliest)}")
+    return Said(f"{_fmt(d.latest)} 之前", f"until {_fmt(d.latest)}")  # type: ignore[arg-type]
 
 
-def _infeasible(message: str, keys: list[str]) -> SchedulingInfeasible:
-    err = SchedulingInfeasible(message)
+def _infeasible(keys: list[str], key: str, /, **values: object) -> SchedulingInfeasible:
+    err = SchedulingInfeasible(key, **values)
     err.keys = keys  # type: ignore[attr-defined]
     return err
 
@@ -388,31 +387,17 @@ def _stranded(demands: list[Demand]) -> SchedulingInfeasible:
     keys = [d.key for d in demands]
     if len(demands) == 1:
         d = demands[0]
-        message = (
-            f"recipient {d.key} can only come {_range_text(d)}, which holds no whole slot; "
-            "widen the range or add a pickup window"
-        )
-    else:
-        message = (
-            f"{len(keys)} recipients have no whole slot in their earliest/latest range: "
-            f"{_names(keys)}; widen the ranges or add pickup windows"
-        )
-    return _infeasible(message, keys)
+        return _infeasible(keys, "demand_without_slot", key=d.key, range=_range_text(d))
+    return _infeasible(keys, "demands_without_slot", count=len(keys), names=listing(keys))
 
 
 def _too_big(demands: list[Demand], unit_cap: int) -> SchedulingInfeasible:
     keys = [d.key for d in demands]
     if len(demands) == 1:
-        message = (
-            f"recipient {keys[0]} needs {demands[0].units} units "
-            f"but a slot hands out at most {unit_cap}"
+        return _infeasible(
+            keys, "demand_too_big", key=keys[0], units=demands[0].units, cap=unit_cap
         )
-    else:
-        message = (
-            f"{len(keys)} recipients need more units than a slot hands out "
-            f"(at most {unit_cap}): {_names(keys)}"
-        )
-    return _infeasible(message, keys)
+    return _infeasible(keys, "demands_too_big", count=len(keys), cap=unit_cap, names=listing(keys))
 
 
 def _no_room(
@@ -421,11 +406,19 @@ def _no_room(
     if len(failed) == 1:
         i = next(i for i, d in enumerate(demands) if d.key == failed[0])
         d = demands[i]
-        unit_word = "unit" if d.units == 1 else "units"
-        where = f", {_range_text(d)}" if i in narrow else ""
-        hint = "widen its earliest/latest range, " if i in narrow else ""
-        message = f"no slot has room left for recipient {d.key} ({d.units} {unit_word}{where}); "
-    else:
-        hint = "widen their earliest/latest ranges, " if narrow else ""
-        message = f"no slot has room left for {len(failed)} recipients: {_names(failed)}; "
-    return _infeasible(message + hint + _MORE_ROOM, failed)
+        span = _range_text(d)
+        return _infeasible(
+            failed,
+            "demand_no_room",
+            key=d.key,
+            units=units_text(d.units),
+            range=Said(f"，{span.zh}", f", {span.en}") if i in narrow else Said("", ""),
+            hint=_WIDEN_ONE if i in narrow else Said("", ""),
+        )
+    return _infeasible(
+        failed,
+        "demands_no_room",
+        count=len(failed),
+        names=listing(failed),
+        hint=_WIDEN_MANY if narrow else Said("", ""),
+    )

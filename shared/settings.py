@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.errors import InvalidInput
+from shared.error_texts import Said
+from shared.errors import InvalidInput, PickupError
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,14 @@ def _flag(text: str) -> bool:
         return True
     if value in {"0", "false", "no", "off", ""}:
         return False
-    raise InvalidInput(f"expected true or false, got {text!r}")
+    raise InvalidInput("flag_invalid", text=text)
+
+
+def _said(exc: ValueError) -> Said:
+    """A setting's parse error in both languages (a plain ValueError has only English)."""
+    if isinstance(exc, PickupError):
+        return Said(exc.text("zh"), exc.text("en"))
+    return Said(str(exc), str(exc))
 
 
 SMS_GATEWAYS = ("twilio", "android")
@@ -45,7 +53,7 @@ SMS_GATEWAYS = ("twilio", "android")
 def _gateway(text: str) -> str:
     value = text.strip().lower()
     if value not in SMS_GATEWAYS:
-        raise InvalidInput(f"expected one of {', '.join(SMS_GATEWAYS)}, got {text!r}")
+        raise InvalidInput("gateway_invalid", known=", ".join(SMS_GATEWAYS), text=text)
     return value
 
 
@@ -317,7 +325,7 @@ def load_settings(environ: Mapping[str, str], instance_path: str | Path) -> dict
         try:
             config[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            raise InvalidInput(f"setting {setting.name}: {exc}") from exc
+            raise InvalidInput("setting_invalid", name=setting.name, problem=_said(exc)) from exc
     instance = Path(instance_path)
     if not config["PICKUP_DB"]:
         config["PICKUP_DB"] = str(instance / "pickup.sqlite3")

@@ -31,6 +31,7 @@ import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
+from shared.error_texts import Said
 from shared.errors import InvalidInput, MistypedCode, UnknownCode
 
 CODE_LENGTH = 16
@@ -81,7 +82,7 @@ def _damm_interim(digits: str) -> int:
 def damm_check_digit(digits: str) -> str:
     """The Damm check digit for a string of ASCII digits."""
     if not _DIGITS.issuperset(digits):
-        raise InvalidInput("Damm check digits are computed over the digits 0-9 only.")
+        raise InvalidInput("damm_not_digits")
     return str(_damm_interim(digits))
 
 
@@ -94,7 +95,7 @@ def damm_is_valid(digits_with_check: str) -> bool:
 
 def _tag(serial_str: str, secret: bytes) -> str:
     if not isinstance(secret, bytes) or not secret:
-        raise InvalidInput("The voucher secret must be non-empty bytes.")
+        raise InvalidInput("voucher_secret_empty")
     digest = hmac.new(secret, b"voucher:v1:" + serial_str.encode("ascii"), hashlib.sha256)
     return f"{int.from_bytes(digest.digest(), 'big') % 10**TAG_LENGTH:0{TAG_LENGTH}d}"
 
@@ -102,7 +103,7 @@ def _tag(serial_str: str, secret: bytes) -> str:
 def voucher_code(serial: int, secret: bytes) -> str:
     """The 16-digit code for ``serial`` (0..9,999,999) under ``secret``."""
     if isinstance(serial, bool) or not isinstance(serial, int) or not 0 <= serial <= MAX_SERIAL:
-        raise InvalidInput(f"A voucher serial is a whole number from 0 to {MAX_SERIAL:,}.")
+        raise InvalidInput("voucher_serial_range", max=f"{MAX_SERIAL:,}")
     serial_str = f"{serial:0{SERIAL_LENGTH}d}"
     body = serial_str + _tag(serial_str, secret)
     return body + damm_check_digit(body)
@@ -115,24 +116,26 @@ def normalise_code(text: str) -> str:
     tabs, CR/LF, dashes and dots anywhere. Raises MistypedCode for anything else.
     """
     if not isinstance(text, str):
-        raise InvalidInput("A voucher code must be given as text.")
+        raise InvalidInput("voucher_code_not_text")
     rest = text.translate(_FULLWIDTH_TO_ASCII).lstrip(SEPARATORS)
     head = rest[:3]
     if head.isascii() and head.upper() == QR_PREFIX:
         rest = rest[3:]
     elif head[:2].isascii() and head[:2].upper() == "PV":
-        raise MistypedCode(f"Voucher format {head!r} is not supported; expected {QR_PREFIX}.")
+        raise MistypedCode("voucher_format", head=head, prefix=QR_PREFIX)
     digits = []
     for ch in rest:
         if ch in _DIGITS:
             digits.append(ch)
         elif ch not in _SEPARATOR_SET:
-            raise MistypedCode(f"A voucher code has only the digits 0-9; this has {ch!r}.")
+            raise MistypedCode("voucher_character", char=ch)
     if len(digits) != CODE_LENGTH:
         count = len(digits) or "none"
         raise MistypedCode(
-            f"A voucher code has {CODE_LENGTH} digits; this has {count}.",
+            "voucher_length",
             missing_digits=CODE_LENGTH - len(digits),
+            length=CODE_LENGTH,
+            count=Said(str(count).replace("none", "0"), str(count)),
         )
     return "".join(digits)
 
@@ -145,17 +148,17 @@ def parse_code(text: str, secret: bytes) -> int:
     """
     code = normalise_code(text)
     if not damm_is_valid(code):
-        raise MistypedCode("The check digit does not match; a digit is mistyped or swapped.")
+        raise MistypedCode("voucher_check_digit")
     serial_str = code[:SERIAL_LENGTH]
     tag = code[SERIAL_LENGTH : SERIAL_LENGTH + TAG_LENGTH]
     if not hmac.compare_digest(tag, _tag(serial_str, secret)):
-        raise UnknownCode("This voucher code was not issued here.")
+        raise UnknownCode("voucher_not_issued")
     return int(serial_str)
 
 
 def _require_code(code: str) -> None:
     if not isinstance(code, str) or len(code) != CODE_LENGTH or not _DIGITS.issuperset(code):
-        raise InvalidInput(f"Expected a bare {CODE_LENGTH}-digit voucher code.")
+        raise InvalidInput("voucher_code_bare", length=CODE_LENGTH)
 
 
 def spoken_groups(code: str) -> list[str]:
@@ -196,7 +199,7 @@ def qr_svg(content: str) -> str:
 def qr_png(content: str, box_size: int = 8) -> bytes:
     """PNG bytes of a QR code holding ``content``, ``box_size`` pixels per module."""
     if isinstance(box_size, bool) or not isinstance(box_size, int) or box_size < 1:
-        raise InvalidInput("A QR box size is a whole number of pixels, at least 1.")
+        raise InvalidInput("qr_box_size")
     image = _qr(content, box_size=box_size).make_image()
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

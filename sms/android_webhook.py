@@ -66,14 +66,14 @@ def read_event(body: bytes) -> AndroidEvent:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput("the body is not JSON") from exc
+        raise InvalidInput("gateway_body_not_json") from exc
     if not isinstance(data, dict):
-        raise InvalidInput("the body is not a JSON object")
+        raise InvalidInput("gateway_body_not_object")
     event_id, kind, payload = data.get("id"), data.get("event"), data.get("payload")
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 200:
-        raise InvalidInput("the event has no id")
+        raise InvalidInput("gateway_event_no_id")
     if not isinstance(kind, str) or not isinstance(payload, dict):
-        raise InvalidInput("the event has no event name or payload")
+        raise InvalidInput("gateway_event_incomplete")
     return AndroidEvent(event_id.strip(), kind, payload)
 
 
@@ -135,7 +135,7 @@ def android_webhook() -> tuple[str, int]:
     try:
         event = read_event(body)
     except InvalidInput as exc:
-        abort(400, description=str(exc))
+        abort(400, description=str(exc))  # the gateway's log reads English
     region = config["PICKUP_DEFAULT_REGION"]
     if handle_event(get_db(), event, now, channel_config(config), region):
         wakeup.ring(config["PICKUP_OUTBOX_SOCKET"])

@@ -178,11 +178,11 @@ def handle_sms(
     reuses an id, so this is a forged or broken request) and nothing is answered or stored.
     """
     if not message_id:
-        raise InvalidInput("an incoming SMS needs the provider's message id")
+        raise InvalidInput("sms_message_id_missing")
     with storage.transaction(db):
         seen = storage.get_inbound(db, message_id)
         if seen is not None and seen["phone"] != from_phone:
-            raise InvalidInput("this message id came from another phone")
+            raise InvalidInput("sms_message_id_reused")
         if seen is not None:
             return Reply(seen["reply"], seen["language"])
         reply = _limited(db, from_phone, text or "", now, channel) or respond(

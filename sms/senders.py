@@ -241,10 +241,7 @@ def make_sender(config: Mapping[str, Any]) -> Sender:
         return TwilioSender(sid, token, from_number, callback)
     if is_development(config):
         return ConsoleSender()
-    raise InvalidInput(
-        "Twilio is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM. "
-        "Queued messages stay queued until then."
-    )
+    raise InvalidInput("twilio_not_configured")
 
 
 def _android_sender(config: Mapping[str, Any]) -> Sender:
@@ -257,8 +254,4 @@ def _android_sender(config: Mapping[str, Any]) -> Sender:
         return AndroidSender(url, login, password)
     if is_development(config):
         return ConsoleSender()
-    raise InvalidInput(
-        "The Android SMS gateway is not configured: set ANDROID_SMS_GATEWAY_URL, "
-        "ANDROID_SMS_GATEWAY_LOGIN and ANDROID_SMS_GATEWAY_PASSWORD. "
-        "Queued messages stay queued until then."
-    )
+    raise InvalidInput("android_not_configured")

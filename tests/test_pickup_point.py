@@ -415,7 +415,7 @@ def test_staff_undo_after_the_window_is_refused(pickup):
     pickup.app.config["CLOCK"] = lambda: AT + timedelta(seconds=121)
     response = _staff_post(client, "/staff/undo", code=code, handover_id=str(handover_id))
     assert response.status_code == 400
-    assert "a handover can only be undone within 120 seconds" in response.get_data(as_text=True)
+    assert "发放只能在 120 秒内撤销；请改由管理员登记更正。" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -525,19 +525,21 @@ def _api(client, token, code, action, **json_body):
 
 
 @pytest.mark.parametrize(
-    ("header", "message"),
+    ("header", "lang", "body"),
     [
-        (None, "send Authorization: Bearer <token>"),
-        ("Basic abc", "send Authorization: Bearer <token>"),
-        ("Bearer pk_forged", "unknown or revoked token"),
+        (None, "en", {"message": "send Authorization: Bearer <token>"}),
+        ("Basic abc", "en", {"message": "send Authorization: Bearer <token>"}),
+        ("Bearer pk_forged", "en", {"message": "unknown or revoked token", "key": "token_unknown"}),
+        ("Bearer pk_forged", "zh", {"message": "令牌未知或已撤销。", "key": "token_unknown"}),
     ],
 )
-def test_api_refuses_missing_or_bad_tokens(pickup, header, message):
+def test_api_refuses_missing_or_bad_tokens(pickup, header, lang, body):
     client = pickup.app.test_client()
     headers = {"Authorization": header} if header else {}
-    response = client.post(f"/api/v1/vouchers/{pickup.codes['valid']}/check", headers=headers)
+    url = f"/api/v1/vouchers/{pickup.codes['valid']}/check?lang={lang}"
+    response = client.post(url, headers=headers)
     assert response.status_code == 401
-    assert response.json == {"error": "unauthorized", "message": message}
+    assert response.json == {"error": "unauthorized", **body}
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="pickup"'
 
 
@@ -736,11 +738,41 @@ def test_api_token_undoes_only_its_own_handovers(pickup):
             409,
             {
                 "error": "undo_window_passed",
+                "key": "undo_window_passed",
                 "message": "a handover can only be undone within 120 seconds; "
                 "record a correction with the operator instead",
             },
         ),
-        ("unknown", "en", 404, {"error": "not_found", "message": "handover 999999 does not exist"}),
+        (
+            "too_late",
+            "zh",
+            409,
+            {
+                "error": "undo_window_passed",
+                "key": "undo_window_passed",
+                "message": "发放只能在 120 秒内撤销；请改由管理员登记更正。",
+            },
+        ),
+        (
+            "unknown",
+            "en",
+            404,
+            {
+                "error": "not_found",
+                "key": "handover_missing",
+                "message": "handover 999999 does not exist",
+            },
+        ),
+        (
+            "unknown",
+            "zh",
+            404,
+            {
+                "error": "not_found",
+                "key": "handover_missing",
+                "message": "发放记录 999999 不存在。",
+            },
+        ),
     ],
 )
 def test_api_undo_refusals_each_have_their_own_error(pickup, case, lang, status, body):

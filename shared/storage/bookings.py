@@ -52,7 +52,7 @@ def list_slots(db: Database, distribution_id: int) -> list[Row]:
 def get_slot(db: Database, slot_id: int) -> Row:
     row = _one(db, "SELECT * FROM slots WHERE id = ?", [slot_id])
     if row is None:
-        raise NotFound(f"slot {slot_id} does not exist")
+        raise NotFound("slot_missing", id=slot_id)
     return row
 
 
@@ -69,7 +69,7 @@ def lock_slot(db: Database, slot_id: int) -> Row:
         [slot_id],
     ).fetchone()
     if row is None:
-        raise NotFound(f"slot {slot_id} does not exist")
+        raise NotFound("slot_missing", id=slot_id)
     keys = (
         "id",
         "distribution_id",
@@ -119,7 +119,7 @@ def slot_load(
         {"now": to_db_time(now), "exclude": exclude_recipient, "slot": slot_id},
     ).fetchone()
     if row is None:
-        raise NotFound(f"slot {slot_id} does not exist")
+        raise NotFound("slot_missing", id=slot_id)
     return row[1], row[2]
 
 
@@ -274,7 +274,7 @@ def live_booked_recipient_ids(db: Database, distribution_id: int) -> set[int]:
 def get_booking(db: Database, booking_id: int) -> Row:
     row = _one(db, "SELECT * FROM bookings WHERE id = ?", [booking_id])
     if row is None:
-        raise NotFound(f"booking {booking_id} does not exist")
+        raise NotFound("booking_missing", id=booking_id)
     return row
 
 

@@ -117,9 +117,9 @@ def _begin_immediate(db: Database) -> None:
 def _unavailable(exc: sqlite3.OperationalError) -> Exception:
     message = str(exc).lower()
     if "locked" in message or "busy" in message:
-        return StorageUnavailable("the service is busy; nothing was saved, please try again")
+        return StorageUnavailable("storage_busy")
     if "full" in message:
-        return StorageUnavailable("the server's disk is full; nothing was saved, tell the operator")
+        return StorageUnavailable("disk_full")
     return exc
 
 

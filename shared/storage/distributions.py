@@ -40,7 +40,7 @@ def insert_distribution(db: Database, fields: dict[str, Any], created_at: dateti
 def get_distribution(db: Database, distribution_id: int) -> Row:
     row = _one(db, "SELECT * FROM distributions WHERE id = ?", [distribution_id])
     if row is None:
-        raise NotFound(f"distribution {distribution_id} does not exist")
+        raise NotFound("distribution_missing", id=distribution_id)
     return row
 
 
@@ -132,7 +132,7 @@ def get_site(db: Database, site_id: int) -> Row:
         [site_id],
     )
     if row is None:
-        raise NotFound(f"site {site_id} does not exist")
+        raise NotFound("site_missing", id=site_id)
     return row
 
 

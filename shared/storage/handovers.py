@@ -60,7 +60,7 @@ def insert_handover(
 def get_handover(db: Database, handover_id: int) -> Row:
     row = _one(db, "SELECT * FROM handovers WHERE id = ?", [handover_id])
     if row is None:
-        raise NotFound(f"handover {handover_id} does not exist")
+        raise NotFound("handover_missing", id=handover_id)
     return row
 
 
@@ -117,7 +117,7 @@ def ledger_totals(db: Database, distribution_id: int) -> Row:
         [distribution_id],
     )
     if row is None:
-        raise NotFound(f"distribution {distribution_id} does not exist")
+        raise NotFound("distribution_missing", id=distribution_id)
     return row
 
 

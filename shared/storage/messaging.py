@@ -174,7 +174,7 @@ def enqueue_many_sms(
 def get_outbox(db: Database, outbox_id: int) -> Row:
     row = _one(db, "SELECT * FROM sms_outbox WHERE id = ?", [outbox_id])
     if row is None:
-        raise NotFound(f"outbox message {outbox_id} does not exist")
+        raise NotFound("outbox_missing", id=outbox_id)
     return row
 
 

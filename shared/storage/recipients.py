@@ -64,7 +64,7 @@ def _recipient_value(row: dict[str, Any], column: str) -> Any:
 def get_recipient(db: Database, recipient_id: int) -> Row:
     row = _one(db, "SELECT * FROM recipients WHERE id = ?", [recipient_id])
     if row is None:
-        raise NotFound(f"recipient {recipient_id} does not exist")
+        raise NotFound("recipient_missing", id=recipient_id)
     return row
 
 
