@@ -88,9 +88,7 @@ def test_every_domain_error_names_a_key_and_fills_its_fields(construction):
     where, line, name, call = construction
     first = call.args[0] if call.args else None
     # a key held in a variable (a helper passing its caller's key on) is checked at its caller
-    if isinstance(first, ast.Name) or (
-        isinstance(first, ast.Attribute) and first.attr == "key"
-    ):
+    if isinstance(first, ast.Name) or (isinstance(first, ast.Attribute) and first.attr == "key"):
         return
     assert isinstance(first, ast.Constant) and isinstance(first.value, str), (
         f"{where}:{line}: {name}(...) must name a key of shared.error_texts, not a message"

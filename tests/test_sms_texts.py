@@ -146,10 +146,13 @@ def test_the_address_follows_the_site_where_the_budget_allows(language):
     with_address = {key for key, text in texts.SMS.items() if "{address}" in text[language]}
     assert with_address == WITH_ADDRESS[language] and with_address <= with_site
     values = worst_values(language)
-    assert values["address"] == {
-        "zh": "（浙江省宁波市奉化区锦屏街道南山路中山路口东侧一百）",
-        "en": " (Nanshan Road at Zhongshan)",
-    }[language]
+    assert (
+        values["address"]
+        == {
+            "zh": "（浙江省宁波市奉化区锦屏街道南山路中山路口东侧一百）",
+            "en": " (Nanshan Road at Zhongshan)",
+        }[language]
+    )
 
 
 def _demo_vouchers(language: str) -> list[dict]:
