@@ -472,9 +472,9 @@ def test_accessibility_has_no_serious_violations(pickup, browser, base_url):
 
 
 def test_kiosk_site_choice_and_wrong_site_in_the_browser(page, pickup, base_url):
-    """/kiosk lists both demo sites; the masks' kiosk refuses a disinfectant voucher."""
+    """/kiosk lists the three demo sites; a masks' kiosk refuses a disinfectant voucher."""
     page.goto(f"{base_url}/kiosk?lang=en")
-    assert page.locator(".site-choice").count() == 2
+    assert page.locator(".site-choice").count() == 3
     page.locator(".site-choice").nth(1).click()
     assert page.url == f"{base_url}/kiosk/2?lang=en"
     assert page.locator("#site-name").inner_text() == "区商务局仓库 Commerce Bureau warehouse"
