@@ -27,6 +27,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from admin import bp, charts, operations, setup
+from admin.audit import AuditDetails
 from admin.texts import audit_action, t
 from auth import polled, role_required
 from shared import (
@@ -865,6 +866,7 @@ def audit_log():
         zone=tz.key,
         local=lambda text: _local(text, tz, "%Y-%m-%d %H:%M:%S"),
         action_label=lambda action: audit_action(action, g.lang),
+        details=AuditDetails(db, g.lang, tz).fields,
     )
 
 
