@@ -371,6 +371,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "the pickup point can.",
     },
     "choose_slot": {"zh": "请先选择一个时段。", "en": "Choose a slot first."},
+    "slot_placeholder": {"zh": "选择时段……", "en": "Choose a slot…"},
     "booking_moved": {
         "zh": "已改到 {when}，确认短信已排队。",
         "en": "Moved to {when}; the SMS confirming it is queued.",
