@@ -51,6 +51,8 @@ class AuditDetails:
         self._titles: dict[str, str] | None = None
         self._values: dict[str, Callable[[object], str]] = {
             "until": self._time,
+            "uploaded_at": self._time,
+            "resolution": lambda v: self._label(f"audit_value_{v}", v),
             "role": self._role,
             "from": self._role,
             "to": self._role,
@@ -65,6 +67,7 @@ class AuditDetails:
             "from_slot": self._slot,
             "to_slot": self._slot,
             "item_key": self._item,
+            "handovers": lambda v: self._join([f"#{h}" for h in _listed(v)]),
             "changed": lambda v: self._join([self.label(str(name)) for name in _listed(v)]),
             "entries": lambda v: self._join([self._entry(str(e)) for e in _listed(v)]),
         }

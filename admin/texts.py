@@ -535,6 +535,15 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     # the fields of an audit entry's detail (admin/audit.py); a distribution's fields are
     # labelled as on its form
     "audit_field_allocated": {"zh": "已分配", "en": "Allotted"},
+    "audit_field_conflict": {"zh": "离线冲突", "en": "Offline conflict"},
+    "audit_field_handovers": {"zh": "发放记录", "en": "Handovers"},
+    "audit_field_offline": {"zh": "离线操作", "en": "Offline action"},
+    "audit_field_queue_label": {"zh": "离线排队号", "en": "Offline queue number"},
+    "audit_field_resolution": {"zh": "处理方式", "en": "Resolution"},
+    "audit_field_returned": {"zh": "退回的发放记录", "en": "Handover returned"},
+    "audit_field_uploaded_at": {"zh": "上传时间", "en": "Uploaded at"},
+    "audit_value_accept": {"zh": "接受", "en": "accepted"},
+    "audit_value_return": {"zh": "登记退回", "en": "return recorded"},
     "audit_field_already": {"zh": "此前已排入", "en": "Queued before"},
     "audit_field_already_booked": {"zh": "此前已有预约", "en": "Already booked"},
     "audit_field_booked": {"zh": "新预约", "en": "Booked"},

@@ -249,7 +249,7 @@ def _station() -> offline.Station | None:
         scheme, _, token = request.headers["Authorization"].partition(" ")
         try:
             if scheme.lower() != "bearer":
-                raise accounts.NotAuthenticated("send Authorization: Bearer <token>")
+                raise accounts.NotAuthenticated("token_not_bearer")
             principal = accounts.token_principal(get_db(), token.strip(), now())
         except accounts.NotAuthenticated as exc:
             g.sync_refusal = _error(401, "unauthorized", str(exc))

@@ -400,6 +400,14 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "领取单位 {recipient} 不属于批次 {distribution}。",
         "en": "recipient {recipient} is not in distribution {distribution}",
     },
+    "no_unresolved_conflict": {
+        "zh": "预约 {booking} 没有待处理的离线冲突。",
+        "en": "booking {booking} has no unresolved conflict",
+    },
+    "handover_not_in_conflict": {
+        "zh": "发放记录 {handover} 不在这次冲突中。",
+        "en": "handover {handover} is not in this conflict",
+    },
     "roster_preview_gone": {
         "zh": "检查过的名单已不再保留：请重新上传。",
         "en": "that roster preview is no longer kept; upload the file again",
@@ -516,6 +524,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "missing or malformed token",
     },
     "token_unknown": {"zh": "令牌未知或已撤销。", "en": "unknown or revoked token"},
+    "token_not_bearer": {
+        "zh": "请发送 Authorization: Bearer <令牌>。",
+        "en": "send Authorization: Bearer <token>",
+    },
     "token_role_invalid": {
         "zh": "令牌角色只能是：{roles}。",
         "en": "role must be one of {roles}",

@@ -100,10 +100,6 @@ class BadHandoverRequest(InvalidInput):
 class BadSyncRequest(InvalidInput):
     """A station's upload is not ``{"actions": [...]}`` as JSON; ``key`` says why."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(messages.text(key, "en"))
-        self.key = key
-
 
 class NotYourHandover(PickupError):
     """A scanner token asked to undo a handover some other token or person made."""

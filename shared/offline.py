@@ -121,7 +121,7 @@ def station_copy(
     """
     site = storage.find_site(db, site_id)
     if site is None:
-        raise NotFound(f"site {site_id} does not exist")
+        raise NotFound("site_missing", id=site_id)
     distribution = storage.get_distribution(db, site["distribution_id"])
     tz = ZoneInfo(distribution["timezone"])
     first = _local_midnight(now, tz)
@@ -564,7 +564,7 @@ def resolve_conflict(
             if h["conflict"] and not h["conflict_resolution"] and not h["undone_at"]
         ]
         if not rows:
-            raise NotFound(f"booking {booking_id} has no unresolved conflict")
+            raise NotFound("no_unresolved_conflict", booking=booking_id)
         detail: dict[str, Any] = {
             "resolution": resolution,
             "handovers": [h["handover_id"] for h in rows],
@@ -572,7 +572,7 @@ def resolve_conflict(
         if resolution == "return":
             returned = next((h for h in rows if h["handover_id"] == returned_handover_id), None)
             if returned is None:
-                raise NotFound(f"handover {returned_handover_id} is not in this conflict")
+                raise NotFound("handover_not_in_conflict", handover=returned_handover_id)
             storage.mark_handover_undone(db, returned["handover_id"], actor, now)
             storage.resolve_handover_conflicts(
                 db, booking_id, "returned", actor, now, returned["handover_id"]
