@@ -104,3 +104,23 @@ def bar_chart(
         legend_x += 14 + 12 * len(s.name) + 16
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+MAX_BARS = 96  # more slots than this are drawn (and tabled) one group per day
+
+
+def by_day(rows: Sequence[dict], fields: Sequence[str]) -> list[dict]:
+    """``rows`` (each with ``label`` and ``day``) summed per day when there are more than
+    :data:`MAX_BARS`, each day labelled by ``day``; else ``rows`` as they are.
+
+    A ten-day distribution has hundreds of slots: a bar each would make a chart thousands
+    of pixels wide and a page hundreds of KB, so they are summed per day instead.
+    """
+    if len(rows) <= MAX_BARS:
+        return list(rows)
+    days: dict[str, dict] = {}
+    for row in rows:
+        day = days.setdefault(row["day"], {"label": row["day"], **dict.fromkeys(fields, 0)})
+        for name in fields:
+            day[name] += row[name] or 0
+    return list(days.values())

@@ -113,10 +113,7 @@ def invitation_progress(
         state: sum(raw.get(s, 0) for s in outbox_states)
         for state, outbox_states in INVITATION_STATES.items()
     }
-    allotted = storage.allotments_by_recipient(db, distribution_id)
-    invitable = sum(
-        1 for r in storage.recipients_with_phone(db, distribution_id) if allotted.get(r["id"])
-    )
+    invitable = storage.count_invitable(db, distribution_id)
     held, held_until = storage.held_invitations(db, distribution_id, now)
     return InvitationProgress(invitable, counts, daily_cap, held, held_until)
 

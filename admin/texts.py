@@ -280,6 +280,19 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "units": {"zh": "件数", "en": "Units"},
     "amount": {"zh": "数量", "en": "Amount"},
     "commit_allocation": {"zh": "确认分配", "en": "Commit these allotments"},
+    "allotment_spread": {
+        "zh": "{n} 个领取单位，{with_units} 个分到货物；平均每个 {mean} 件，中位数 {median} 件。",
+        "en": "{n} recipients, {with_units} of them allotted units; {mean} units each on "
+        "average, median {median}.",
+    },
+    "units_per_recipient": {"zh": "每个领取单位的件数", "en": "Units per recipient"},
+    "recipients_column": {"zh": "领取单位数", "en": "Recipients"},
+    "largest_claims": {"zh": "分得最多的 {n} 个", "en": "The {n} largest allotments"},
+    "smallest_claims": {"zh": "分得最少的 {n} 个", "en": "The {n} smallest allotments"},
+    "download_allotments": {
+        "zh": "下载全部 {n} 个领取单位的分配表（CSV）",
+        "en": "Download the allotments of all {n} recipients (CSV)",
+    },
     "allocated": {
         "zh": "已分配 {allocated} / {stock} 件，余 {rest} 件。",
         "en": "Allotted {allocated} of {stock} units; {rest} left over.",
@@ -291,6 +304,26 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "{slots} slots; {new} recipients get a slot now, {booked} already have one.",
     },
     "load_per_slot": {"zh": "每时段人数", "en": "People per slot"},
+    "load_per_day": {
+        "zh": "每天人数（时段较多，按天合计）",
+        "en": "People per day (many slots, summed per day)",
+    },
+    "slot_load_summary": {
+        "zh": "{slots} 个时段共 {people} 人、{units} 件：{full} 个时段已满，{empty} 个时段无人。",
+        "en": "{slots} slots take {people} people and {units} units: {full} full, {empty} empty.",
+    },
+    "slots_over": {
+        "zh": "{n} 个时段超出上限（预约后上限被调低）。",
+        "en": "{n} slots are over their capacity (it was lowered after they were booked).",
+    },
+    "people_per_slot": {"zh": "每时段人数分布", "en": "People per slot, spread"},
+    "slots_count": {"zh": "时段数", "en": "Slots"},
+    "fullest_slots": {"zh": "最满的 {n} 个时段", "en": "The {n} fullest slots"},
+    "emptiest_slots": {"zh": "最空的 {n} 个时段", "en": "The {n} emptiest slots"},
+    "download_slots": {
+        "zh": "下载全部 {n} 个时段的安排表（CSV）",
+        "en": "Download the plan of all {n} slots (CSV)",
+    },
     "slot": {"zh": "时段", "en": "Slot"},
     "people": {"zh": "人数", "en": "People"},
     "capacity": {"zh": "上限", "en": "Capacity"},
@@ -440,6 +473,17 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "handed_out": {"zh": "已发放", "en": "Handed out"},
     "bookings_by_state": {"zh": "领取单位按状态", "en": "Recipients by state"},
     "per_slot": {"zh": "各时段：预约、到场与上限", "en": "Per slot: booked, arrived, capacity"},
+    "per_day": {
+        "zh": "每天：预约、到场与上限（时段较多，按天合计）",
+        "en": "Per day: booked, arrived, capacity (many slots, summed per day)",
+    },
+    "and_more": {"zh": "另有 {n} 个", "en": "and {n} more"},
+    "latest_missed_slots": {
+        "zh": "共 {n} 个时段有人未到场，此处列出最近 {shown} 个。",
+        "en": "{n} slots had no-shows; the latest {shown} are listed here.",
+    },
+    "all_missed": {"zh": "查看全部错过的领取单位", "en": "All recipients who missed"},
+    "listed_of": {"zh": "列出 {shown} / {n} 个", "en": "{shown} of {n} listed"},
     "booked": {"zh": "预约", "en": "Booked"},
     "arrived": {"zh": "到场", "en": "Arrived"},
     "late_arrivals": {"zh": "迟到", "en": "Late arrivals"},
@@ -500,6 +544,29 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "subject": {"zh": "对象", "en": "Subject"},
     "detail": {"zh": "详情", "en": "Detail"},
     "filter": {"zh": "筛选", "en": "Filter"},
+    # the recipients list: paged, searched, filtered
+    "search_recipients": {"zh": "搜索", "en": "Search"},
+    "search_recipients_hint": {
+        "zh": "单位或联系人名称的开头、统一社会信用代码（或编号）的开头、"
+        "电话或凭证码的末尾四位以上数字",
+        "en": "The beginning of a name or contact name or of an external id, or the last "
+        "four or more digits of a phone or voucher code",
+    },
+    "any_town": {"zh": "全部镇街", "en": "Every town"},
+    "any_site": {"zh": "全部领取点", "en": "Every site"},
+    "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
+    "rows_shown": {
+        "zh": "共 {total} 个，显示第 {first}–{last} 个",
+        "en": "{total} found, showing {first}–{last}",
+    },
+    "nothing_found": {"zh": "没有符合条件的领取单位。", "en": "No recipient matches."},
+    "page_of": {"zh": "第 {page} / {pages} 页", "en": "Page {page} of {pages}"},
+    "previous_page": {"zh": "上一页", "en": "Previous"},
+    "next_page": {"zh": "下一页", "en": "Next"},
+    "query_too_long": {
+        "zh": "搜索内容最多 {n} 个字。",
+        "en": "A search is at most {n} characters.",
+    },
     # what the audit log's actions are called (every action the code writes has one)
     "audit_acknowledge_safety": {"zh": "确认安全须知", "en": "Safety instructions acknowledged"},
     "audit_allocate": {"zh": "分配数量", "en": "Allocated"},

@@ -40,6 +40,7 @@ from shared import (
     messages,
     outreach,
     planning,
+    recipient_list,
     roster,
     safety,
     storage,
@@ -61,6 +62,8 @@ from shared.errors import (
 )
 from shared.handover import reconcile
 from shared.outreach import queue_slot_offer
+from shared.recipient_list import RecipientFilter
+from shared.search import MAX_QUERY
 from shared.vouchers import format_code, voucher_code
 from web.csrf import FormExpired, protect_forms
 from web.language import session_language
@@ -384,7 +387,12 @@ def _allocation_page(distribution: dict, method: str | None, status: int = 200, 
     except PickupError as exc:
         return _render("admin/allocation.html", 409, **context, error=_error_text(exc))
     return _render(
-        "admin/allocation.html", status, **context, plan=plan, rows=plan.rows(), error=error
+        "admin/allocation.html",
+        status,
+        **context,
+        plan=plan,
+        summary=planning.summarise_allocation(get_db(), plan),
+        error=error,
     )
 
 
@@ -392,6 +400,21 @@ def _allocation_page(distribution: dict, method: str | None, status: int = 200, 
 def allocation(distribution_id: int):
     distribution = _distribution(distribution_id)
     return _allocation_page(distribution, _method_arg(request.args.get("method")))
+
+
+@bp.get("/d/<int:distribution_id>/allocate.csv")
+def allocation_csv(distribution_id: int):
+    """The previewed allotments, every recipient, as CSV (the page shows a summary)."""
+    distribution = _distribution(distribution_id)
+    method = _method_arg(request.args.get("method"))
+    try:
+        plan = planning.plan_allocation(get_db(), distribution_id, method)
+    except PickupError as exc:  # nothing to download: the page says why
+        flash(_error_text(exc), "error")
+        return redirect(url_for("admin.allocation", distribution_id=distribution_id))
+    rows = planning.allotment_csv_rows(get_db(), distribution_id, plan, distribution["unit_size"])
+    name = f"allocation-{distribution_id}-{plan.allocation.method}.csv"
+    return _csv(exports.to_csv(list(rows), planning.ALLOTMENT_COLUMNS), name)
 
 
 @bp.post("/d/<int:distribution_id>/allocate")
@@ -427,33 +450,56 @@ def _schedule_page(distribution: dict, status: int = 200, error: str | None = No
         return _render(
             "admin/schedule.html", 409, distribution=distribution, error=_error_text(exc)
         )
-    days = len({_local(s["starts_at"], tz, "%Y-%m-%d") for s in plan.slots})
-    loads = plan.load_per_slot()
-    slots = [
-        {
-            "label": _slot_label(s["starts_at"], tz, days),
-            "people": people,
-            "units": units,
-            "capacity_people": s["capacity_people"],
-            "capacity_units": s["capacity_units"],
-        }
-        for s, (people, units) in zip(plan.slots, loads, strict=True)
-    ]
-    chart = charts.bar_chart(
-        [s["label"] for s in slots],
-        [charts.Series(t("people", g.lang), [s["people"] for s in slots], "booked")],
-        [s["capacity_people"] for s in slots],
-        t("capacity", g.lang),
-        t("load_per_slot", g.lang),
+    loads = planning.slot_loads_of(plan)
+    slot_rows = _slot_rows(
+        [
+            {
+                "starts": storage.from_db_time(x.slot["starts_at"]).astimezone(tz),
+                "people": x.people,
+                "units": x.units,
+                "capacity_people": x.slot["capacity_people"],
+            }
+            for x in loads
+        ],
+        tz,
+        ("people", "units", "capacity_people"),
     )
+    chart = charts.bar_chart(
+        [r["label"] for r in slot_rows],
+        [charts.Series(t("people", g.lang), [r["people"] for r in slot_rows], "booked")],
+        [r["capacity_people"] for r in slot_rows],
+        t("capacity", g.lang),
+        t("load_per_slot", g.lang) if len(slot_rows) == len(loads) else t("load_per_day", g.lang),
+    )
+    days = len({_local(x.slot["starts_at"], tz, "%Y-%m-%d") for x in loads})
+    sites = {s["id"]: s["name"] for s in storage.list_sites(get_db(), distribution["id"])}
     return _render(
         "admin/schedule.html",
         status,
         distribution=distribution,
         plan=plan,
-        slots=slots,
+        summary=planning.summarise_schedule(plan),
         chart=chart,
+        slot_label=lambda load: _slot_label(load.slot["starts_at"], tz, days),
+        site_of=lambda load: sites.get(load.slot["site_id"], "") if len(sites) > 1 else "",
         error=error,
+    )
+
+
+@bp.get("/d/<int:distribution_id>/schedule.csv")
+def schedule_csv(distribution_id: int):
+    """Every slot's planned load as CSV (the page shows a summary)."""
+    distribution = _distribution(distribution_id)
+    tz = _tz(distribution)
+    try:
+        plan = planning.plan_schedule(get_db(), distribution_id, now())
+    except PickupError as exc:  # nothing to download: the page says why
+        flash(_error_text(exc), "error")
+        return redirect(url_for("admin.schedule_preview", distribution_id=distribution_id))
+    sites = {s["id"]: s["name"] for s in storage.list_sites(get_db(), distribution_id)}
+    rows = planning.slot_csv_rows(plan, sites, lambda text: _local(text, tz, "%Y-%m-%d %H:%M"))
+    return _csv(
+        exports.to_csv(list(rows), planning.SLOT_COLUMNS), f"schedule-{distribution_id}.csv"
     )
 
 
@@ -520,25 +566,65 @@ def retry_invitations(distribution_id: int):
     return redirect(url_for("admin.invitations", distribution_id=distribution_id))
 
 
+def _page_arg() -> int:
+    """The ``page`` query argument; anything but a page number is the first page."""
+    raw = request.args.get("page", "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 1
+
+
+def _recipient_filter(distribution_id: int, sites: list[dict[str, Any]]) -> RecipientFilter:
+    """The list's filters from the query string; 400 in the user's language for a state or
+    site that is not one."""
+    state = request.args.get("state", "")
+    if state and state not in recipient_list.STATE_FILTERS:
+        abort(400, description=t("bad_choice", g.lang))
+    raw_site = request.args.get("site", "")
+    site_id = None
+    if raw_site:
+        site = next((s for s in sites if str(s["id"]) == raw_site), None)
+        if site is None:
+            abort(400, description=t("unknown_site", g.lang, site=raw_site[:20]))
+        site_id = site["id"]
+    town = request.args.get("town", "")
+    query = request.args.get("q", "")
+    if len(query) > MAX_QUERY or len(town) > MAX_QUERY:
+        abort(400, description=t("query_too_long", g.lang, n=MAX_QUERY))
+    return RecipientFilter(state or None, town or None, site_id, query)
+
+
 @bp.get("/d/<int:distribution_id>/recipients")
 def recipients(distribution_id: int):
     distribution = _distribution(distribution_id)
-    rows = booking_states.recipient_states(get_db(), distribution_id, now())
-    counts = booking_states.count_states(rows)
-    waiting = sum(1 for r in rows if r.waiting)
-    state = request.args.get("state", "")
-    if state == "waiting":
-        rows = [r for r in rows if r.waiting]
-    elif state:
-        rows = [r for r in rows if r.state == state]
+    db = get_db()
+    sites = storage.list_sites(db, distribution_id)
+    chosen = _recipient_filter(distribution_id, sites)
+    listing = recipient_list.recipient_page(db, distribution_id, now(), chosen, _page_arg())
+    site_names = {s["id"]: s["name"] for s in sites}
+
+    def page_url(page: int) -> str:
+        args = {k: v for k, v in request.args.items() if v and k != "page"}
+        return url_for("admin.recipients", distribution_id=distribution_id, **args, page=page)
+
+    def state_url(state: str | None) -> str:
+        args = {k: v for k, v in request.args.items() if v and k not in ("page", "state")}
+        if state:
+            args["state"] = state
+        return url_for("admin.recipients", distribution_id=distribution_id, **args)
+
     return _render(
         "admin/recipients.html",
         distribution=distribution,
-        rows=rows,
-        counts=counts,
-        rows_waiting=waiting,
-        state=state,
+        listing=listing,
+        chosen=chosen,
+        counts=listing.states.counts,
+        rows_waiting=listing.states.waiting,
         states=booking_states.RECIPIENT_STATES,
+        towns=recipient_list.towns(db, distribution_id),
+        sites=sites if len(sites) > 1 else [],
+        site_of=lambda row: site_names.get(row["site_id"], ""),
+        page_url=page_url,
+        state_url=state_url,
+        per_page=recipient_list.PER_PAGE,
     )
 
 
@@ -561,8 +647,7 @@ def recipient(distribution_id: int, recipient_id: int):
     person = _recipient(distribution_id, recipient_id)
     db = get_db()
     tz = _tz(distribution)
-    rows = booking_states.recipient_states(db, distribution_id, now())
-    entry = next(r for r in rows if r.recipient["id"] == recipient_id)
+    entry = booking_states.recipient_state(db, person, now())
     voucher = None
     if entry.booking:
         voucher = storage.voucher_view_by_booking(db, entry.booking["id"])
@@ -733,37 +818,66 @@ def day_list_page(distribution_id: int):
 # -- live dashboard -------------------------------------------------------------------------
 
 
+def _slot_rows(slots: list, tz: ZoneInfo, fields: tuple[str, ...]) -> list[dict]:
+    """Slot figures for a chart and its table: a row per slot, or per day when there are
+    many (:func:`admin.charts.by_day`), each with ``label``."""
+    days = len({s["starts"].date() for s in slots})
+    rows = [
+        {
+            **s,
+            "label": s["starts"].strftime("%m-%d %H:%M" if days > 1 else "%H:%M"),
+            "day": s["starts"].strftime("%m-%d"),
+        }
+        for s in slots
+    ]
+    return charts.by_day(rows, fields)
+
+
 def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
     db = get_db()
     moment = now()
     tz = _tz(distribution)
     progress = dashboard.distribution_progress(db, distribution["id"], moment)
-    days = len({s.starts_at.astimezone(tz).date() for s in progress.slots})
-    labels = [
-        s.starts_at.astimezone(tz).strftime("%m-%d %H:%M" if days > 1 else "%H:%M")
-        for s in progress.slots
-    ]
-    chart = charts.bar_chart(
-        labels,
+    slot_rows = _slot_rows(
         [
-            charts.Series(t("booked", g.lang), [s.booked for s in progress.slots], "booked"),
-            charts.Series(t("arrived", g.lang), [s.arrived for s in progress.slots], "arrived"),
+            {
+                "starts": s.starts_at.astimezone(tz),
+                "booked": s.booked,
+                "arrived": s.arrived,
+                "collected": s.collected,
+                "capacity_people": s.capacity_people,
+            }
+            for s in progress.slots
         ],
-        [s.capacity_people for s in progress.slots],
+        tz,
+        ("booked", "arrived", "collected", "capacity_people"),
+    )
+    chart = charts.bar_chart(
+        [r["label"] for r in slot_rows],
+        [
+            charts.Series(t("booked", g.lang), [r["booked"] for r in slot_rows], "booked"),
+            charts.Series(t("arrived", g.lang), [r["arrived"] for r in slot_rows], "arrived"),
+        ],
+        [r["capacity_people"] for r in slot_rows],
         t("capacity", g.lang),
-        t("per_slot", g.lang),
+        t("per_slot", g.lang) if len(slot_rows) == len(progress.slots) else t("per_day", g.lang),
     )
     ledger = reconcile(db, distribution["id"])
+    days = len({s.starts_at.astimezone(tz).date() for s in progress.slots})
+    missed_slots = progress.missed_slots
     return {
         "distribution": distribution,
         "progress": progress,
         "ledger": ledger,
         "chart": chart,
         "states": booking_states.RECIPIENT_STATES,
-        "slot_rows": list(zip(labels, progress.slots, strict=True)),
+        "slot_rows": slot_rows,
+        "per_day": len(slot_rows) != len(progress.slots),
         "missed_slots": [
-            (label, slot) for label, slot in zip(labels, progress.slots, strict=True) if slot.missed
+            (_slot_label(storage.to_db_time(slot.starts_at), tz, days), slot)
+            for slot in missed_slots[-dashboard.MISSED_SLOTS_NAMED :]
         ],
+        "missed_slot_count": len(missed_slots),
         "late": [
             {**r, "ends": _local(r["ends_at"], tz), "arrived": _local(r["checked_in_at"], tz)}
             for r in progress.late

@@ -44,6 +44,7 @@ from shared.errors import (
 )
 from shared.handover import OVERRIDABLE, OVERRIDE_REASONS, hand_over, make_override, undo_handover
 from shared.messages import other_language
+from shared.search import search_terms
 from shared.verification import Verdict, check_in, verify_voucher
 from web.csrf import protect_forms
 from web.language import session_language
@@ -217,19 +218,17 @@ SEARCH_PAGE = 20  # hits per page of staff search
 @staff_bp.get("/search")
 def search():
     query = request.args.get("q", "").strip()
-    digits = "".join(ch for ch in query if ch.isdigit())
-    digits = digits if len(digits) >= 4 else ""
+    terms = search_terms(query)
+    params = terms.as_params() if terms else None
     raw_page = request.args.get("page", "").strip()
     # A page past the end shows the last; anything but a page number shows the first.
     page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) < 7 else 1
     db = get_db()
-    total = storage.count_vouchers_matching(db, query, digits) if query else 0
+    total = storage.count_vouchers_found(db, params) if params else 0
     pages = max(1, -(-total // SEARCH_PAGE))
     page = min(max(page, 1), pages)
     rows = (
-        storage.search_vouchers(db, query, digits, SEARCH_PAGE, (page - 1) * SEARCH_PAGE)
-        if query
-        else []
+        storage.find_vouchers(db, params, SEARCH_PAGE, (page - 1) * SEARCH_PAGE) if params else []
     )
     moment = now()
     results = []

@@ -78,13 +78,11 @@ class RecipientState:
         return bool(self.units) and self.state in (CANCELLED, NO_BOOKING)
 
 
-def recipient_states(db: Database, distribution_id: int, now: datetime) -> list[RecipientState]:
-    """Every recipient of a distribution, in roster order, with their one state."""
-    distribution = storage.get_distribution(db, distribution_id)
-    allotted = storage.allotments_by_recipient(db, distribution_id)
+def _chosen_bookings(rows: Iterable[Mapping[str, Any]], now: datetime, grace_minutes: int):
+    """Each recipient's live booking, else their last cancelled one, with its state word."""
     bookings: dict[int, dict[str, Any]] = {}
-    for row in storage.booking_states(db, distribution_id):
-        state = booking_state(row, now, distribution["grace_minutes"])
+    for row in rows:
+        state = booking_state(row, now, grace_minutes)
         # A live booking wins over the cancelled ones kept for the record; among cancelled
         # ones the last wins (rows come in slot order, so compare ids).
         kept = bookings.get(row["recipient_id"])
@@ -94,6 +92,20 @@ def recipient_states(db: Database, distribution_id: int, now: datetime) -> list[
             or (kept["state"] == state == CANCELLED and row["id"] > kept["id"])
         ):
             bookings[row["recipient_id"]] = {**row, "state": state}
+    return bookings
+
+
+def recipient_states(db: Database, distribution_id: int, now: datetime) -> list[RecipientState]:
+    """Every recipient of a distribution, in roster order, with their one state.
+
+    Reads the whole roster: for exports and tests. Pages use :func:`recipient_state` (one)
+    and :mod:`shared.recipient_list` (a page, counted in SQL).
+    """
+    distribution = storage.get_distribution(db, distribution_id)
+    allotted = storage.allotments_by_recipient(db, distribution_id)
+    bookings = _chosen_bookings(
+        storage.booking_states(db, distribution_id), now, distribution["grace_minutes"]
+    )
     entries = []
     for recipient in storage.list_recipients(db, distribution_id):
         booking = bookings.get(recipient["id"])
@@ -106,6 +118,53 @@ def recipient_states(db: Database, distribution_id: int, now: datetime) -> list[
             )
         )
     return entries
+
+
+def recipient_state(db: Database, recipient: Mapping[str, Any], now: datetime) -> RecipientState:
+    """One recipient (a stored row) with their allotment, booking and state."""
+    distribution = storage.get_distribution(db, recipient["distribution_id"])
+    rows = storage.booking_states_for_recipient(db, recipient["id"])
+    booking = _chosen_bookings(rows, now, distribution["grace_minutes"]).get(recipient["id"])
+    return RecipientState(
+        recipient,
+        storage.allotment_units(db, recipient["id"]),
+        booking,
+        booking["state"] if booking else NO_BOOKING,
+    )
+
+
+def missed_before(now: datetime, grace_minutes: int) -> datetime:
+    """A live booking nobody came for is missed once its slot ended before this."""
+    return now - timedelta(minutes=grace_minutes)
+
+
+@dataclass(frozen=True)
+class DistributionStates:
+    """A distribution's recipients counted by state word, in SQL (the roster is never read
+    into memory): what the dashboard and the recipients page both show."""
+
+    counts: Counter  # recipients per RECIPIENT_STATES (every key present)
+    waiting: int  # allotted recipients without a live booking
+    per_slot: list[dict[str, Any]]  # live bookings per slot and state (storage's rows)
+
+
+def distribution_states(db: Database, distribution_id: int, now: datetime) -> DistributionStates:
+    """Count a distribution's recipients by state, the same words :func:`booking_state` says.
+
+    A recipient's state is their live booking's; without one, ``cancelled`` if they
+    cancelled one, else ``no_booking``.
+    """
+    distribution = storage.get_distribution(db, distribution_id)
+    before = missed_before(now, distribution["grace_minutes"])
+    per_slot = storage.live_booking_state_counts(db, distribution_id, before)
+    totals = storage.recipient_totals(db, distribution_id)
+    counts: Counter = Counter(dict.fromkeys(RECIPIENT_STATES, 0))
+    for row in per_slot:
+        counts[row["state"]] += row["bookings"]
+    live = sum(row["bookings"] for row in per_slot)
+    counts[CANCELLED] += totals["cancelled"]
+    counts[NO_BOOKING] = totals["recipients"] - live - totals["cancelled"]
+    return DistributionStates(counts, totals["waiting"], per_slot)
 
 
 def count_states(entries: Iterable[RecipientState]) -> Counter:

@@ -15,7 +15,6 @@ from sqlite_utils import Database
 from shared import booking_states, storage
 from shared.booking_states import (
     ARRIVED,
-    CANCELLED,
     CHECKED_IN,
     COLLECTED,
     MISSED,
@@ -32,7 +31,8 @@ class SlotProgress:
     booked: int = 0  # live bookings (everyone expected in this slot)
     arrived: int = 0  # of which checked in or (partly) collected
     collected: int = 0
-    missed: list[dict[str, Any]] = field(default_factory=list)  # did not come (yet)
+    missed_count: int = 0  # did not come
+    missed: list[dict[str, Any]] = field(default_factory=list)  # the first few of them, named
 
 
 @dataclass
@@ -45,7 +45,9 @@ class Progress:
     waiting: int = 0  # allotted recipients without a live booking
     slots: list[SlotProgress] = field(default_factory=list)
     late: list[dict[str, Any]] = field(default_factory=list)  # checked in after their slot
+    late_count: int = 0  # all of them (``late`` lists the latest LISTED)
     queue: list[dict[str, Any]] = field(default_factory=list)  # checked in, not yet served
+    queue_count: int = 0  # all of them (``queue`` lists the first LISTED)
 
     @property
     def handed_share(self) -> float:
@@ -58,15 +60,20 @@ class Progress:
     @property
     def missed_slots(self) -> list[SlotProgress]:
         """Slots that passed with people who did not arrive, earliest first."""
-        return [slot for slot in self.slots if slot.missed]
+        return [slot for slot in self.slots if slot.missed_count]
+
+
+LISTED = 100  # people listed in the queue and among late arrivals (the rest are counted)
+MISSED_SLOTS_NAMED = 12  # the latest slots with no-shows whose people are named
+MISSED_NAMED = 5  # people named per such slot (the rest are counted)
 
 
 def distribution_progress(db: Database, distribution_id: int, now: datetime) -> Progress:
     """Everything the live dashboard shows, from the stored facts and the one state word.
 
-    The state counts are per recipient (:func:`shared.booking_states.recipient_states`), so
-    they are the recipients page's counts; a cancelled booking someone replaced by a new
-    one is not counted twice.
+    Counted in SQL (:func:`shared.booking_states.distribution_states`), so they are the
+    recipients page's counts and the cost does not grow with the roster as a Python loop
+    would; the lists of people are bounded (the queue, late arrivals, the latest no-shows).
     """
     distribution = storage.get_distribution(db, distribution_id)
     slots = {
@@ -78,35 +85,34 @@ def distribution_progress(db: Database, distribution_id: int, now: datetime) -> 
         )
         for s in storage.list_slots(db, distribution_id)
     }
-    entries = booking_states.recipient_states(db, distribution_id, now)
+    states = booking_states.distribution_states(db, distribution_id, now)
     progress = Progress(
         distribution["stock_units"],
         0,
         distribution["unit_size"],
         distribution["measure"],
-        booking_states.count_states(entries),
-        sum(1 for entry in entries if entry.waiting),
+        states.counts,
+        states.waiting,
         list(slots.values()),
     )
-    for row in sorted(
-        (entry.booking for entry in entries if entry.booking),
-        key=lambda r: (r["starts_at"], r["id"]),
-    ):
+    for row in states.per_slot:
         progress.handed_units += row["handed_units"]
-        state = row["state"]
-        if state == CANCELLED:
-            continue
         slot = slots[row["slot_id"]]
-        slot.booked += 1
-        if state in ARRIVED:
-            slot.arrived += 1
-        if state == COLLECTED:
-            slot.collected += 1
-        if state == MISSED:
-            slot.missed.append(row)
-        if row["checked_in_at"] and row["checked_in_at"] > row["ends_at"]:
-            progress.late.append(row)
-        if row["checked_in_at"] and state in (CHECKED_IN, PARTLY_COLLECTED):
-            progress.queue.append(row)  # as the staff station's queue: units still due
-    progress.queue.sort(key=lambda r: r["queue_number"] or 0)
+        slot.booked += row["bookings"]
+        if row["state"] in ARRIVED:
+            slot.arrived += row["bookings"]
+        if row["state"] == COLLECTED:
+            slot.collected += row["bookings"]
+        if row["state"] == MISSED:
+            slot.missed_count += row["bookings"]
+    before = booking_states.missed_before(now, distribution["grace_minutes"])
+    named = [slot.slot_id for slot in progress.missed_slots[-MISSED_SLOTS_NAMED:]]
+    for row in storage.missed_in_slots(db, distribution_id, named, before, MISSED_NAMED):
+        slots[row["slot_id"]].missed.append(row)
+    progress.queue = storage.checked_in_bookings(db, distribution_id, before, limit=LISTED)
+    progress.queue_count = states.counts[CHECKED_IN] + states.counts[PARTLY_COLLECTED]
+    progress.late = storage.checked_in_bookings(
+        db, distribution_id, before, late=True, limit=LISTED
+    )
+    progress.late_count = storage.count_late_arrivals(db, distribution_id)
     return progress

@@ -631,3 +631,31 @@ def offline_stations(db: Database) -> None:
         ALTER TABLE bookings ADD COLUMN queue_label TEXT;
         """,
     )
+
+
+@migrations(name="0016_search_indexes")
+def search_indexes(db: Database) -> None:
+    _run_script(
+        db,
+        """
+        -- Staff search and the console's recipients search (shared/search.py): a name or
+        -- contact name by its beginning, a phone or voucher code by its last four digits
+        -- (then checked for the whole suffix typed). Expressions both engines index alike.
+        CREATE INDEX recipients_name_key ON recipients ((lower(name)));
+        CREATE INDEX recipients_contact_key ON recipients ((lower(contact_name)));
+        CREATE INDEX recipients_phone_last4 ON recipients ((substr(phone, length(phone) - 3)));
+        CREATE INDEX vouchers_code_last4 ON vouchers ((substr(code, 13)));
+
+        -- The console's recipients list filtered by town or site.
+        CREATE INDEX recipients_town ON recipients (distribution_id, town);
+        CREATE INDEX recipients_site ON recipients (distribution_id, site_id);
+
+        -- A recipient's cancelled bookings (their state when no booking is live).
+        CREATE INDEX bookings_recipient ON bookings (recipient_id, status);
+        -- The dashboard's fingerprint (count and latest change of a distribution's bookings).
+        CREATE INDEX bookings_changed ON bookings (distribution_id, updated_at);
+        -- Who checked in on a day: the next queue number, the staff queue, the dashboard's
+        -- queue and late arrivals (a range, instead of reading every booking).
+        CREATE INDEX bookings_checked_in ON bookings (checked_in_at);
+        """,
+    )

@@ -7,7 +7,7 @@ voucher. Both record what they did in the audit log, with their inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -337,3 +337,219 @@ def schedule_distribution(
             {"slots": slot_count, "booked": booked, "already_booked": plan.already_booked},
         )
     return ScheduleResult(slots=slot_count, booked=booked, already_booked=plan.already_booked)
+
+
+# -- previews at scale: summaries, and the full tables as CSV ------------------------------
+
+SHOWN = 10  # rows a preview names at each end (largest and smallest, fullest and emptiest)
+MAX_BUCKETS = 8
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """``count`` values from ``low`` to ``high`` (inclusive)."""
+
+    low: int
+    high: int
+    count: int
+
+
+def _step(span: int, buckets: int) -> int:
+    """A round bucket width (1, 2, 5, 10, 20, 50 ...) that covers ``span`` in ``buckets``."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor * buckets >= span:
+                return step * factor
+        step *= 10
+
+
+def spread(values: list[int], max_buckets: int = MAX_BUCKETS) -> list[Bucket]:
+    """How ``values`` are spread: counts in at most ``max_buckets`` round, equal ranges."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    width = _step(high - low + 1, max_buckets)
+    start = low // width * width
+    counts: dict[int, int] = {}
+    for value in values:
+        key = (value - start) // width
+        counts[key] = counts.get(key, 0) + 1
+    last = (high - start) // width
+    return [
+        Bucket(start + k * width, start + (k + 1) * width - 1, counts.get(k, 0))
+        for k in range(last + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class AllocationSummary:
+    """What an operator needs to judge an allocation without reading every row."""
+
+    recipients: int
+    with_units: int
+    mean: float
+    median: int
+    buckets: list[Bucket]
+    largest: list[dict[str, Any]]  # recipient, weight, cap, floor, units: most units first
+    smallest: list[dict[str, Any]]  # fewest units first
+
+
+def summarise_allocation(
+    db: Database, plan: AllocationPlan, shown: int = SHOWN
+) -> AllocationSummary:
+    """Totals, the spread of units per recipient, and the largest and smallest allotments
+    (by units, then weight): only those few recipients are read by name."""
+    claims, units = plan.claimants, plan.allocation.units
+    order = sorted(
+        range(len(units)), key=lambda i: (units[i], claims[i].weight, int(claims[i].key))
+    )
+    largest, smallest = order[::-1][:shown], order[:shown]
+    named = storage.recipients_by_ids(db, [int(claims[i].key) for i in {*largest, *smallest}])
+
+    def row(i: int) -> dict[str, Any]:
+        claim = claims[i]
+        recipient = named[int(claim.key)]
+        return {
+            "recipient": recipient,
+            "weight": claim.weight,
+            "cap": claim.cap,
+            "floor": claim.floor,
+            "units": units[i],
+        }
+
+    ordered = sorted(units)
+    return AllocationSummary(
+        recipients=len(units),
+        with_units=sum(1 for u in units if u > 0),
+        mean=sum(units) / len(units) if units else 0.0,
+        median=ordered[len(ordered) // 2] if ordered else 0,
+        buckets=spread(ordered),
+        largest=[row(i) for i in largest],
+        smallest=[row(i) for i in smallest],
+    )
+
+
+ALLOTMENT_COLUMNS = (
+    "recipient",
+    "external_id",
+    "town",
+    "weight",
+    "floor_units",
+    "cap",
+    "units",
+    "amount",
+)
+
+
+def allotment_csv_rows(
+    db: Database, distribution_id: int, plan: AllocationPlan, unit_size: float
+) -> Iterator[dict[str, Any]]:
+    """The previewed allotments, one row per recipient in roster (id) order, for the CSV."""
+    by_id = {int(c.key): (c, u) for c, u in zip(plan.claimants, plan.allocation.units, strict=True)}
+    for recipient_id, name, external_id, town in storage.iter_recipient_labels(db, distribution_id):
+        claim, units = by_id[recipient_id]
+        amount = units * unit_size
+        yield {
+            "recipient": name,
+            "external_id": external_id,
+            "town": town,
+            "weight": claim.weight,
+            "floor_units": claim.floor,
+            "cap": claim.cap,
+            "units": units,
+            "amount": int(amount) if float(amount).is_integer() else amount,
+        }
+
+
+@dataclass(frozen=True)
+class SlotLoad:
+    """One slot of a schedule plan with who would come: stored or planned."""
+
+    position: int
+    slot: dict[str, Any]
+    people: int
+    units: int
+
+    @property
+    def share(self) -> float:
+        """People against the slot's capacity (1.0 = full)."""
+        return self.people / self.slot["capacity_people"]
+
+
+@dataclass(frozen=True)
+class ScheduleSummary:
+    slots: int
+    people: int  # everyone the plan has in a slot (booked already and newly placed)
+    units: int
+    full: int  # slots at or over their capacity in people (or units, when it has one)
+    over: int  # slots over it (capacity lowered after they were booked)
+    empty: int
+    buckets: list[Bucket]  # people per slot
+    fullest: list[SlotLoad]
+    emptiest: list[SlotLoad]
+
+
+def slot_loads_of(plan: SchedulePlan) -> list[SlotLoad]:
+    return [
+        SlotLoad(i, slot, people, units)
+        for i, (slot, (people, units)) in enumerate(
+            zip(plan.slots, plan.load_per_slot(), strict=True)
+        )
+    ]
+
+
+def _over(load: SlotLoad) -> bool:
+    cap_units = load.slot["capacity_units"]
+    return load.people > load.slot["capacity_people"] or bool(cap_units and load.units > cap_units)
+
+
+def _full(load: SlotLoad) -> bool:
+    cap_units = load.slot["capacity_units"]
+    return load.people >= load.slot["capacity_people"] or bool(
+        cap_units and load.units >= cap_units
+    )
+
+
+def summarise_schedule(plan: SchedulePlan, shown: int = SHOWN) -> ScheduleSummary:
+    loads = slot_loads_of(plan)
+    ranked = sorted(loads, key=lambda x: (x.share, x.units, x.slot["starts_at"], x.position))
+    return ScheduleSummary(
+        slots=len(loads),
+        people=sum(x.people for x in loads),
+        units=sum(x.units for x in loads),
+        full=sum(1 for x in loads if _full(x)),
+        over=sum(1 for x in loads if _over(x)),
+        empty=sum(1 for x in loads if x.people == 0),
+        buckets=spread([x.people for x in loads]),
+        fullest=ranked[::-1][:shown],
+        emptiest=ranked[:shown],
+    )
+
+
+SLOT_COLUMNS = (
+    "site",
+    "starts_at",
+    "ends_at",
+    "people",
+    "units",
+    "capacity_people",
+    "capacity_units",
+)
+
+
+def slot_csv_rows(
+    plan: SchedulePlan, site_names: dict[int, str], local: Callable[[str], str]
+) -> Iterator[dict[str, Any]]:
+    """The planned load of every slot, in time order, for the CSV (times via ``local``)."""
+    for load in slot_loads_of(plan):
+        slot = load.slot
+        yield {
+            "site": site_names.get(slot["site_id"], ""),
+            "starts_at": local(slot["starts_at"]),
+            "ends_at": local(slot["ends_at"]),
+            "people": load.people,
+            "units": load.units,
+            "capacity_people": slot["capacity_people"],
+            "capacity_units": slot["capacity_units"],
+        }

@@ -218,6 +218,8 @@ GET_ROUTES = [
     "admin.index",
     "admin.overview",
     "admin.allocation",
+    "admin.allocation_csv",
+    "admin.schedule_csv",
     "admin.recipients",
     "admin.day_list_page",
     "admin.audit_log",

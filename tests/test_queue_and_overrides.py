@@ -15,6 +15,7 @@ from shared import exports, pickup_queue, storage
 from shared.db import get_db
 from shared.errors import AlreadyHandedOver, BadHandoverRequest, NotFound, VoucherRefused
 from shared.handover import Override, hand_over, handover_request, make_override
+from shared.search import search_terms
 from shared.verification import check_in
 
 KEY = SECRET.encode()
@@ -384,7 +385,7 @@ def test_after_a_full_handover_the_page_shows_success_only(pickup):
 def test_search_says_how_many_matched_shows_slots_and_pages_past_20(pickup):
     client = _station(pickup)
     with pickup.app.app_context():
-        total = storage.count_vouchers_matching(get_db(), "宁波", "")
+        total = storage.count_vouchers_found(get_db(), search_terms("宁波").as_params())
     assert total > 40  # the demo's enterprises are mostly 宁波…
     first = client.get("/staff/search", query_string={"q": "宁波"}).get_data(as_text=True)
     assert f"{total} found; showing 1–20." in first

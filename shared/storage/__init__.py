@@ -6,11 +6,13 @@ module per table family. Callers use the package (``from shared import storage``
 * ``distributions``: distributions, sites, pickup windows
 * ``recipients``: recipients, roster previews, allocation runs, allotments
 * ``bookings``: slots, holds, bookings, vouchers
-* ``handovers``: handovers, the ledger, the checked-in queue, staff search
+* ``handovers``: handovers, the ledger, the checked-in queue
 * ``messaging``: inbound SMS, IVR steps, conversations, phone preferences, the outbox
 * ``accounts``: users, sessions, API tokens, the audit log, sign-in and per-phone limits
 * ``safety``: safety instructions and acknowledgements
 * ``offline``: offline stations' copies of a site's vouchers, their uploads, conflicts
+* ``states``: the state word in SQL: the console's recipients list and counts, the
+  dashboard's lists, staff search
 
 The SQL is kept portable where SQLite and PostgreSQL both allow it (``INSERT ... ON
 CONFLICT``, ``UPDATE ... RETURNING``, partial unique indexes) so that the service can run
@@ -56,6 +58,7 @@ from shared.storage.accounts import (
 from shared.storage.bookings import (
     VOUCHER_SERIALS,
     booking_states,
+    booking_states_for_recipient,
     bookings_starting_between,
     cancel_booking_row,
     delete_unbooked_slots,
@@ -127,7 +130,6 @@ from shared.storage.handovers import (
     checked_in_queue,
     count_handovers,
     count_live_bookings,
-    count_vouchers_matching,
     get_handover,
     handed_units,
     handed_units_by_recipient,
@@ -139,7 +141,7 @@ from shared.storage.handovers import (
     mark_called,
     mark_handover_undone,
     mark_skipped,
-    search_vouchers,
+    outstanding_units,
 )
 from shared.storage.messaging import (
     OUTBOX_FINAL,
@@ -192,6 +194,7 @@ from shared.storage.recipients import (
     RECIPIENT_FIELDS,
     allotment_units,
     allotments_by_recipient,
+    count_invitable,
     count_recipients,
     delete_roster_previews,
     find_recipients_by_phone,
@@ -200,9 +203,12 @@ from shared.storage.recipients import (
     insert_allocation_run,
     insert_recipients,
     insert_roster_preview,
+    iter_recipient_labels,
     latest_allocation_run,
     list_recipients,
     recipient_external_ids,
+    recipient_towns,
+    recipients_by_ids,
     recipients_with_phone,
     replace_allotments,
     roster_phones,
@@ -214,6 +220,17 @@ from shared.storage.safety import (
     insert_acknowledgement,
     list_safety_contents,
     upsert_safety_content,
+)
+from shared.storage.states import (
+    checked_in_bookings,
+    count_late_arrivals,
+    count_recipient_state_rows,
+    count_vouchers_found,
+    find_vouchers,
+    live_booking_state_counts,
+    missed_in_slots,
+    recipient_state_rows,
+    recipient_totals,
 )
 
 __all__ = [
@@ -262,6 +279,10 @@ __all__ = [
     "recipient_external_ids",
     "recipients_with_phone",
     "roster_phones",
+    "recipient_towns",
+    "count_invitable",
+    "recipients_by_ids",
+    "iter_recipient_labels",
     "insert_slots",
     "delete_unbooked_slots",
     "list_slots",
@@ -278,6 +299,7 @@ __all__ = [
     "live_booking_units",
     "set_bookings_units",
     "booking_states",
+    "booking_states_for_recipient",
     "overdue_bookings",
     "mark_missed",
     "unbooked_allotted_recipients",
@@ -311,9 +333,8 @@ __all__ = [
     "checked_in_queue",
     "mark_called",
     "mark_skipped",
-    "search_vouchers",
-    "count_vouchers_matching",
     "handovers_for_booking",
+    "outstanding_units",
     "OUTBOX_FINAL",
     "get_inbound",
     "record_inbound",
@@ -379,6 +400,15 @@ __all__ = [
     "code_entry_locked_until",
     "limit_noticed_at",
     "set_limit_noticed",
+    "recipient_state_rows",
+    "count_recipient_state_rows",
+    "recipient_totals",
+    "live_booking_state_counts",
+    "missed_in_slots",
+    "checked_in_bookings",
+    "count_late_arrivals",
+    "find_vouchers",
+    "count_vouchers_found",
     "SAFETY_FIELDS",
     "get_safety_content",
     "list_safety_contents",

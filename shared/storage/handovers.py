@@ -1,9 +1,8 @@
-"""Handovers and the ledger, the checked-in queue, and the staff station's search."""
+"""Handovers and the ledger, and the checked-in queue."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlite_utils import Database
 
@@ -185,38 +184,22 @@ def mark_skipped(db: Database, booking_id: int, now: datetime) -> None:
     db.execute("UPDATE bookings SET skipped_at = ? WHERE id = ?", [to_db_time(now), booking_id])
 
 
-_SEARCH_WHERE = (
-    "WHERE recipient_name LIKE :like OR contact_name LIKE :like "
-    "OR (:digits IS NOT NULL AND (phone LIKE :digits OR code LIKE :digits))"
-)
-
-
-def search_vouchers(
-    db: Database, query: str, digits: str, limit: int = 20, offset: int = 0
-) -> list[Row]:
-    """Vouchers whose recipient or contact name contains ``query``, or whose phone or
-    code contains ``digits`` (when given); live bookings first, then by slot."""
-    return _all(
-        db,
-        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) {_SEARCH_WHERE} "
-        "ORDER BY status != 'booked', starts_at, serial LIMIT :limit OFFSET :offset",
-        {**_search_params(query, digits), "limit": limit, "offset": offset},
-    )
-
-
-def count_vouchers_matching(db: Database, query: str, digits: str) -> int:
-    """How many vouchers :func:`search_vouchers` finds in all its pages."""
-    return db.execute(
-        f"SELECT count(*) FROM ({_VOUCHER_VIEW_SQL}) {_SEARCH_WHERE}",
-        _search_params(query, digits),
-    ).fetchone()[0]
-
-
-def _search_params(query: str, digits: str) -> dict[str, Any]:
-    return {"like": f"%{query}%", "digits": f"%{digits}%" if digits else None}
-
-
 def handovers_for_booking(db: Database, booking_id: int) -> list[Row]:
     return _all(
         db, "SELECT * FROM handovers WHERE booking_id = ? ORDER BY handed_at, id", [booking_id]
     )
+
+
+def outstanding_units(db: Database, distribution_id: int) -> int:
+    """Units allotted and not yet handed over, summed over the distribution's recipients."""
+    row = db.execute(
+        """
+        SELECT (SELECT coalesce(sum(units), 0) FROM allotments WHERE distribution_id = :d)
+             - (SELECT coalesce(sum(h.units), 0) FROM handovers h
+                JOIN bookings b ON b.id = h.booking_id
+                JOIN allotments a ON a.recipient_id = b.recipient_id
+                WHERE b.distribution_id = :d AND h.undone_at IS NULL)
+        """,
+        {"d": distribution_id},
+    ).fetchone()
+    return int(row[0])

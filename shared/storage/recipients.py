@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -196,4 +196,45 @@ def roster_phones(db: Database) -> list[Row]:
         "min(distribution_id) AS distribution_id, count(*) AS recipients "
         "FROM recipients WHERE phone IS NOT NULL AND phone != '' "
         "GROUP BY phone ORDER BY phone",
+    )
+
+
+def recipient_towns(db: Database, distribution_id: int) -> list[str]:
+    """The distinct non-empty towns of a distribution's roster (index on town), sorted."""
+    rows = db.execute(
+        "SELECT DISTINCT town FROM recipients WHERE distribution_id = ? AND town != '' "
+        "ORDER BY town",
+        [distribution_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def count_invitable(db: Database, distribution_id: int) -> int:
+    """Recipients of a distribution with a phone and an allotment of at least one unit."""
+    row = db.execute(
+        "SELECT count(*) FROM recipients r JOIN allotments a ON a.recipient_id = r.id "
+        "WHERE r.distribution_id = ? AND r.phone IS NOT NULL AND r.phone != '' AND a.units > 0",
+        [distribution_id],
+    ).fetchone()
+    return int(row[0])
+
+
+def recipients_by_ids(db: Database, recipient_ids: Sequence[int]) -> dict[int, Row]:
+    """The recipients with these ids, by id (the few a summary names)."""
+    if not recipient_ids:
+        return {}
+    marks = ", ".join("?" for _ in recipient_ids)
+    rows = _all(db, f"SELECT * FROM recipients WHERE id IN ({marks})", list(recipient_ids))
+    return {row["id"]: row for row in rows}
+
+
+def iter_recipient_labels(db: Database, distribution_id: int) -> Iterator[tuple[Any, ...]]:
+    """``(id, name, external_id, town)`` of a distribution's recipients in id order, read
+    as the caller takes them."""
+    return iter(
+        db.execute(
+            "SELECT id, name, external_id, town FROM recipients WHERE distribution_id = ? "
+            "ORDER BY id",
+            [distribution_id],
+        )
     )
