@@ -865,6 +865,12 @@ def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
     ledger = reconcile(db, distribution["id"])
     days = len({s.starts_at.astimezone(tz).date() for s in progress.slots})
     missed_slots = progress.missed_slots
+    sites = {s["id"]: s["name"] for s in storage.list_sites(db, distribution["id"])}
+
+    def missed_label(slot: dashboard.SlotProgress) -> str:
+        label = _slot_label(storage.to_db_time(slot.starts_at), tz, days)
+        return f"{label} {sites.get(slot.site_id, '')}" if len(sites) > 1 else label
+
     return {
         "distribution": distribution,
         "progress": progress,
@@ -874,8 +880,7 @@ def _dashboard_context(distribution: dict[str, Any]) -> dict[str, Any]:
         "slot_rows": slot_rows,
         "per_day": len(slot_rows) != len(progress.slots),
         "missed_slots": [
-            (_slot_label(storage.to_db_time(slot.starts_at), tz, days), slot)
-            for slot in missed_slots[-dashboard.MISSED_SLOTS_NAMED :]
+            (missed_label(slot), slot) for slot in missed_slots[-dashboard.MISSED_SLOTS_NAMED :]
         ],
         "missed_slot_count": len(missed_slots),
         "late": [

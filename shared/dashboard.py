@@ -15,10 +15,8 @@ from sqlite_utils import Database
 from shared import booking_states, storage
 from shared.booking_states import (
     ARRIVED,
-    CHECKED_IN,
     COLLECTED,
     MISSED,
-    PARTLY_COLLECTED,
 )
 
 
@@ -28,6 +26,7 @@ class SlotProgress:
     starts_at: datetime
     ends_at: datetime
     capacity_people: int
+    site_id: int | None = None
     booked: int = 0  # live bookings (everyone expected in this slot)
     arrived: int = 0  # of which checked in or (partly) collected
     collected: int = 0
@@ -82,6 +81,7 @@ def distribution_progress(db: Database, distribution_id: int, now: datetime) -> 
             storage.from_db_time(s["starts_at"]),
             storage.from_db_time(s["ends_at"]),
             s["capacity_people"],
+            s["site_id"],
         )
         for s in storage.list_slots(db, distribution_id)
     }
@@ -110,9 +110,9 @@ def distribution_progress(db: Database, distribution_id: int, now: datetime) -> 
     for row in storage.missed_in_slots(db, distribution_id, named, before, MISSED_NAMED):
         slots[row["slot_id"]].missed.append(row)
     progress.queue = storage.checked_in_bookings(db, distribution_id, before, limit=LISTED)
-    progress.queue_count = states.counts[CHECKED_IN] + states.counts[PARTLY_COLLECTED]
+    progress.queue_count = storage.count_checked_in_bookings(db, distribution_id, before)
     progress.late = storage.checked_in_bookings(
         db, distribution_id, before, late=True, limit=LISTED
     )
-    progress.late_count = storage.count_late_arrivals(db, distribution_id)
+    progress.late_count = storage.count_checked_in_bookings(db, distribution_id, before, late=True)
     return progress

@@ -223,7 +223,7 @@ from shared.storage.safety import (
 )
 from shared.storage.states import (
     checked_in_bookings,
-    count_late_arrivals,
+    count_checked_in_bookings,
     count_recipient_state_rows,
     count_vouchers_found,
     find_vouchers,
@@ -406,7 +406,7 @@ __all__ = [
     "live_booking_state_counts",
     "missed_in_slots",
     "checked_in_bookings",
-    "count_late_arrivals",
+    "count_checked_in_bookings",
     "find_vouchers",
     "count_vouchers_found",
     "SAFETY_FIELDS",

@@ -231,6 +231,20 @@ def missed_in_slots(
     )
 
 
+def _checked_in(late: bool) -> tuple[str, str]:
+    """The checked-in live bookings of distribution :d (index on ``checked_in_at``), and
+    which of them: those with units still due (the queue) or, with ``late``, those who
+    checked in after their slot ended. Returns the SQL and its ORDER BY."""
+    sql = _LIVE_BOOKINGS_SQL.format(where="AND b.checked_in_at IS NOT NULL")
+    if late:
+        which, order = "w.checked_in_at > w.ends_at", "w.checked_in_at DESC, w.id DESC"
+    else:
+        which, order = "w.state IN ('checked_in', 'partly_collected')", "w.queue_number, w.id"
+    return f"SELECT {_NAMED_BOOKING_COLUMNS} FROM ({sql}) w " + (
+        f"JOIN recipients r ON r.id = w.recipient_id WHERE {which}"
+    ), order
+
+
 def checked_in_bookings(
     db: Database,
     distribution_id: int,
@@ -239,30 +253,25 @@ def checked_in_bookings(
     late: bool = False,
     limit: int = 100,
 ) -> list[Row]:
-    """Live bookings that checked in (index on ``checked_in_at``) with their state word and
-    recipient: those with units still due, by queue number (the queue); or with ``late``
-    those who checked in after their slot ended, the latest first."""
-    sql = _LIVE_BOOKINGS_SQL.format(where="AND b.checked_in_at IS NOT NULL")
-    which = (
-        "WHERE w.checked_in_at > w.ends_at ORDER BY w.checked_in_at DESC, w.id DESC"
-        if late
-        else "WHERE w.state IN ('checked_in', 'partly_collected') ORDER BY w.queue_number, w.id"
-    )
+    """Live bookings checked in with units still due, by queue number (the queue); or with
+    ``late`` those who checked in after their slot ended, the latest first; with their state
+    word and recipient."""
+    sql, order = _checked_in(late)
     return _all(
         db,
-        f"SELECT {_NAMED_BOOKING_COLUMNS} FROM ({sql}) w "
-        f"JOIN recipients r ON r.id = w.recipient_id {which} LIMIT :limit",
+        f"{sql} ORDER BY {order} LIMIT :limit",
         {"d": distribution_id, "missed_before": to_db_time(missed_before), "limit": limit},
     )
 
 
-def count_late_arrivals(db: Database, distribution_id: int) -> int:
-    """Live bookings checked in after their slot ended."""
+def count_checked_in_bookings(
+    db: Database, distribution_id: int, missed_before: datetime, *, late: bool = False
+) -> int:
+    """How many :func:`checked_in_bookings` finds without its limit."""
+    sql, _ = _checked_in(late)
     row = db.execute(
-        "SELECT count(*) FROM bookings b JOIN slots s ON s.id = b.slot_id "
-        "WHERE b.distribution_id = ? AND b.status != 'cancelled' "
-        "AND b.checked_in_at IS NOT NULL AND b.checked_in_at > s.ends_at",
-        [distribution_id],
+        f"SELECT count(*) FROM ({sql}) c",
+        {"d": distribution_id, "missed_before": to_db_time(missed_before)},
     ).fetchone()
     return int(row[0])
 
