@@ -32,8 +32,9 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# Every bench/*.py is a benchmark except the helpers the benchmarks share.
-BENCHMARKS := $(filter-out bench/support.py bench/bare_app.py,$(wildcard bench/*.py))
+# Every bench/*.py is a benchmark except the helpers the benchmarks share (console_scale.py
+# is scale.py's console part).
+BENCHMARKS := $(filter-out bench/support.py bench/bare_app.py bench/console_scale.py,$(wildcard bench/*.py))
 
 bench: $(VENV)/.dev-installed
 	@for script in $(BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -646,7 +646,9 @@ def search_indexes(db: Database) -> None:
         CREATE INDEX recipients_phone_last4 ON recipients ((substr(phone, length(phone) - 3)));
         CREATE INDEX vouchers_code_last4 ON vouchers ((substr(code, 13)));
 
-        -- The console's recipients list filtered by town or site.
+        -- The console's recipients list, a page at a time in roster order, filtered by town
+        -- or site (in order too: an index's entries sort by id after its columns).
+        CREATE INDEX recipients_distribution ON recipients (distribution_id, id);
         CREATE INDEX recipients_town ON recipients (distribution_id, town);
         CREATE INDEX recipients_site ON recipients (distribution_id, site_id);
 
