@@ -191,14 +191,17 @@ def handovers_for_booking(db: Database, booking_id: int) -> list[Row]:
 
 
 def outstanding_units(db: Database, distribution_id: int) -> int:
-    """Units allotted and not yet handed over, summed over the distribution's recipients."""
+    """Units allotted and not yet handed over, summed over the distribution's recipients.
+
+    The handovers drive the join (``CROSS JOIN`` keeps SQLite from reading every booking
+    of the distribution instead; PostgreSQL plans it as any inner join)."""
     row = db.execute(
         """
         SELECT (SELECT coalesce(sum(units), 0) FROM allotments WHERE distribution_id = :d)
              - (SELECT coalesce(sum(h.units), 0) FROM handovers h
-                JOIN bookings b ON b.id = h.booking_id
-                JOIN allotments a ON a.recipient_id = b.recipient_id
-                WHERE b.distribution_id = :d AND h.undone_at IS NULL)
+                CROSS JOIN bookings b CROSS JOIN allotments a
+                WHERE b.id = h.booking_id AND a.recipient_id = b.recipient_id
+                AND b.distribution_id = :d AND h.undone_at IS NULL)
         """,
         {"d": distribution_id},
     ).fetchone()
