@@ -2,7 +2,7 @@
 
 Staff search and the console's recipients list read one search box. A ``LIKE '%...%'``
 over every row is what no index helps, so a query is turned into lookups that each have
-their index (migration ``0015_search_indexes``):
+their index (migration ``0016_search_indexes``):
 
 - a name or contact name that *begins* with the text (case-insensitive for Latin letters):
   a range over ``lower(name)``, checked again with ``LIKE``;

@@ -141,7 +141,6 @@ from shared.storage.handovers import (
     mark_called,
     mark_handover_undone,
     mark_skipped,
-    outstanding_units,
 )
 from shared.storage.messaging import (
     OUTBOX_FINAL,
@@ -334,7 +333,6 @@ __all__ = [
     "mark_called",
     "mark_skipped",
     "handovers_for_booking",
-    "outstanding_units",
     "OUTBOX_FINAL",
     "get_inbound",
     "record_inbound",

@@ -188,21 +188,3 @@ def handovers_for_booking(db: Database, booking_id: int) -> list[Row]:
     return _all(
         db, "SELECT * FROM handovers WHERE booking_id = ? ORDER BY handed_at, id", [booking_id]
     )
-
-
-def outstanding_units(db: Database, distribution_id: int) -> int:
-    """Units allotted and not yet handed over, summed over the distribution's recipients.
-
-    The handovers drive the join (``CROSS JOIN`` keeps SQLite from reading every booking
-    of the distribution instead; PostgreSQL plans it as any inner join)."""
-    row = db.execute(
-        """
-        SELECT (SELECT coalesce(sum(units), 0) FROM allotments WHERE distribution_id = :d)
-             - (SELECT coalesce(sum(h.units), 0) FROM handovers h
-                CROSS JOIN bookings b CROSS JOIN allotments a
-                WHERE b.id = h.booking_id AND a.recipient_id = b.recipient_id
-                AND b.distribution_id = :d AND h.undone_at IS NULL)
-        """,
-        {"d": distribution_id},
-    ).fetchone()
-    return int(row[0])

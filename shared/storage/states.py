@@ -59,7 +59,7 @@ _RECIPIENT_STATES_SQL = f"""
 
 
 # Recipients that a search finds (shared.search.SearchTerms' params), in any distribution
-# (the list keeps its own): each branch is a lookup its own index serves (migration 0015).
+# (the list keeps its own): each branch is a lookup its own index serves (migration 0016).
 _RECIPIENT_HITS_SQL = """
     SELECT id FROM recipients
         WHERE lower(name) >= :name_from AND lower(name) < :name_until
@@ -277,7 +277,7 @@ def count_checked_in_bookings(
 
 
 # Bookings that a staff search finds (shared.search.SearchTerms' params), in every
-# distribution: each branch is a lookup its own index serves (migration 0015).
+# distribution: each branch is a lookup its own index serves (migration 0016).
 _BOOKING_HITS_SQL = """
     SELECT b.id FROM recipients r JOIN bookings b ON b.recipient_id = r.id
         WHERE lower(r.name) >= :name_from AND lower(r.name) < :name_until
