@@ -104,6 +104,7 @@ def booking_json(verdict: Verdict) -> dict[str, Any] | None:
         "remaining_units": max(v["units"] - v["handed_units"], 0),
         "checked_in_at": v["checked_in_at"],
         "queue_number": v["queue_number"],
+        "queue_label": v["queue_label"],
         "safety_acknowledged_at": ack["acknowledged_at"] if ack else None,
     }
 

@@ -116,6 +116,7 @@ def queue_entries(site_id: int | None) -> list[dict[str, Any]]:
         {
             "booking_id": e.booking_id,
             "queue_number": e.queue_number,
+            "ticket": e.ticket,
             "recipient": messages.without_bidi_controls(e.recipient),
             "code": e.code,
             "units_due": e.units_due,
@@ -168,7 +169,7 @@ def queue_fragment():
 
 
 def _flash_calling(entry: pickup_queue.QueueEntry) -> None:
-    flash(t("now_calling", g.lang, number=entry.queue_number, name=entry.recipient), "notice")
+    flash(t("now_calling", g.lang, number=entry.ticket, name=entry.recipient), "notice")
 
 
 @staff_bp.post("/call-next")
@@ -296,7 +297,7 @@ def voucher_state(verdict: Verdict, lang: str) -> dict[str, Any]:
         "handed_units": v["handed_units"],
         "remaining": max(v["units"] - v["handed_units"], 0),
         "checked_in": local(v["checked_in_at"]),
-        "queue_number": v["queue_number"],
+        "queue_number": v["queue_label"] or v["queue_number"],
         "ack": ack and {"time": local(ack["acknowledged_at"]), "channel": ack["channel"]},
         "has_safety": safety.content_for(db, v["item_key"], lang) is not None,
         "handovers": handovers,

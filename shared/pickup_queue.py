@@ -43,6 +43,14 @@ class QueueEntry:
     called_at: datetime | None  # the last call, in the distribution's time zone
     skipped: bool
     overdue: bool  # called, not served, and the call is older than CALL_OVERDUE
+    # The number an offline kiosk gave ("K3-7", shared.offline): what its holder was told,
+    # so the queue and the board call them by it.
+    queue_label: str | None = None
+
+    @property
+    def ticket(self) -> int | str:
+        """The number its holder has on their ticket: the offline kiosk's, else the server's."""
+        return self.queue_label or self.queue_number
 
     @property
     def state(self) -> str:
@@ -70,6 +78,7 @@ def _entry(row: dict[str, Any], now: datetime) -> QueueEntry:
         called_at=called.astimezone(tz) if called else None,
         skipped=skipped,
         overdue=bool(called) and not skipped and now - called > CALL_OVERDUE,
+        queue_label=row["queue_label"],
     )
 
 
@@ -138,7 +147,7 @@ class Board:
 
     site_id: int
     site_name: str
-    calling: list[int]  # called numbers not yet served, the latest call first
+    calling: list[int | str]  # called tickets not yet served, the latest call first
     waiting: int  # checked in, not yet called
 
     def as_json(self) -> dict[str, Any]:
@@ -157,7 +166,7 @@ def board(db: Database, site_id: int, now: datetime) -> Board:
     return Board(
         site_id=site_id,
         site_name=site["name"],
-        calling=[e.queue_number for e in called[:BOARD_NUMBERS]],
+        calling=[e.ticket for e in called[:BOARD_NUMBERS]],
         waiting=sum(1 for e in entries if e.state == "waiting"),
     )
 

@@ -24,7 +24,7 @@ from kiosk_support import (
 )
 from support import SECRET, TZ
 
-from shared import offline, storage
+from shared import offline, pickup_queue, storage
 from shared.booking import cancel_booking
 from shared.db import get_db
 from shared.exports import ledger_rows
@@ -294,6 +294,12 @@ def test_a_kiosk_cannot_hand_over_but_checks_in_with_its_own_number(db, pickup):
     assert storage.get_acknowledgement(db, outcome.booking_id)["channel"] == "api:kiosk-1"
     again = offline.apply_action(db, made, KEY, AT, kiosk)
     assert again.duplicate and again.queue_label == "K1-1"
+    # the queue and the board call its holder by the number the kiosk gave
+    [entry] = [e for e in pickup_queue.waiting(db, 1, AT) if e.booking_id == outcome.booking_id]
+    assert (entry.ticket, entry.queue_number) == ("K1-1", outcome.queue_number)
+    called = pickup_queue.call_next(db, 1, AT, "staff:alice")
+    assert called.ticket == "K1-1"
+    assert pickup_queue.board(db, 1, AT).calling == ["K1-1"]
 
 
 # -- the endpoint -----------------------------------------------------------------------------

@@ -399,7 +399,7 @@ def used_serials(db: Database) -> int:
 
 _VOUCHER_VIEW_SQL = """
     SELECT v.serial, v.code, v.created_at AS issued_at,
-           b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number,
+           b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number, b.queue_label,
            b.called_at, b.skipped_at, b.cancelled_at, b.distribution_id,
            b.updated_at AS booking_updated_at,
            s.id AS slot_id, s.starts_at, s.ends_at, s.site_id,
