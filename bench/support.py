@@ -326,7 +326,14 @@ def percentile(values: Iterable[float], fraction: float) -> float:
 # -- serving the kiosk as nginx does --------------------------------------------------------
 
 # nginx compresses text/html always and these through `gzip_types` (deploy/nginx-pickup.conf).
-GZIP_TYPES = ("text/html", "text/css", "application/javascript", "application/json", "image/svg")
+GZIP_TYPES = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg",
+)
 
 
 def gzipped(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterator[bytes]]:
