@@ -8,6 +8,7 @@ against capacity until they expire, and nobody has to clean them up for that to 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +63,24 @@ def free_slots(
 
     Their site is the roster's, else the one they are booked at; with neither, any site.
     """
+    return find_free_slots(db, recipient_id, now, limit).slots
+
+
+@dataclass(frozen=True)
+class FreeSlots:
+    """Slots found free for a recipient, and what finding them depended on.
+
+    Found without the write lock, they are held under it only if the recipient's booking
+    and allotment are still as read and each slot still has room (:func:`offer_slots`).
+    """
+
+    slots: list[dict[str, Any]]
+    booking: dict[str, Any] | None  # the recipient's live booking when they were found
+    units: int  # the recipient's allotment when they were found
+
+
+def find_free_slots(db: Database, recipient_id: int, now: datetime, limit: int = 3) -> FreeSlots:
+    """:func:`free_slots` with what they depended on (read-only: no lock needed)."""
     recipient = storage.get_recipient(db, recipient_id)
     units = _units_for(db, recipient)
     booking = storage.live_booking_for(db, recipient_id)
@@ -82,16 +101,46 @@ def free_slots(
             found.append(slot)
             if len(found) == limit:
                 break
-    return found
+    return FreeSlots(found, booking, units)
+
+
+def _still_free(
+    db: Database,
+    recipient_id: int,
+    found: FreeSlots,
+    booking: dict[str, Any] | None,
+    now: datetime,
+) -> bool:
+    """Whether slots found before the write lock are still free for the recipient (call
+    under it): the booking and the allotment as they were, and room left in every slot."""
+    if booking != found.booking or storage.allotment_units(db, recipient_id) != found.units:
+        return False
+    return all(
+        slot_fits(slot, storage.slot_load(db, slot["id"], now, recipient_id), found.units)
+        for slot in found.slots
+    )
 
 
 def offer_slots(
-    db: Database, recipient_id: int, now: datetime, hold_minutes: int, limit: int = 3
+    db: Database,
+    recipient_id: int,
+    now: datetime,
+    hold_minutes: int,
+    limit: int = 3,
+    found: FreeSlots | None = None,
 ) -> list[dict[str, Any]]:
-    """Find up to ``limit`` free slots and hold them for the recipient while they choose."""
+    """Find up to ``limit`` free slots and hold them for the recipient while they choose.
+
+    ``found``: the slots :func:`find_free_slots` found before the write lock was taken, so
+    that the lock is held for the check and the holds only; if anything they depended on
+    changed meanwhile, the slots are found again under the lock.
+    """
     with storage.transaction(db):
-        _guard_changeable(db, storage.live_booking_for(db, recipient_id))
-        slots = free_slots(db, recipient_id, now, limit)
+        booking = storage.live_booking_for(db, recipient_id)
+        _guard_changeable(db, booking)
+        if found is None or not _still_free(db, recipient_id, found, booking, now):
+            found = find_free_slots(db, recipient_id, now, limit)
+        slots = found.slots
         storage.replace_holds(
             db, recipient_id, [s["id"] for s in slots], now + timedelta(minutes=hold_minutes)
         )
@@ -123,10 +172,10 @@ def book_slot(
         if booking and booking["slot_id"] == slot_id:
             storage.release_holds(db, recipient_id)
             return storage.voucher_view_by_booking(db, booking["id"])
-        # Expired holds count here: they tell "your offer lapsed" from "someone was faster".
-        had_hold = slot_id in storage.held_slot_ids(db, recipient_id, since=None)
         load = storage.slot_load(db, slot_id, now, recipient_id)
         if not slot_fits(slot, load, units):
+            # Expired holds count here: they tell "your offer lapsed" from "someone was faster".
+            had_hold = slot_id in storage.held_slot_ids(db, recipient_id, since=None)
             if had_hold and slot_id not in storage.held_slot_ids(db, recipient_id, since=now):
                 raise HoldExpired("hold_expired")
             raise SlotFull("slot_full")

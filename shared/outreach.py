@@ -47,6 +47,26 @@ class SlotOffer:
     text: str
 
 
+@dataclass(frozen=True)
+class OfferDraft:
+    """What an offer needs that can be read before the write lock is taken: the slots free
+    for the recipient then, and the time zone their times are written in."""
+
+    found: booking.FreeSlots
+    timezone: str
+
+
+def draft_offer(db: Database, recipient: Mapping[str, Any], now: datetime) -> OfferDraft | None:
+    """Read what :func:`offer_slots` needs, without the write lock; None when the booking
+    cannot change (:func:`offer_slots` then says why, under the lock)."""
+    try:
+        found = booking.find_free_slots(db, recipient["id"], now)
+    except BookingClosed:
+        return None
+    timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
+    return OfferDraft(found, timezone)
+
+
 def offer_slots(
     db: Database,
     recipient: Mapping[str, Any],
@@ -55,6 +75,7 @@ def offer_slots(
     hold_minutes: int,
     language: str,
     kind: str = "offer",
+    draft: OfferDraft | None = None,
 ) -> SlotOffer | None:
     """Hold the next free slots for ``recipient`` and word the SMS that offers them.
 
@@ -62,15 +83,20 @@ def offer_slots(
     ``offer`` (the answer to BOOK or CHANGE), ``missed_offer`` (after a no-show) or
     ``waiting_offer`` (a freed place for the waiting list). Returns None when nothing is
     free; raises :class:`~shared.errors.BookingClosed` when the booking can no longer change.
+    ``draft``: what :func:`draft_offer` read before the write lock (checked again under it).
     """
-    slots = booking.offer_slots(db, recipient["id"], now, hold_minutes)
+    found = draft.found if draft else None
+    slots = booking.offer_slots(db, recipient["id"], now, hold_minutes, found=found)
     if not slots:
         return None
     ids = [s["id"] for s in slots]
     storage.set_conversation(
         db, phone, recipient["id"], "choosing", ids, now + timedelta(minutes=CHOOSE_MINUTES), now
     )
-    timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
+    if draft is not None:
+        timezone = draft.timezone
+    else:
+        timezone = storage.get_distribution(db, recipient["distribution_id"])["timezone"]
     options = " ".join(
         f"{n}) {texts.start_time(s['starts_at'], timezone, language)}"
         for n, s in enumerate(slots, start=1)

@@ -30,7 +30,6 @@ from shared.errors import (
     UnknownCode,
 )
 from shared.messages import DEFAULT_LANGUAGE
-from shared.outreach import phone_language
 from shared.outreach_texts import choices, item_label, voucher_values
 from shared.vouchers import parse_code, voucher_code
 from sms import texts
@@ -157,9 +156,74 @@ def choose_recipient(db: Database, recipients: Sequence[dict[str, Any]]) -> dict
     A phone can be on several distributions' rosters (an enterprise's contact for both
     disinfectant and masks); the most recent distribution with a booking wins.
     """
+    if len(recipients) == 1:
+        return recipients[0]
     booked = [r for r in recipients if storage.live_booking_for(db, r["id"])]
     pool = booked or list(recipients)
     return max(pool, key=lambda r: (r["distribution_id"], r["id"]))
+
+
+@dataclass(frozen=True)
+class PhoneState:
+    """What a step of the conversation reads about the phone, before the write lock.
+
+    :func:`handle_sms` reads it without the lock, then under the lock checks that the
+    phone's own rows (its preferences and its conversation) are as read, and reads it
+    again if not. What a change depends on beyond the phone (a slot's room, a booking's
+    state, the allotment) the booking functions check again under the lock themselves.
+    """
+
+    prefs: dict[str, Any] | None  # the phone's language and opt-out
+    conversation: dict[str, Any] | None  # as stored: maybe expired
+    recipients: list[dict[str, Any]]  # every roster entry with this phone
+    recipient: dict[str, Any] | None  # the one the phone speaks for
+    booking: dict[str, Any] | None  # that recipient's live booking
+    offer: outreach.OfferDraft | None  # BOOK or CHANGE: the slots free when read
+
+    def language(self, text: str) -> str:
+        """The phone's chosen language, else the roster's, else the text's."""
+        if self.prefs and self.prefs["language"]:
+            return self.prefs["language"]
+        if self.recipient and self.recipient["language"]:
+            return self.recipient["language"]
+        return guess_language(text)
+
+    @property
+    def opted_out(self) -> bool:
+        return bool(self.prefs and self.prefs["opted_out_at"])
+
+    def live_conversation(self, now: datetime) -> dict[str, Any] | None:
+        """The conversation if it has not expired at ``now``."""
+        if self.conversation is None:
+            return None
+        if self.conversation["expires_at"] <= storage.to_db_time(now):
+            return None
+        return self.conversation
+
+    def is_current(self, db: Database, phone: str) -> bool:
+        """Whether the phone's own rows are still as read (call under the write lock)."""
+        return (
+            storage.get_conversation(db, phone) == self.conversation
+            and storage.get_phone_prefs(db, phone) == self.prefs
+        )
+
+
+def read_phone_state(db: Database, phone: str, command: Command, now: datetime) -> PhoneState:
+    """Everything :func:`respond` reads about ``phone`` for ``command``; writes nothing."""
+    recipients = storage.find_recipients_by_phone(db, phone)
+    recipient = choose_recipient(db, recipients) if recipients else None
+    live = storage.live_booking_for(db, recipient["id"]) if recipient else None
+    offer = None
+    if recipient is not None and command.kind in {"book", "change"}:
+        offer = outreach.draft_offer(db, recipient, now)
+    return PhoneState(
+        storage.get_phone_prefs(db, phone),
+        storage.get_conversation(db, phone),
+        recipients,
+        recipient,
+        live,
+        offer,
+    )
 
 
 def handle_sms(
@@ -176,26 +240,44 @@ def handle_sms(
     The stored reply may hold a voucher, so it goes back only to the phone it was made for:
     the same ``message_id`` from another phone raises :class:`InvalidInput` (a provider never
     reuses an id, so this is a forged or broken request) and nothing is answered or stored.
+
+    What the step reads is read before the write lock (:class:`PhoneState`); the write
+    transaction holds the check that the message is new, the check that the phone's rows
+    did not change meanwhile, the per-phone limit and the change itself, so that writers
+    queue for as short a time as possible.
     """
     if not message_id:
         raise InvalidInput("sms_message_id_missing")
-    with storage.transaction(db):
-        seen = storage.get_inbound(db, message_id)
-        if seen is not None and seen["phone"] != from_phone:
-            raise InvalidInput("sms_message_id_reused")
-        if seen is not None:
-            return Reply(seen["reply"], seen["language"])
-        reply = _limited(db, from_phone, text or "", now, channel) or respond(
-            db, from_phone, text or "", now, channel
-        )
-        storage.record_inbound(
-            db, message_id, from_phone, to_phone, text or "", reply.text, reply.language, now
-        )
-    return reply
+    text = text or ""
+    seen = storage.get_inbound(db, message_id)
+    if seen is None:
+        command = parse_command(text)
+        state = read_phone_state(db, from_phone, command, now)
+        with storage.transaction(db):
+            seen = storage.get_inbound(db, message_id)
+            if seen is None:
+                if not state.is_current(db, from_phone):
+                    state = read_phone_state(db, from_phone, command, now)
+                reply = _limited(db, from_phone, text, command, state, now, channel) or respond(
+                    db, from_phone, text, command, state, now, channel
+                )
+                storage.record_inbound(
+                    db, message_id, from_phone, to_phone, text, reply.text, reply.language, now
+                )
+                return reply
+    if seen["phone"] != from_phone:
+        raise InvalidInput("sms_message_id_reused")
+    return Reply(seen["reply"], seen["language"])
 
 
 def _limited(
-    db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig
+    db: Database,
+    phone: str,
+    text: str,
+    command: Command,
+    state: PhoneState,
+    now: datetime,
+    channel: ChannelConfig,
 ) -> Reply | None:
     """The reply to a phone over its SMS limit (a notice once, then silence), else None.
 
@@ -203,24 +285,21 @@ def _limited(
     a reply that completes a step the service asked for (a choice among offered times, the
     answer to "cancel?"): the limit never cuts a conversation in the middle.
     """
-    command = parse_command(text)
-    if command.kind in {"opt_out", "opt_in"} or _completes_pending_step(db, phone, command, now):
+    if command.kind in {"opt_out", "opt_in"} or _completes_pending_step(state, command, now):
         return None
     allowance = ratelimit.sms_allowance(db, phone, channel.sms_per_phone, now)
     if allowance == ratelimit.ALLOW:
         return None
-    recipients = storage.find_recipients_by_phone(db, phone)
-    recipient = choose_recipient(db, recipients) if recipients else None
-    language = phone_language(db, phone, recipient) or guess_language(text)
+    language = state.language(text)
     if allowance == ratelimit.NOTICE:
         return _reply("rate_limited", language)
     return Reply("", language)
 
 
-def _completes_pending_step(db: Database, phone: str, command: Command, now: datetime) -> bool:
+def _completes_pending_step(state: PhoneState, command: Command, now: datetime) -> bool:
     """True if ``command`` answers the question the phone's open conversation asked."""
-    conversation = storage.get_conversation(db, phone)
-    if conversation is None or conversation["expires_at"] <= storage.to_db_time(now):
+    conversation = state.live_conversation(now)
+    if conversation is None:
         return False
     if conversation["state"] == "choosing":
         return command.kind == "choose"
@@ -229,22 +308,30 @@ def _completes_pending_step(db: Database, phone: str, command: Command, now: dat
     return False
 
 
-def respond(db: Database, phone: str, text: str, now: datetime, channel: ChannelConfig) -> Reply:
-    """The reply to ``text`` from ``phone``, with its effects (bookings, preferences)."""
-    command = parse_command(text)
-    recipients = storage.find_recipients_by_phone(db, phone)
-    recipient = choose_recipient(db, recipients) if recipients else None
-    language = phone_language(db, phone, recipient) or guess_language(text)
-    opted_out = storage.is_opted_out(db, phone)
+def respond(
+    db: Database,
+    phone: str,
+    text: str,
+    command: Command,
+    state: PhoneState,
+    now: datetime,
+    channel: ChannelConfig,
+) -> Reply:
+    """The reply to ``text`` from ``phone``, with its effects (bookings, preferences).
+
+    Call under the write lock, with a ``state`` that is current.
+    """
+    recipients, recipient = state.recipients, state.recipient
+    language = state.language(text)
 
     if command.kind == "opt_out":
         storage.set_phone_opt_out(db, phone, True, now)
         storage.clear_conversation(db, phone)
         return _reply("opted_out", language)
-    if command.kind == "opt_in" or (command.kind == "yes" and opted_out):
+    if command.kind == "opt_in" or (command.kind == "yes" and state.opted_out):
         storage.set_phone_opt_out(db, phone, False, now)
         return _reply("opted_in", language)
-    if opted_out:
+    if state.opted_out:
         # The provider would refuse to deliver it anyway; say nothing until START.
         return Reply("", language)
     if command.kind in {"english", "chinese"}:
@@ -254,35 +341,53 @@ def respond(db: Database, phone: str, text: str, now: datetime, channel: Channel
     if recipient is None:
         return _reply("unknown_phone", language)
 
-    conversation = storage.get_conversation(db, phone)
-    if conversation and conversation["expires_at"] <= storage.to_db_time(now):
+    conversation = state.live_conversation(now)
+    if state.conversation is not None and conversation is None:
         storage.clear_conversation(db, phone)
-        conversation = None
     if conversation and conversation["state"] == "confirm_cancel":
         storage.clear_conversation(db, phone)
-        subject = storage.get_recipient(db, conversation["recipient_id"])
+        subject = _recipient_of(db, state, conversation)
         if command.kind == "yes" or command == Command("choose", "1"):
             return _cancel(db, subject, phone, now, language)
         if command.kind in {"unknown", "choose"}:
-            live = storage.live_booking_for(db, subject["id"])
+            live = _booking_of(db, state, subject)
             if live is not None:
                 view = storage.voucher_view_by_booking(db, live["id"])
                 return _reply("kept", language, when=voucher_values(view, language)["when"])
     if command.kind == "choose":
         if conversation is None or conversation["state"] != "choosing":
             return _reply("not_offered", language)
-        subject = storage.get_recipient(db, conversation["recipient_id"])
+        subject = _recipient_of(db, state, conversation)
         offered = json.loads(conversation["offered"])
-        return _choose(db, subject, phone, offered, command, now, channel, language)
+        had_booking = _booking_of(db, state, subject) is not None
+        return _choose(db, subject, phone, offered, command, had_booking, now, channel, language)
 
     label = _which(db, recipient, recipients, language)
     if command.kind == "status":
         return _status(db, recipient, language, label)
     if command.kind in {"book", "change"}:
-        return _offer(db, recipient, phone, now, channel, language)
+        return _offer(db, recipient, phone, now, channel, language, state.offer)
     if command.kind == "cancel":
         return _ask_cancel(db, recipients, recipient, phone, command.arg, now, channel, language)
     return _reply("help", language)
+
+
+def _recipient_of(db: Database, state: PhoneState, conversation: Mapping[str, Any]) -> dict:
+    """The recipient the phone's conversation is about (usually the one it speaks for)."""
+    wanted = conversation["recipient_id"]
+    for recipient in state.recipients:
+        if recipient["id"] == wanted:
+            return recipient
+    return storage.get_recipient(db, wanted)
+
+
+def _booking_of(
+    db: Database, state: PhoneState, recipient: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """``recipient``'s live booking: as read with the state if it is the phone's own."""
+    if state.recipient is not None and recipient["id"] == state.recipient["id"]:
+        return state.booking
+    return storage.live_booking_for(db, recipient["id"])
 
 
 def _reply(key: str, language: str, **values: object) -> Reply:
@@ -318,9 +423,12 @@ def _offer(
     now: datetime,
     channel: ChannelConfig,
     language: str,
+    draft: outreach.OfferDraft | None,
 ) -> Reply:
     try:
-        offer = outreach.offer_slots(db, recipient, phone, now, channel.hold_minutes, language)
+        offer = outreach.offer_slots(
+            db, recipient, phone, now, channel.hold_minutes, language, draft=draft
+        )
     except BookingClosed:
         return _reply("closed", language)
     if offer is None:
@@ -334,6 +442,7 @@ def _choose(
     phone: str,
     offered: list[int],
     command: Command,
+    had_booking: bool,
     now: datetime,
     channel: ChannelConfig,
     language: str,
@@ -341,7 +450,6 @@ def _choose(
     index = int(command.arg) - 1
     if not 0 <= index < len(offered):
         return _reply("bad_choice", language, choices=choices(len(offered), language))
-    had_booking = storage.live_booking_for(db, recipient["id"]) is not None
     try:
         view = booking.book_slot(
             db, recipient["id"], offered[index], now, f"sms:{phone}", channel.make_code

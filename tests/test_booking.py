@@ -111,6 +111,44 @@ def test_offered_slots_are_held_then_released(db):
     assert storage.held_slot_ids(db, a, since=None) == []
 
 
+def _fill(db, slot_id, recipients):
+    for recipient in recipients:
+        booking.book_slot(db, recipient["id"], slot_id, NOW, "office", make_code)
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "held"),
+    [
+        ("nothing", [0, 1]),  # what was found before the lock is held
+        ("first slot filled", [1, 2]),  # found again under the lock: the full one left out
+        ("booked elsewhere", [1, 2]),  # the booking changed: found again, own slot left out
+    ],
+)
+def test_slots_found_before_the_lock_are_checked_under_it(db, meanwhile, held):
+    _, recipients, slots = _setup(db, capacity_people=1, hours=2)  # four slots of one place
+    rid = recipients[0]["id"]
+    found = booking.find_free_slots(db, rid, NOW, limit=2)
+    assert [s["id"] for s in found.slots] == [slots[0]["id"], slots[1]["id"]]
+    if meanwhile == "first slot filled":
+        _fill(db, slots[0]["id"], recipients[1:2])
+    elif meanwhile == "booked elsewhere":
+        booking.book_slot(db, rid, slots[0]["id"], NOW, "office", make_code)
+    offered = booking.offer_slots(db, rid, NOW, hold_minutes=5, limit=2, found=found)
+    assert [s["id"] for s in offered] == [slots[i]["id"] for i in held]
+    assert storage.held_slot_ids(db, rid, since=NOW) == [slots[i]["id"] for i in held]
+
+
+def test_a_booking_closed_before_the_lock_is_refused_under_it(db):
+    _, recipients, slots = _setup(db)
+    rid = recipients[0]["id"]
+    view = booking.book_slot(db, rid, slots[0]["id"], NOW, "sms", make_code)
+    found = booking.find_free_slots(db, rid, NOW)
+    storage.mark_checked_in(db, view["booking_id"], NOW, 1)
+    with pytest.raises(BookingClosed, match="already checked in"):
+        booking.offer_slots(db, rid, NOW, hold_minutes=5, found=found)
+    assert storage.held_slot_ids(db, rid, since=None) == []
+
+
 def test_free_slots_skip_own_slot_and_past(db):
     _, recipients, slots = _setup(db)
     rid = recipients[0]["id"]

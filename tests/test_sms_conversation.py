@@ -16,7 +16,7 @@ from support import DEMO_LOADED_AT, SECRET
 from shared import booking, outreach_texts, storage
 from shared.segments import count_segments
 from shared.vouchers import format_code
-from sms import texts
+from sms import conversation, texts
 from sms.conversation import ChannelConfig, Reply, handle_sms
 
 CHANNEL = ChannelConfig(SECRET.encode(), hold_minutes=5, sms_per_phone=0, calls_per_phone=0)
@@ -267,6 +267,46 @@ def test_two_copies_at_once_book_once(demo_app, demo_db):
         ).fetchone()[0]
         == 1
     )
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "expected"),
+    [
+        ("1", "not_offered"),  # the other copy booked and closed the offer
+        ("STOP", ""),  # the phone opted out: nothing more is said to it
+        ("QX", "kept"),  # now it asks "cancel?", and "2" keeps the booking
+    ],
+)
+def test_a_step_read_before_another_message_from_the_phone_is_read_again(
+    demo_app, demo_db, monkeypatch, meanwhile, expected
+):
+    """Two messages from one phone at once: the step is read without the write lock, so
+    the other may change the phone's conversation in between; under the lock the step is
+    read again and answered as if the messages had come one after the other."""
+    sms(demo_db, EN_PHONE, "CHANGE")
+    other = storage.open_database(demo_app.config["PICKUP_DB"])
+    read = conversation.read_phone_state
+    others = [meanwhile]
+
+    def read_then_the_other_message(db, phone, command, now):
+        state = read(db, phone, command, now)
+        if others:
+            sms(other, EN_PHONE, others.pop())  # read and answered whole, in between
+        return state
+
+    monkeypatch.setattr(conversation, "read_phone_state", read_then_the_other_message)
+    reply = sms(demo_db, EN_PHONE, "2" if meanwhile == "QX" else "1")
+    other.conn.close()
+    if expected == "kept":
+        when = outreach_texts.voucher_values(live(demo_db, EN_PHONE), "en")["when"]
+        assert reply.text == texts.sms_text("kept", "en", when=when)
+    else:
+        assert reply.text == (texts.sms_text(expected, "en") if expected else "")
+    changes = demo_db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'change' AND actor = ?",
+        [f"sms:{EN_PHONE}"],
+    ).fetchone()[0]
+    assert changes == (1 if meanwhile == "1" else 0)  # one move, by the other message
 
 
 @settings(

@@ -83,6 +83,26 @@ def test_unsigned_or_forged_requests_get_403(phone, path, data, forge):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("public_base", "signed_base"),
+    [
+        (BASE, BASE),
+        (BASE, "https://pickup.example.org:443"),  # Twilio signed with the port
+        ("https://pickup.example.org:443", BASE),  # ... or without it, while we have it
+    ],
+)
+def test_a_signature_with_or_without_the_port_is_accepted(
+    tmp_path, demo_template, public_base, signed_base
+):
+    app = make_app(tmp_path, demo_template, PUBLIC_BASE_URL=public_base)
+    data = sms_form("HELP", "SMport")
+    signature = RequestValidator(TOKEN).compute_signature(signed_base + "/sms/inbound", data)
+    client = app.test_client()
+    response = client.post("/sms/inbound", data=data, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    assert message_text(response) == texts.sms_text("help", "en")
+
+
 @pytest.mark.parametrize("debug", [True, False])
 def test_no_auth_token_fails_closed(tmp_path, demo_template, debug):
     app = make_app(tmp_path, demo_template, TWILIO_AUTH_TOKEN=None, DEBUG=debug)
