@@ -115,8 +115,9 @@ def _still_free(
     under it): the booking and the allotment as they were, and room left in every slot."""
     if booking != found.booking or storage.allotment_units(db, recipient_id) != found.units:
         return False
+    loads = storage.slot_loads_of(db, [slot["id"] for slot in found.slots], now, recipient_id)
     return all(
-        slot_fits(slot, storage.slot_load(db, slot["id"], now, recipient_id), found.units)
+        slot["id"] in loads and slot_fits(slot, loads[slot["id"]], found.units)
         for slot in found.slots
     )
 

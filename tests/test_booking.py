@@ -213,3 +213,24 @@ def test_last_place_race_between_processes(app, db):
             )
     assert sorted(results) == ["booked"] + ["full"] * (len(recipients) - 1)
     assert storage.slot_load(db, slot_id, NOW)[0] == 1
+
+
+def test_one_slots_load_agrees_with_the_distributions(db):
+    """slot_loads_of (a few slots, through their indexes) and slot_loads (every slot of a
+    distribution, one join) count the same bookings and holds."""
+    distribution_id, recipients, slots = _setup(db, capacity_people=3, capacity_units=20, hours=2)
+    a, b, c, d = (r["id"] for r in recipients)
+    booking.book_slot(db, a, slots[0]["id"], NOW, "sms", make_code)
+    booking.book_slot(db, b, slots[0]["id"], NOW, "sms", make_code)
+    booking.cancel_booking(db, b, NOW, "sms")  # cancelled: not counted
+    booking.offer_slots(db, c, NOW, hold_minutes=5)  # held for five minutes
+    booking.offer_slots(db, d, NOW, hold_minutes=30)
+    ids = [s["id"] for s in slots]
+    for at in (NOW, NOW + timedelta(minutes=10)):  # c's holds lapsed at the second
+        for exclude in (0, c, d):
+            every = storage.slot_loads(db, distribution_id, at, exclude)
+            assert storage.slot_loads_of(db, ids, at, exclude) == every
+            assert storage.slot_load(db, ids[0], at, exclude) == every[ids[0]]
+    assert storage.slot_loads_of(db, [], NOW) == {}
+    with pytest.raises(NotFound, match="^slot 9999 does not exist$"):
+        storage.slot_load(db, 9999, NOW)
