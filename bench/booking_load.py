@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import dataclasses
 import sys
 import tempfile
 import threading
@@ -73,7 +75,7 @@ class Tally:
 
     def line(self, label: str) -> str:
         return (
-            f"{label:<22} {len(self.latencies):>7} {self.rate:>9.1f} "
+            f"{label:<26} {len(self.latencies):>7} {self.rate:>9.1f} "
             f"{percentile(self.latencies, 0.5) * 1000:>8.1f} "
             f"{percentile(self.latencies, 0.99) * 1000:>8.1f} {self.failed:>6}"
         )
@@ -91,29 +93,45 @@ def run_clients(clients: int, seconds: float, work) -> float:
     return time.perf_counter() - started
 
 
-def bare_phase(service: Service, workdir: Path, clients: int, seconds: float) -> Tally:
+def nodes_of(service: Service, count: int) -> list[Service]:
+    """``count`` app nodes on the service's database, one port each, the same secrets
+    (a voucher code or a Twilio signature made on one node is good on every node)."""
+    return [service] + [dataclasses.replace(service, port=free_port()) for _ in range(count - 1)]
+
+
+@contextlib.contextmanager
+def serving(nodes: list[Service], app_spec: str, workdir: Path, log_name: str):
+    """gunicorn with deploy/gunicorn.conf.py on every node, each logging to its own file."""
+    with contextlib.ExitStack() as stack:
+        for n, node in enumerate(nodes):
+            stack.enter_context(Gunicorn(node, app_spec, workdir / f"{log_name}-{n + 1}.log"))
+        yield
+
+
+def bare_phase(nodes: list[Service], workdir: Path, clients: int, seconds: float) -> Tally:
     tally = Tally()
 
     def work(n: int, deadline: float) -> None:
-        client = Client(service)
+        client = Client(nodes[n % len(nodes)])
         phone = f"+86170000{n:05d}"
         while time.monotonic() < deadline:
             answer = client.post("/sms/inbound", sms_form(phone, "BOOK"))
             tally.add(answer, "bare" if answer.status == 200 else "failed")
         client.close()
 
-    with Gunicorn(service, "bench.bare_app:app", workdir / "bare.log"):
+    with serving(nodes, "bench.bare_app:app", workdir, "bare"):
         tally.seconds = run_clients(clients, seconds, work)
     return tally
 
 
 def booking_phase(
-    service: Service, workdir: Path, clients: int, seconds: float, phones: list[str]
+    nodes: list[Service], workdir: Path, clients: int, seconds: float, phones: list[str]
 ) -> Tally:
+    """Every client texts through one node (client n through node n mod N)."""
     tally = Tally()
 
     def work(n: int, deadline: float) -> None:
-        client = Client(service)
+        client = Client(nodes[n % len(nodes)])
         mine = phones[n::clients]
         turn = 0
         while mine and time.monotonic() < deadline:
@@ -121,68 +139,114 @@ def booking_phase(
             turn += 1
         client.close()
 
-    with Gunicorn(service, "wsgi:app", workdir / "app.log"):
+    with serving(nodes, "wsgi:app", workdir, f"app-{len(nodes)}-nodes"):
         tally.seconds = run_clients(clients, seconds, work)
     return tally
+
+
+def fresh_database(target: str | None, workdir: Path) -> str:
+    """The database to fill with the demo: ``--db`` if given (it must be new, as the run
+    changes it), else a new SQLite file in the run's temporary directory."""
+    if target is None:
+        return str(workdir / "demo.sqlite3")
+    if "://" in target:
+        sys.exit(f"--db {target.split('://')[0]}://...: only a SQLite file path for now")
+    if Path(target).exists() and Path(target).stat().st_size:
+        sys.exit(f"--db {target}: the file exists; give a new path (the run fills it)")
+    return target
+
+
+def check_database(target: str) -> bool:
+    """Print the overbooking check and the integrity check; True if both pass."""
+    database = storage.open_database(target)
+    over = overbooked_slots(database)
+    integrity = storage.integrity_check(database)
+    slots = sum(
+        len(storage.list_slots(database, d["id"])) for d in storage.list_distributions(database)
+    )
+    database.conn.close()
+    print(f"overbooked slots: {len(over)} of {slots} ({over or 'none'}); integrity: {integrity}")
+    return not over and integrity == "ok"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent representatives")
     parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
+    parser.add_argument(
+        "--db",
+        help="the database to fill and load: a new SQLite file path, or an empty "
+        "PostgreSQL database's postgresql:// URL (default: a SQLite file in a temp directory)",
+    )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="N",
+        help="gunicorn servers on the one database, the clients spread over them; several "
+        "counts (--nodes 1 2) are measured one after the other in the same run",
+    )
     args = parser.parse_args()
+    if min(args.nodes) < 1:
+        parser.error("--nodes: at least one node")
 
     with tempfile.TemporaryDirectory(prefix="pickup-bench-") as tmp:
         workdir = Path(tmp)
         start = bookable_start()
+        target = fresh_database(args.db, workdir)
         # The demo has 124 phones, so each sends far more SMS in a run than a person would:
         # the per-phone limit is raised out of reach, so that it is counted but never hit.
-        app = Service(workdir / "demo.sqlite3", free_port(), settings=UNLIMITED_PHONES)
+        app = Service(target, free_port(), settings=UNLIMITED_PHONES)
         load_demo(app, start)
-        database = storage.open_database(app.db_path)
+        database = storage.open_database(target)
         phones = demo_phones(database)
         database.conn.close()
         print(
-            f"demo database: {len(phones)} phones, pickup window from "
-            f"{start:%Y-%m-%d %H:%M} Asia/Shanghai; {args.clients} clients, "
-            f"{args.seconds:g} s per phase, gunicorn with deploy/gunicorn.conf.py"
+            f"demo database: {len(phones)} phones, pickup window "
+            f"from {start:%Y-%m-%d %H:%M} Asia/Shanghai; {args.clients} clients, "
+            f"{args.seconds:g} s per phase, each node gunicorn with deploy/gunicorn.conf.py"
         )
 
-        bare = bare_phase(
-            Service(workdir / "unused", free_port()), workdir, args.clients, args.seconds
-        )
-        booked = booking_phase(app, workdir, args.clients, args.seconds, phones)
+        unused = Service(workdir / "unused", free_port())
+        results = []
+        for count in args.nodes:
+            bare = bare_phase(nodes_of(unused, count), workdir, args.clients, args.seconds)
+            booked = booking_phase(
+                nodes_of(app, count), workdir, args.clients, args.seconds, phones
+            )
+            results.append((count, bare, booked))
 
-        print(f"{'':<22} {'answered':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failed':>6}")
-        print(bare.line("bare Flask endpoint"))
-        print(booked.line("signed SMS webhooks"))
-        bookings = sum(booked.kinds[k] for k in BOOKED)
-        print(
-            f"bookings: {bookings} in {booked.seconds:.1f} s = {bookings / booked.seconds:.1f} "
-            f"per second ({booked.kinds['booked']} new, {booked.kinds['changed']} moved); "
-            f"replies: {dict(sorted(booked.kinds.items()))}"
-        )
-        ratio = booked.rate / bare.rate
-        verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
-        print(
-            f"ratio webhook/bare requests per second: {ratio:.2f} "
-            f"(target >= {TARGET_RATIO}: {verdict})"
-        )
-
-        database = storage.open_database(app.db_path)
-        over = overbooked_slots(database)
-        integrity = storage.integrity_check(database)
-        slots = sum(
-            len(storage.list_slots(database, d["id"])) for d in storage.list_distributions(database)
-        )
-        database.conn.close()
-        print(
-            f"overbooked slots: {len(over)} of {slots} "
-            f"({over or 'none'}); integrity_check: {integrity}"
-        )
-        if booked.kinds["other"]:
-            print(f"{booked.kinds['other']} replies were none of the SMS texts: see app.log")
-        if over or integrity != "ok" or booked.failed or booked.kinds["other"]:
+        print(f"{'':<26} {'answered':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'failed':>6}")
+        for count, bare, booked in results:
+            nodes = f"{count} node{'s' if count > 1 else ''}"
+            print(bare.line(f"bare Flask, {nodes}"))
+            print(booked.line(f"SMS webhooks, {nodes}"))
+        ok = True
+        for count, bare, booked in results:
+            bookings = sum(booked.kinds[k] for k in BOOKED)
+            ratio = booked.rate / bare.rate
+            verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+            print(
+                f"{count} node(s): bookings: {bookings} in {booked.seconds:.1f} s = "
+                f"{bookings / booked.seconds:.1f} per second ({booked.kinds['booked']} new, "
+                f"{booked.kinds['changed']} moved); replies: {dict(sorted(booked.kinds.items()))}"
+            )
+            print(
+                f"{count} node(s): ratio webhook/bare requests per second: {ratio:.2f} "
+                f"(target >= {TARGET_RATIO}: {verdict})"
+            )
+            if booked.kinds["other"]:
+                print(f"{booked.kinds['other']} replies were none of the SMS texts: see the logs")
+            ok = ok and not booked.failed and not booked.kinds["other"]
+        if len(results) > 1:
+            first = results[0]
+            for count, _bare, booked in results[1:]:
+                print(
+                    f"webhooks {first[0]} -> {count} nodes: "
+                    f"{booked.rate / first[2].rate:.2f}x requests per second"
+                )
+        if not check_database(target) or not ok:
             sys.exit(1)
 
 

@@ -54,7 +54,7 @@ def free_port() -> int:
 class Service:
     """Where a service runs and the secrets it was started with (fresh for each run)."""
 
-    db_path: Path
+    db_path: Path | str  # a SQLite file, or a postgresql:// URL (kept a string: "//")
     port: int
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     twilio_token: str = field(default_factory=lambda: secrets.token_hex(16))
