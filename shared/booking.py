@@ -34,12 +34,6 @@ def slot_fits(slot: dict[str, Any], load: tuple[int, int], units: int) -> bool:
     return slot["capacity_units"] is None or taken_units + units <= slot["capacity_units"]
 
 
-def _recipient_window_allows(recipient: dict[str, Any], slot: dict[str, Any]) -> bool:
-    if recipient["earliest"] and slot["starts_at"] < recipient["earliest"]:
-        return False
-    return not (recipient["latest"] and slot["ends_at"] > recipient["latest"])
-
-
 def _units_for(db: Database, recipient: dict[str, Any]) -> int:
     units = storage.allotment_units(db, recipient["id"])
     if not units:
@@ -84,23 +78,11 @@ def find_free_slots(db: Database, recipient_id: int, now: datetime, limit: int =
     recipient = storage.get_recipient(db, recipient_id)
     units = _units_for(db, recipient)
     booking = storage.live_booking_for(db, recipient_id)
-    loads = storage.slot_loads(db, recipient["distribution_id"], now, recipient_id)
-    stamp = storage.to_db_time(now)
     site_id = recipient["site_id"]
     if site_id is None and booking:
         site_id = storage.get_slot(db, booking["slot_id"])["site_id"]
-    found = []
-    for slot in storage.list_slots(db, recipient["distribution_id"]):
-        if slot["starts_at"] <= stamp or (booking and booking["slot_id"] == slot["id"]):
-            continue
-        if site_id is not None and slot["site_id"] != site_id:
-            continue
-        if not _recipient_window_allows(recipient, slot):
-            continue
-        if slot_fits(slot, loads.get(slot["id"], (0, 0)), units):
-            found.append(slot)
-            if len(found) == limit:
-                break
+    skip = booking["slot_id"] if booking else 0
+    found = storage.first_free_slots(db, recipient, units, site_id, skip, now, limit)
     return FreeSlots(found, booking, units)
 
 

@@ -150,6 +150,47 @@ def slot_load(
     return load
 
 
+_FREE_SLOTS_SQL = f"""
+    SELECT s.* FROM slots s
+    WHERE s.distribution_id = ? AND s.starts_at > ? AND s.id != ?
+      AND (? IS NULL OR s.site_id = ?)
+      AND (coalesce(?, '') = '' OR s.starts_at >= ?)
+      AND (coalesce(?, '') = '' OR s.ends_at <= ?)
+      AND (SELECT count(*) {_LIVE}) + (SELECT count(*) {_HELD}) + 1 <= s.capacity_people
+      AND (s.capacity_units IS NULL
+           OR (SELECT coalesce(sum(b.units), 0) {_LIVE})
+              + (SELECT coalesce(sum(coalesce(a.units, 0)), 0) {_HELD}) + ? <= s.capacity_units)
+    ORDER BY s.starts_at, s.site_id, s.id
+    LIMIT ?
+"""
+
+
+def first_free_slots(
+    db: Database,
+    recipient: Row,
+    units: int,
+    site_id: int | None,
+    skip_slot_id: int,
+    now: datetime,
+    limit: int,
+) -> list[Row]:
+    """The first ``limit`` slots of the recipient's distribution, earliest first, that have
+    not started at ``now``, are at ``site_id`` (any site if None), lie inside the
+    recipient's own window (``earliest``, ``latest``) and still have room for one more
+    person carrying ``units``, counting live bookings and the unexpired holds of others.
+    ``skip_slot_id`` (the slot they are booked in, or 0) is left out.
+
+    Slots are looked at in time order and counted through their indexes until enough are
+    found, so a distribution's size does not matter as long as free places are near.
+    """
+    stamp = to_db_time(now)
+    held = [stamp, recipient["id"]]
+    earliest, latest = recipient["earliest"], recipient["latest"]
+    params = [recipient["distribution_id"], stamp, skip_slot_id, site_id, site_id]
+    params += [earliest, earliest, latest, latest, *held]
+    return _all(db, _FREE_SLOTS_SQL, params + [*held, units, limit])
+
+
 def replace_holds(
     db: Database, recipient_id: int, slot_ids: Sequence[int], expires_at: datetime
 ) -> None:
