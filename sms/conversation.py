@@ -251,16 +251,14 @@ def handle_sms(
     text = text or ""
     seen = storage.get_inbound(db, message_id)
     if seen is None:
-        command = parse_command(text)
-        state = read_phone_state(db, from_phone, command, now)
+        sms = Incoming(from_phone, text, parse_command(text), now)
+        state = read_phone_state(db, from_phone, sms.command, now)
         with storage.transaction(db):
             seen = storage.get_inbound(db, message_id)
             if seen is None:
                 if not state.is_current(db, from_phone):
-                    state = read_phone_state(db, from_phone, command, now)
-                reply = _limited(db, from_phone, text, command, state, now, channel) or respond(
-                    db, from_phone, text, command, state, now, channel
-                )
+                    state = read_phone_state(db, from_phone, sms.command, now)
+                reply = _limited(db, sms, state, channel) or respond(db, sms, state, channel)
                 storage.record_inbound(
                     db, message_id, from_phone, to_phone, text, reply.text, reply.language, now
                 )
@@ -270,14 +268,18 @@ def handle_sms(
     return Reply(seen["reply"], seen["language"])
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One SMS as the conversation reads it: who sent what, read as which command, when."""
+
+    phone: str
+    text: str
+    command: Command
+    now: datetime
+
+
 def _limited(
-    db: Database,
-    phone: str,
-    text: str,
-    command: Command,
-    state: PhoneState,
-    now: datetime,
-    channel: ChannelConfig,
+    db: Database, sms: Incoming, state: PhoneState, channel: ChannelConfig
 ) -> Reply | None:
     """The reply to a phone over its SMS limit (a notice once, then silence), else None.
 
@@ -285,44 +287,37 @@ def _limited(
     a reply that completes a step the service asked for (a choice among offered times, the
     answer to "cancel?"): the limit never cuts a conversation in the middle.
     """
-    if command.kind in {"opt_out", "opt_in"} or _completes_pending_step(state, command, now):
+    if sms.command.kind in {"opt_out", "opt_in"} or _completes_pending_step(state, sms):
         return None
-    allowance = ratelimit.sms_allowance(db, phone, channel.sms_per_phone, now)
+    allowance = ratelimit.sms_allowance(db, sms.phone, channel.sms_per_phone, sms.now)
     if allowance == ratelimit.ALLOW:
         return None
-    language = state.language(text)
+    language = state.language(sms.text)
     if allowance == ratelimit.NOTICE:
         return _reply("rate_limited", language)
     return Reply("", language)
 
 
-def _completes_pending_step(state: PhoneState, command: Command, now: datetime) -> bool:
-    """True if ``command`` answers the question the phone's open conversation asked."""
-    conversation = state.live_conversation(now)
+def _completes_pending_step(state: PhoneState, sms: Incoming) -> bool:
+    """True if the SMS answers the question the phone's open conversation asked."""
+    conversation = state.live_conversation(sms.now)
     if conversation is None:
         return False
     if conversation["state"] == "choosing":
-        return command.kind == "choose"
+        return sms.command.kind == "choose"
     if conversation["state"] == "confirm_cancel":
-        return command.kind in {"yes", "choose", "unknown"}
+        return sms.command.kind in {"yes", "choose", "unknown"}
     return False
 
 
-def respond(
-    db: Database,
-    phone: str,
-    text: str,
-    command: Command,
-    state: PhoneState,
-    now: datetime,
-    channel: ChannelConfig,
-) -> Reply:
-    """The reply to ``text`` from ``phone``, with its effects (bookings, preferences).
+def respond(db: Database, sms: Incoming, state: PhoneState, channel: ChannelConfig) -> Reply:
+    """The reply to an SMS, with its effects (bookings, preferences).
 
     Call under the write lock, with a ``state`` that is current.
     """
+    phone, command, now = sms.phone, sms.command, sms.now
     recipients, recipient = state.recipients, state.recipient
-    language = state.language(text)
+    language = state.language(sms.text)
 
     if command.kind == "opt_out":
         storage.set_phone_opt_out(db, phone, True, now)
