@@ -465,7 +465,10 @@ def used_serials(db: Database) -> int:
     return db.execute("SELECT count(*) FROM vouchers").fetchone()[0]
 
 
-_VOUCHER_VIEW_SQL = """
+# The booking's own handovers through handovers_booking (a join to a grouped subquery
+# would total every booking's handovers for each voucher looked at).
+_HANDED = "FROM handovers h WHERE h.booking_id = b.id AND h.undone_at IS NULL"
+_VOUCHER_VIEW_SQL = f"""
     SELECT v.serial, v.code, v.created_at AS issued_at,
            b.id AS booking_id, b.status, b.units, b.checked_in_at, b.queue_number, b.queue_label,
            b.called_at, b.skipped_at, b.cancelled_at, b.distribution_id,
@@ -476,17 +479,14 @@ _VOUCHER_VIEW_SQL = """
            r.phone, r.language, r.town,
            d.name AS distribution_name, d.item, d.item_key, d.unit_name, d.unit_name_en,
            d.unit_size, d.measure, d.timezone, d.early_minutes, d.grace_minutes,
-           coalesce(ho.units, 0) AS handed_units, ho.last_at AS last_handed_at
+           coalesce((SELECT sum(h.units) {_HANDED}), 0) AS handed_units,
+           (SELECT max(h.handed_at) {_HANDED}) AS last_handed_at
     FROM vouchers v
     JOIN bookings b ON b.id = v.booking_id
     JOIN slots s ON s.id = b.slot_id
     JOIN sites st ON st.id = s.site_id
     JOIN recipients r ON r.id = b.recipient_id
     JOIN distributions d ON d.id = b.distribution_id
-    LEFT JOIN (
-        SELECT booking_id, sum(units) AS units, max(handed_at) AS last_at
-        FROM handovers WHERE undone_at IS NULL GROUP BY booking_id
-    ) ho ON ho.booking_id = b.id
 """
 
 
