@@ -242,9 +242,9 @@ def handle_sms(
     reuses an id, so this is a forged or broken request) and nothing is answered or stored.
 
     What the step reads is read before the write lock (:class:`PhoneState`); the write
-    transaction holds the check that the message is new, the check that the phone's rows
-    did not change meanwhile, the per-phone limit and the change itself, so that writers
-    queue for as short a time as possible.
+    transaction holds the check that the phone's rows did not change meanwhile, the
+    per-phone limit, the change itself and the stored reply, whose message id must still
+    be new (else all of it is rolled back), so that writers queue as briefly as possible.
     """
     if not message_id:
         raise InvalidInput("sms_message_id_missing")
@@ -253,19 +253,27 @@ def handle_sms(
     if seen is None:
         sms = Incoming(from_phone, text, parse_command(text), now)
         state = read_phone_state(db, from_phone, sms.command, now)
-        with storage.transaction(db):
-            seen = storage.get_inbound(db, message_id)
-            if seen is None:
+        try:
+            with storage.transaction(db):
                 if not state.is_current(db, from_phone):
                     state = read_phone_state(db, from_phone, sms.command, now)
                 reply = _limited(db, sms, state, channel) or respond(db, sms, state, channel)
-                storage.record_inbound(
+                stored = storage.record_inbound(
                     db, message_id, from_phone, to_phone, text, reply.text, reply.language, now
                 )
-                return reply
+                if not stored:
+                    raise _AnsweredMeanwhile
+            return reply
+        except _AnsweredMeanwhile:
+            seen = storage.get_inbound(db, message_id)
     if seen["phone"] != from_phone:
         raise InvalidInput("sms_message_id_reused")
     return Reply(seen["reply"], seen["language"])
+
+
+class _AnsweredMeanwhile(Exception):
+    """Another delivery of the same message was answered between the first look and the
+    write lock: this answer is rolled back, and the stored one given."""
 
 
 @dataclass(frozen=True)

@@ -309,6 +309,34 @@ def test_a_step_read_before_another_message_from_the_phone_is_read_again(
     assert changes == (1 if meanwhile == "1" else 0)  # one move, by the other message
 
 
+def test_the_same_message_answered_between_the_read_and_the_lock_counts_once(
+    demo_app, demo_db, monkeypatch
+):
+    """A retried delivery answered whole while this one was reading: this one's work is
+    rolled back and it gives the stored reply, so the booking moves once."""
+    sms(demo_db, EN_PHONE, "CHANGE")
+    other = storage.open_database(demo_app.config["PICKUP_DB"])
+    read = conversation.read_phone_state
+    first = []
+
+    def read_then_the_retry(db, phone, command, now):
+        state = read(db, phone, command, now)
+        if not first:
+            first.append(None)
+            first.append(sms(other, EN_PHONE, "1", message_id="SMsame"))
+        return state
+
+    monkeypatch.setattr(conversation, "read_phone_state", read_then_the_retry)
+    reply = sms(demo_db, EN_PHONE, "1", message_id="SMsame")
+    other.conn.close()
+    assert reply == first[1] and reply.text.startswith("Moved to ")
+    changes = demo_db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'change' AND actor = ?",
+        [f"sms:{EN_PHONE}"],
+    ).fetchone()[0]
+    assert changes == 1
+
+
 @settings(
     max_examples=150,
     deadline=None,

@@ -27,12 +27,14 @@ def record_inbound(
     reply: str,
     language: str,
     now: datetime,
-) -> None:
-    db.execute(
+) -> bool:
+    """Store an incoming SMS with its reply; False if its message id was stored already."""
+    cursor = db.execute(
         "INSERT INTO sms_inbound (message_id, phone, to_phone, body, reply, language, "
-        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
         [message_id, phone, to_phone, body, reply, language, to_db_time(now)],
     )
+    return cursor.rowcount == 1
 
 
 def inbound_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
