@@ -6,6 +6,7 @@ its SHA-256 is stored, so a copy of the database does not let anyone scan or han
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime
@@ -24,9 +25,13 @@ MIN_PASSWORD_LENGTH = 8
 USERNAME_MAX = 64
 TOKEN_PREFIX = "pk_"
 
-# Checked when the user name is unknown, so that a wrong name takes as long as a wrong
-# password and does not tell which user names exist.
-_DUMMY_HASH = generate_password_hash("not a password of anyone")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the user name is unknown, so that a wrong name takes as long as a wrong
+    password and does not tell which user names exist. Made on first use, not at import:
+    every command would otherwise pay for a hash (~0.1 s) it never checks."""
+    return generate_password_hash("not a password of anyone")
 
 
 def _check_name(username: str) -> str:
@@ -69,7 +74,7 @@ def authenticate(db: Database, username: str, password: str) -> dict[str, Any]:
     """The account for ``username`` if ``password`` is right; NotAuthenticated otherwise."""
     user = storage.get_user_by_name(db, (username or "").strip())
     if user is None or user["disabled_at"]:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         raise NotAuthenticated("wrong_login")
     if not check_password_hash(user["password_hash"], password or ""):
         raise NotAuthenticated("wrong_login")

@@ -8,22 +8,34 @@ One way to add a command: a ``click.command`` with ``with_appcontext`` (and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import itertools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from shared import clock, demo, distributions, exports, messages, planning, roster, storage
+from shared import (
+    clock,
+    demo,
+    distributions,
+    exports,
+    messages,
+    planning,
+    roster,
+    spreadsheets,
+    storage,
+)
 from shared.allocation import METHODS
 from shared.db import get_db
 from shared.distributions import NUMBER_RANGES as RANGES
@@ -40,6 +52,34 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
+
+
+quiet_option = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress bar (it shows only when stderr is a terminal anyway).",
+)
+
+
+@contextlib.contextmanager
+def progress(length: int, label: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A progress bar of ``length`` steps on stderr; yields the function that advances it.
+
+    Only on a terminal and without ``--quiet``: a log file or a pipe gets no bar, only the
+    summary the command prints at the end (:func:`finished`).
+    """
+    if quiet or not sys.stderr.isatty():
+        yield lambda steps: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def finished(what: str, started: float, err: bool = False) -> None:
+    """The command's summary: ``what`` it did and how long it took since ``started``
+    (a ``time.perf_counter()``), on stdout, or stderr when stdout carries data."""
+    click.echo(f"{what} in {time.perf_counter() - started:.1f} s.", err=err)
 
 
 def cli_actor() -> str:
@@ -322,29 +362,35 @@ def _window(text: str, timezone: str) -> tuple[datetime, datetime]:
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @distribution_option
+@quiet_option
 @domain_errors
-def import_roster_command(file: Path, distribution_id: int | None) -> None:
+def import_roster_command(file: Path, distribution_id: int | None, quiet: bool) -> None:
     """Import recipients from a CSV (UTF-8 or GBK). A file with any error imports nothing."""
+    started = time.perf_counter()
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
     distribution = storage.get_distribution(db, distribution_id)
-    data = file.read_bytes()
-    rows = roster.iter_roster(
-        data,
-        distribution["timezone"],
-        current_app.config["PICKUP_DEFAULT_REGION"],
-        storage.list_sites(db, distribution_id),
-    )
+    # The file is read twice, never held: once for its encoding, then as it is imported.
+    encoding, lines = roster.roster_file_facts(file)
     moment = clock.now()
     imported = 0
     # Rows are written in batches as they are validated; a bad row anywhere raises after the
     # last one and the transaction rolls back, so a file with any error imports nothing.
     # The bar counts lines: a quoted cell may span several, so it can end short of full.
-    lines = data.count(b"\n") or 1
-    with storage.transaction(db), click.progressbar(length=lines, label="Importing") as bar:
+    with (
+        file.open(encoding=encoding, newline="") as text,
+        storage.transaction(db),
+        progress(lines or 1, "Importing", quiet) as advance,
+    ):
+        rows = roster.iter_roster(
+            text,
+            distribution["timezone"],
+            current_app.config["PICKUP_DEFAULT_REGION"],
+            storage.list_sites(db, distribution_id),
+        )
         for batch in _batches(rows, IMPORT_BATCH):
             imported += storage.insert_recipients(db, distribution_id, batch)
-            bar.update(len(batch))
+            advance(len(batch))
         storage.audit(
             db,
             cli_actor(),
@@ -353,7 +399,7 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
             moment,
             {"file": file.name, "rows": imported},
         )
-    click.echo(f"Imported {imported} recipients into distribution {distribution_id}.")
+    finished(f"Imported {imported} recipients into distribution {distribution_id}", started)
 
 
 @click.command("allocate")
@@ -363,31 +409,36 @@ def import_roster_command(file: Path, distribution_id: int | None) -> None:
 @domain_errors
 def allocate_command(distribution_id: int | None, method: str | None) -> None:
     """Divide the stock among the recipients and record the method and inputs."""
+    started = time.perf_counter()
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
     result = planning.allocate_distribution(db, distribution_id, clock.now(), cli_actor(), method)
-    click.echo(
+    finished(
         f"Allocated {result.allocated} of {result.stock} units by {result.method} among "
-        f"{len(result.units)} recipients; {result.unallocated} unallocated."
+        f"{len(result.units)} recipients ({result.unallocated} unallocated)",
+        started,
     )
 
 
 @click.command("schedule")
 @with_appcontext
 @distribution_option
+@quiet_option
 @domain_errors
-def schedule_command(distribution_id: int | None) -> None:
+def schedule_command(distribution_id: int | None, quiet: bool) -> None:
     """Give every allotted recipient without a booking a staggered slot and a voucher."""
+    started = time.perf_counter()
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
     pending = storage.count_recipients(db, distribution_id)
-    with click.progressbar(length=pending, label="Scheduling") as bar:
+    with progress(pending, "Scheduling", quiet) as advance:
         result = planning.schedule_distribution(
-            db, distribution_id, clock.now(), cli_actor(), make_code, progress=bar.update
+            db, distribution_id, clock.now(), cli_actor(), make_code, progress=advance
         )
-    click.echo(
+    finished(
         f"{result.booked} recipients booked into {result.slots} slots "
-        f"({result.already_booked} already had a booking)."
+        f"({result.already_booked} already had a booking)",
+        started,
     )
 
 
@@ -414,29 +465,36 @@ def _write(out: Path | None, content: str) -> None:
 @distribution_option
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@quiet_option
 @domain_errors
-def export_bookings(distribution_id: int | None, fmt: str, out: Path | None) -> None:
+def export_bookings(distribution_id: int | None, fmt: str, out: Path | None, quiet: bool) -> None:
     """Every live booking with its slot, allotment, voucher code and QR content."""
+    started = time.perf_counter()
     db = ready_db()
     distribution_id = pick_distribution(db, distribution_id)
-    if fmt == "json":
-        _write(out, exports.to_json(exports.booking_rows(db, distribution_id, clock.now())))
-        return
-    # CSV streams: a row is read, formatted and written before the next, so memory stays flat.
-    rows = exports.iter_booking_rows(db, distribution_id, clock.now())
-    if out is None:
-        exports.write_csv(sys.stdout, rows, exports.BOOKING_COLUMNS)
-        return
+    now = clock.now()
+    # Both formats stream: a booking is read, formatted and written before the next, so
+    # memory stays flat however many there are.
     total = storage.count_live_bookings(db, distribution_id)
     with (
-        out.open("w", encoding=_encoding(out), newline="") as f,
-        click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar,
+        contextlib.nullcontext(sys.stdout) if out is None else _open_out(out) as f,
+        progress(total, "Exporting", quiet) as advance,
     ):
-        written = exports.write_csv(f, _counted(rows, bar.update), exports.BOOKING_COLUMNS)
-    click.echo(f"Wrote {written} bookings to {out}", err=True)
+        if fmt == "json":
+            rows = exports.iter_booking_rows(db, distribution_id, now)
+            written = exports.write_json(f, _counted(rows, advance))
+        else:
+            values = exports.iter_booking_values(db, distribution_id, now)
+            written = spreadsheets.write_csv(f, exports.BOOKING_COLUMNS, _counted(values, advance))
+    where = "" if out is None else f" to {out}"
+    finished(f"Wrote {written} bookings{where}", started, err=True)
 
 
-def _counted(rows, update: Callable[[int], None], every: int = 1000):
+def _open_out(out: Path) -> TextIO:
+    return out.open("w", encoding=_encoding(out), newline="")
+
+
+def _counted(rows: Iterable[Any], update: Callable[[int], None], every: int = 1000):
     """``rows`` unchanged, telling ``update`` every ``every`` rows (and the rest at the end)."""
     n = 0
     for n, row in enumerate(rows, start=1):

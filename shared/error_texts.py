@@ -434,8 +434,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "{rows} rows have errors; nothing was imported",
     },
     "roster_not_text": {
-        "zh": "名单必须是字节或文本，不能是 {kind}。",
-        "en": "a roster is bytes or str, not {kind}",
+        "zh": "名单必须是字节、文本或文本文件，不能是 {kind}。",
+        "en": "a roster is bytes, str or a text file, not {kind}",
     },
     "uscc_body_invalid": {
         "zh": "统一社会信用代码的前 17 位只能由 {charset} 组成，现在是 {body!r}。",

@@ -73,6 +73,15 @@ def iter_booking_rows(
     db: Database, distribution_id: int, now: datetime
 ) -> Iterator[dict[str, Any]]:
     """:func:`booking_rows` one at a time, as the database reads them: flat memory."""
+    for values in iter_booking_values(db, distribution_id, now):
+        yield dict(zip(BOOKING_COLUMNS, values, strict=True))
+
+
+def iter_booking_values(
+    db: Database, distribution_id: int, now: datetime
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`iter_booking_rows` as tuples in :data:`BOOKING_COLUMNS` order (no dict per
+    booking: what a CSV writer needs)."""
     distribution = storage.get_distribution(db, distribution_id)
     tz = ZoneInfo(distribution["timezone"])
     capacity = {s["id"]: s["capacity_people"] for s in storage.list_slots(db, distribution_id)}
@@ -81,24 +90,24 @@ def iter_booking_rows(
         for stored in (v["starts_at"], v["ends_at"]):
             if stored not in local:
                 local[stored] = _local_iso(stored, tz)
-        yield {
-            "recipient": v["recipient_name"],
-            "external_id": v["external_id"],
-            "town": v["town"],
-            "phone": v["phone"] or "",
-            "site": v["site_name"],
-            "slot_start": local[v["starts_at"]],
-            "slot_end": local[v["ends_at"]],
-            "slot_capacity": capacity[v["slot_id"]],
-            "units": v["units"],
-            "unit_name": v["unit_name"],
-            "unit_name_en": messages.unit_name(v, "en"),
-            "amount": _amount(v["units"], v["unit_size"]),
-            "measure": v["measure"],
-            "voucher_code": v["code"],
-            "qr_content": qr_content(v["code"]),
-            "status": booking_state(v, now, v["grace_minutes"]),
-        }
+        yield (
+            v["recipient_name"],
+            v["external_id"],
+            v["town"],
+            v["phone"] or "",
+            v["site_name"],
+            local[v["starts_at"]],
+            local[v["ends_at"]],
+            capacity[v["slot_id"]],
+            v["units"],
+            v["unit_name"],
+            messages.unit_name(v, "en"),
+            _amount(v["units"], v["unit_size"]),
+            v["measure"],
+            v["code"],
+            qr_content(v["code"]),
+            booking_state(v, now, v["grace_minutes"]),
+        )
 
 
 def conflict_flag(handover: dict[str, Any]) -> str:
@@ -146,3 +155,16 @@ def write_csv(out: TextIO, rows: Iterable[dict[str, Any]], columns: Sequence[str
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
     return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_json(out: TextIO, rows: Iterable[dict[str, Any]]) -> int:
+    """:func:`to_json` written to ``out`` a row at a time (flat memory), the same text;
+    returns how many rows it wrote."""
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        # Each object indented one level, as json.dumps of the whole list indents it: a
+        # value never holds a raw newline (JSON escapes it), so every line break is layout.
+        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        out.write(("[\n  " if count == 1 else ",\n  ") + text)
+    out.write("\n]\n" if count else "[]\n")
+    return count

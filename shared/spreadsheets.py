@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_MAYBE_FORMULA = frozenset((*FORMULA_STARTS, " "))  # a spreadsheet skips leading spaces
 ESCAPE = "'"
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _PHONE_NUMBER = re.compile(r"\+\d[\d \-]*\d", re.ASCII)
@@ -68,7 +69,9 @@ def write_csv(
     writer = csv.writer(out, lineterminator=line_end)
     writer.writerow([safe_cell(label) for label in header])
     count = 0
+    # safe_cell for the cells that may need it: a text starting as a formula or a space.
+    maybe = _MAYBE_FORMULA
     for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([safe_cell(c) if isinstance(c, str) and c[:1] in maybe else c for c in row])
         count += 1
     return count

@@ -23,7 +23,6 @@ names the format version, so a later format (say a signed ``PV2``) can coexist.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 
@@ -96,8 +95,9 @@ def damm_is_valid(digits_with_check: str) -> bool:
 def _tag(serial_str: str, secret: bytes) -> str:
     if not isinstance(secret, bytes) or not secret:
         raise InvalidInput("voucher_secret_empty")
-    digest = hmac.new(secret, b"voucher:v1:" + serial_str.encode("ascii"), hashlib.sha256)
-    return f"{int.from_bytes(digest.digest(), 'big') % 10**TAG_LENGTH:0{TAG_LENGTH}d}"
+    # hmac.digest: the one-shot form, several times faster than an HMAC object per code.
+    digest = hmac.digest(secret, b"voucher:v1:" + serial_str.encode("ascii"), "sha256")
+    return f"{int.from_bytes(digest, 'big') % 10**TAG_LENGTH:0{TAG_LENGTH}d}"
 
 
 def voucher_code(serial: int, secret: bytes) -> str:
