@@ -74,6 +74,8 @@ def progress(length: int, label: str, quiet: bool = False) -> Iterator[Callable[
         return
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
         yield bar.update
+        # Done is full, also when the length was an estimate (lines, not CSV records).
+        bar.update(max(0, length - bar.pos))
 
 
 def finished(what: str, started: float, err: bool = False) -> None:

@@ -10,7 +10,7 @@ import re
 import pytest
 from support import DEMO_LOADED_AT
 
-from shared import storage
+from shared import exports, storage
 from shared.db import get_db
 
 WINDOW = "2020-02-04T12:00/2020-02-04T14:00"
@@ -259,3 +259,125 @@ def test_every_command_has_help(runner, app):
         assert command.help and " ".join(command.help.split()[:4]) in " ".join(
             result.output.split()
         )
+
+
+# -- the CLI path at size: streamed files, progress, summaries --------------------------------
+
+
+def _big_roster(path, size: int) -> None:
+    """``size`` enterprises with Chinese names and mobiles, written as an office exports them."""
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(("企业名称", "编号", "镇街", "申请数量", "联系电话", "语言"))
+        for i in range(size):
+            writer.writerow(
+                (f"测试企业{i}", f"E-{i:04d}", "西坞街道", 1 + i % 7, f"139 {i:04d} 0000", "zh")
+            )
+
+
+def _roomy(*changes: str) -> list[str]:
+    """CREATE with room for a few hundred recipients: 60 people a slot, six slots."""
+    args = list(CREATE)
+    args[args.index("--capacity-people") + 1] = "60"
+    args[args.index("--stock") + 1] = "2000"
+    return [*args, *changes]
+
+
+def test_a_few_hundred_rows_stream_in_and_out_in_batches(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("shared.cli.IMPORT_BATCH", 64)
+    _invoke(runner, _roomy())
+    roster = tmp_path / "roster.csv"
+    _big_roster(roster, 300)
+    assert re.fullmatch(
+        TOOK % "Imported 300 recipients into distribution 1",
+        _invoke(runner, ["import-roster", str(roster)])[1],
+    )
+    _invoke(runner, ["allocate"])
+    assert re.fullmatch(
+        TOOK % "300 recipients booked into 6 slots \\(0 already had a booking\\)",
+        _invoke(runner, ["schedule"])[1],
+    )
+    as_csv, as_json = tmp_path / "bookings.csv", tmp_path / "bookings.json"
+    for fmt, out in (("csv", as_csv), ("json", as_json)):
+        result = runner.invoke(args=["export", "bookings", "--format", fmt, "--out", str(out)])
+        assert re.fullmatch(TOOK % f"Wrote 300 bookings to {re.escape(str(out))}", result.stderr)
+    rows = list(csv.DictReader(io.StringIO(as_csv.read_text(encoding="utf-8-sig"))))
+    written = json.loads(as_json.read_text(encoding="utf-8"))
+    assert [r["voucher_code"] for r in rows] == [r["voucher_code"] for r in written]
+    assert {r["phone"] for r in written} == {f"+86139{i:04d}0000" for i in range(300)}
+    assert sum(r["units"] for r in written) == sum(1 + i % 7 for i in range(300))  # capped
+    with runner.app.app_context():
+        # The streamed JSON is the text the whole list would have made.
+        whole = exports.to_json(exports.booking_rows(get_db(), 1, DEMO_LOADED_AT))
+    assert as_json.read_text(encoding="utf-8") == whole
+    stdout = runner.invoke(args=["export", "bookings", "--format", "json"])
+    assert stdout.stdout == whole
+    assert re.fullmatch(TOOK % "Wrote 300 bookings", stdout.stderr)
+
+
+def test_no_bookings_export_as_an_empty_list(runner, tmp_path):
+    _invoke(runner, CREATE)
+    result = runner.invoke(args=["export", "bookings", "--format", "json"])
+    assert (result.stdout, result.exit_code) == ("[]\n", 0)
+    assert re.fullmatch(TOOK % "Wrote 0 bookings", result.stderr)
+
+
+def test_without_a_terminal_there_is_no_progress_bar(runner, tmp_path):
+    # The runner's stderr is no terminal (as a pipe or a log file): only the summaries.
+    _invoke(runner, _roomy())
+    roster = tmp_path / "roster.csv"
+    _big_roster(roster, 20)
+    for args in (["import-roster", str(roster)], ["schedule"], ["export", "bookings"]):
+        if args == ["schedule"]:
+            _invoke(runner, ["allocate"])
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        assert not {"Importing", "Scheduling", "Exporting"} & set(result.stderr.split())
+
+
+def _flask_on_a_terminal(tmp_path, *args: str) -> tuple[int, str]:
+    """Run ``flask --app wsgi ARGS`` with stderr on a pseudo-terminal; exit status and
+    what the terminal showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from support import SECRET
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PICKUP_", "TWILIO_"))}
+    env |= {"PICKUP_DB": str(tmp_path / "tty.sqlite3"), "SECRET_KEY": SECRET}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed the terminal (EIO on Linux)
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return process.wait(timeout=60), shown.decode()
+
+
+@pytest.mark.parametrize(
+    ("quiet", "shows_bar"), [([], True), (["--quiet"], False), (["-q"], False)]
+)
+def test_a_terminal_shows_the_progress_bar_unless_quiet(tmp_path, quiet, shows_bar):
+    roster = tmp_path / "roster.csv"
+    _big_roster(roster, 30)
+    status, _ = _flask_on_a_terminal(tmp_path, *_roomy())
+    assert status == 0
+    status, shown = _flask_on_a_terminal(tmp_path, "import-roster", str(roster), *quiet)
+    assert status == 0
+    assert ("Importing" in shown and "100%" in shown) is shows_bar

@@ -1,8 +1,10 @@
 import csv
 import io
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,8 +17,11 @@ from shared.roster import (
     RowError,
     decode_roster,
     is_valid_uscc,
+    iter_roster,
     parse_roster,
+    roster_file_facts,
     template_csv,
+    to_e164,
     uscc_check_char,
 )
 
@@ -194,6 +199,44 @@ def test_decode_roster() -> None:
     assert decode_roster(b"") == ""
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_a_roster_file_is_read_as_a_stream_to_the_same_rows(tmp_path, encoding: str) -> None:
+    text = roster(line(), line(external_id="E0002", name="宁波示例消毒用品有限公司"))
+    path = tmp_path / "roster.csv"
+    path.write_bytes(text.encode(encoding))
+    # Chunks of 3 bytes split the Chinese characters: the decoders carry them over.
+    found, lines = roster_file_facts(path, chunk_size=3)
+    assert (found, lines) == ("gb18030" if encoding == "gbk" else "utf-8-sig", 3)
+    with path.open(encoding=found, newline="") as f:
+        assert list(iter_roster(f)) == parse_roster(text)
+
+
+WORKBOOK = "the file is an Excel workbook, not CSV; in Excel use Save As > CSV UTF-8"
+NOT_TEXT = "the file is neither UTF-8 nor GBK text; save it as CSV UTF-8"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00", WORKBOOK),
+        ("name,external_id".encode("utf-16"), NOT_TEXT),
+        (b"name,external_id\n\xff\xfe\xfa,E1\n", NOT_TEXT),
+    ],
+)
+def test_a_roster_file_that_is_not_csv_text(tmp_path, data: bytes, expected: str) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(data)
+    with pytest.raises(RosterInvalid) as caught:
+        roster_file_facts(path, chunk_size=4)
+    assert caught.value.errors == [RowError(0, "", expected)]
+    assert str(caught.value) == f"{expected}; {NOTHING}"
+
+
+def test_a_roster_is_bytes_text_or_a_text_file() -> None:
+    with pytest.raises(InvalidInput, match="a roster is bytes, str or a text file, not int"):
+        list(iter_roster(5))  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     "header",
     [
@@ -261,6 +304,41 @@ def test_template_round_trips() -> None:
 )
 def test_phone_is_normalised_to_e164(raw: str, expected: str | None) -> None:
     assert only_row(roster(line(phone=raw)))["phone"] == expected
+
+
+def _phonenumbers_e164(text: str, region: str) -> str | None:
+    """What phonenumbers itself says, without the roster's fast path for Chinese mobiles."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_the_fast_path_for_chinese_mobiles_agrees_with_phonenumbers() -> None:
+    # Every prefix 100-199 with random tails, in the forms the fast path reads and some it
+    # must leave to phonenumbers (a digit short or over, 86 or 0 in front, a carrier code).
+    rng = random.Random(14)
+    for prefix in range(100, 200):
+        for _ in range(4):
+            number = f"{prefix}{rng.randrange(10**8):08d}"
+            forms = (
+                number,
+                f"{number[:3]} {number[3:7]} {number[7:]}",
+                f"{number[:3]}-{number[3:7]}-{number[7:]}",
+                f"+86{number}",
+                f"+86 {number[:3]} {number[3:7]} {number[7:]}",
+                f"0086{number}",
+                f"86{number}",
+                f"0{number}",
+                f"17951{number}",
+                number[:-1],
+                number + "5",
+            )
+            for form in forms:
+                assert to_e164(form, "CN") == _phonenumbers_e164(form, "CN"), form
 
 
 def test_phone_without_a_country_code_uses_the_default_region() -> None:
