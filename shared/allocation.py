@@ -27,7 +27,7 @@ from shared import error_texts
 from shared.errors import InfeasibleAllocation, InvalidInput
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per recipient: no __dict__ each
 class Claimant:
     """One recipient's claim on the stock. Validated by :func:`allocate_units`."""
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from shared import messages, spreadsheets, storage
-from shared.booking_states import booking_state
+from shared.booking_states import state_of
 from shared.vouchers import qr_content
 
 BOOKING_COLUMNS = (
@@ -82,31 +82,35 @@ def iter_booking_values(
 ) -> Iterator[tuple[Any, ...]]:
     """:func:`iter_booking_rows` as tuples in :data:`BOOKING_COLUMNS` order (no dict per
     booking: what a CSV writer needs)."""
-    distribution = storage.get_distribution(db, distribution_id)
-    tz = ZoneInfo(distribution["timezone"])
+    d = storage.get_distribution(db, distribution_id)
+    tz = ZoneInfo(d["timezone"])
+    unit_name, unit_name_en = d["unit_name"], messages.unit_name(d, "en")
+    unit_size, measure, grace = d["unit_size"], d["measure"], d["grace_minutes"]
     capacity = {s["id"]: s["capacity_people"] for s in storage.list_slots(db, distribution_id)}
     local: dict[str | None, str] = {}  # a few hundred slot times, each shown once per booking
-    for v in storage.iter_voucher_views_for_distribution(db, distribution_id):
-        for stored in (v["starts_at"], v["ends_at"]):
+    for row in storage.booking_exports(db, distribution_id):
+        name, external_id, town, phone, site, slot_id, starts_at, ends_at = row[:8]
+        units, code, status, checked_in_at, handed = row[8:]
+        for stored in (starts_at, ends_at):
             if stored not in local:
                 local[stored] = _local_iso(stored, tz)
         yield (
-            v["recipient_name"],
-            v["external_id"],
-            v["town"],
-            v["phone"] or "",
-            v["site_name"],
-            local[v["starts_at"]],
-            local[v["ends_at"]],
-            capacity[v["slot_id"]],
-            v["units"],
-            v["unit_name"],
-            messages.unit_name(v, "en"),
-            _amount(v["units"], v["unit_size"]),
-            v["measure"],
-            v["code"],
-            qr_content(v["code"]),
-            booking_state(v, now, v["grace_minutes"]),
+            name,
+            external_id,
+            town,
+            phone or "",
+            site,
+            local[starts_at],
+            local[ends_at],
+            capacity[slot_id],
+            units,
+            unit_name,
+            unit_name_en,
+            _amount(units, unit_size),
+            measure,
+            code,
+            qr_content(code),
+            state_of(status, units, handed, checked_in_at, ends_at, now, grace),
         )
 
 

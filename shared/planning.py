@@ -7,7 +7,7 @@ voucher. Both record what they did in the audit log, with their inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,29 +22,32 @@ from shared.errors import BookingClosed, InvalidInput, SchedulingInfeasible
 from shared.roster import column_label
 from shared.scheduling import Demand, SlotSpec, assign_slots, generate_slots
 
+# Where a weight basis is in a row of storage.recipient_claims.
+_WEIGHT_AT = {"headcount": 1, "population": 2, "requested": 3}
 
-def claimant_for(recipient: dict[str, Any], weight_basis: str) -> Claimant:
-    """The allocation claim of one roster row under the distribution's weight basis."""
-    if weight_basis == "equal":
-        weight: float = 1
-    elif weight_basis == "requested":
-        weight = recipient["requested_units"]
-    else:
-        weight = recipient[weight_basis]
-    if weight is None:
-        column = "requested_units" if weight_basis == "requested" else weight_basis
-        raise InvalidInput(
-            "no_weight_value",
-            external_id=recipient["external_id"],
-            name=recipient["name"],
-            basis=Said(column_label(column, "zh"), weight_basis),
-        )
-    return Claimant(
-        key=str(recipient["id"]),
-        weight=weight,
-        cap=recipient["requested_units"],
-        floor=recipient["floor_units"] or 0,
-    )
+
+def claimants(db: Database, distribution_id: int, weight_basis: str) -> list[Claimant]:
+    """Every recipient's allocation claim under the weight basis, in recipient id order.
+
+    Read as tuples (storage.recipient_claims), one small Claimant each: at 1,000,000
+    recipients a dict per roster row would be gigabytes.
+    """
+    weight_at = _WEIGHT_AT.get(weight_basis)
+    found = []
+    for claim in storage.recipient_claims(db, distribution_id):
+        recipient_id, _headcount, _population, requested, floor = claim
+        weight = 1 if weight_at is None else claim[weight_at]
+        if weight is None:
+            recipient = storage.get_recipient(db, recipient_id)
+            column = "requested_units" if weight_basis == "requested" else weight_basis
+            raise InvalidInput(
+                "no_weight_value",
+                external_id=recipient["external_id"],
+                name=recipient["name"],
+                basis=Said(column_label(column, "zh"), weight_basis),
+            )
+        found.append(Claimant(str(recipient_id), weight, requested, floor or 0))
+    return found
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,18 @@ def plan_allocation(
     """Compute the allotments for the distribution without storing them."""
     distribution = storage.get_distribution(db, distribution_id)
     recipients = storage.list_recipients(db, distribution_id)
-    if not recipients:
+    claims, allocation = _allocate(db, distribution, method)
+    return AllocationPlan(recipients, claims, allocation)
+
+
+def _allocate(
+    db: Database, distribution: dict[str, Any], method: str | None
+) -> tuple[list[Claimant], Allocation]:
+    claims = claimants(db, distribution["id"], distribution["weight_basis"])
+    if not claims:
         raise InvalidInput("no_recipients")
     method = method or distribution["allocation_method"]
-    claimants = [claimant_for(r, distribution["weight_basis"]) for r in recipients]
-    allocation = allocate_units(distribution["stock_units"], claimants, method)
-    return AllocationPlan(recipients, claimants, allocation)
+    return claims, allocate_units(distribution["stock_units"], claims, method)
 
 
 def allocate_distribution(
@@ -92,9 +101,8 @@ def allocate_distribution(
         distribution = storage.get_distribution(db, distribution_id)
         if storage.count_handovers(db, distribution_id):
             raise BookingClosed("allotments_locked")
-        plan = plan_allocation(db, distribution_id, method)
-        recipients, allocation = plan.recipients, plan.allocation
-        record = allocation.as_record(plan.claimants)
+        claims, allocation = _allocate(db, distribution, method)
+        record = allocation.as_record(claims)
         record["weight_basis"] = distribution["weight_basis"]
         run_id = storage.insert_allocation_run(
             db,
@@ -105,15 +113,14 @@ def allocate_distribution(
             record,
             now,
         )
-        units = {r["id"]: u for r, u in zip(recipients, allocation.units, strict=True)}
-        storage.replace_allotments(db, distribution_id, run_id, units)
-        live = storage.live_booking_units(db, distribution_id)
-        changed = {
-            booking_id: units[recipient_id]
-            for recipient_id, (booking_id, booked_units) in live.items()
-            if recipient_id in units and booked_units != units[recipient_id]
-        }
-        storage.set_bookings_units(db, changed, now)
+        del record  # the largest thing held, once written
+        storage.insert_allotments(
+            db,
+            distribution_id,
+            run_id,
+            ((int(c.key), n) for c, n in zip(claims, allocation.units, strict=True)),
+        )
+        storage.set_live_bookings_to_allotments(db, distribution_id, now)
         storage.audit(
             db,
             actor,
@@ -222,8 +229,7 @@ def plan_schedule(db: Database, distribution_id: int, now: datetime) -> Schedule
     when there is one) that has not started at ``now``: a window partly past is used only
     from its next slot on.
     """
-    allotments = storage.allotments_by_recipient(db, distribution_id)
-    if not allotments:
+    if not storage.has_allotments(db, distribution_id):
         raise InvalidInput("no_allotments")
     sites = storage.list_sites(db, distribution_id)
     slots = storage.list_slots(db, distribution_id)
@@ -233,28 +239,14 @@ def plan_schedule(db: Database, distribution_id: int, now: datetime) -> Schedule
         slots.sort(key=lambda r: (r["starts_at"], r["site_id"]))
     loads = storage.slot_loads(db, distribution_id, now)
     taken = {i: loads[s["id"]] for i, s in enumerate(slots) if s["id"] in loads}
-    booked = storage.live_booked_recipient_ids(db, distribution_id)
-    waiting = [
-        recipient
-        for recipient in storage.list_recipients(db, distribution_id)
-        if allotments.get(recipient["id"], 0) > 0 and recipient["id"] not in booked
-    ]
-    by_site = recipients_by_site(waiting, sites)
+    already_booked = storage.count_live_bookings(db, distribution_id)
+    by_site = demands_by_site(storage.waiting_recipients(db, distribution_id), sites)
     specs = slot_specs(slots)
     started = storage.to_db_time(now)
     assignment: dict[str, int] = {}
     demands: list[Demand] = []
     for site in sites:
-        site_demands = [
-            Demand(
-                key=str(recipient["id"]),
-                units=allotments[recipient["id"]],
-                priority=recipient["priority"],
-                earliest=storage.from_db_time(recipient["earliest"]),
-                latest=storage.from_db_time(recipient["latest"]),
-            )
-            for recipient in by_site.get(site["id"], [])
-        ]
+        site_demands = by_site.get(site["id"], [])
         if not site_demands:
             continue
         future = [
@@ -267,23 +259,35 @@ def plan_schedule(db: Database, distribution_id: int, now: datetime) -> Schedule
         site_taken = {spec.index: taken[spec.index] for spec in future if spec.index in taken}
         assignment |= assign_slots(site_demands, future, site_taken)
         demands += site_demands
-    order = {str(r["id"]): n for n, r in enumerate(waiting)}
-    demands.sort(key=lambda d: order[d.key])
-    return SchedulePlan(slots, demands, assignment, taken, len(booked))
+    if len(by_site) > 1:
+        demands.sort(key=lambda d: int(d.key))  # recipient id order, as they were read
+    return SchedulePlan(slots, demands, assignment, taken, already_booked)
 
 
-def recipients_by_site(
-    recipients: list[dict[str, Any]], sites: list[dict[str, Any]]
-) -> dict[int, list[dict[str, Any]]]:
-    """Recipients grouped by the site they collect at; InvalidInput if one has none."""
-    grouped: dict[int, list[dict[str, Any]]] = {}
+def demands_by_site(
+    waiting: Iterable[tuple[Any, ...]], sites: list[dict[str, Any]]
+) -> dict[int, list[Demand]]:
+    """The scheduling demands of the ``waiting`` recipients (rows of
+    storage.waiting_recipients), grouped by the site they collect at; InvalidInput if one
+    has none. A small Demand each, never the recipient's whole row."""
+    grouped: dict[int, list[Demand]] = {}
     homeless = []
-    for recipient in recipients:
-        site_id = recipient["site_id"] if len(sites) > 1 else sites[0]["id"]
+    only_site = sites[0]["id"] if len(sites) == 1 else None
+    from_db_time = storage.from_db_time
+    for recipient_id, units, priority, earliest, latest, site_id, external_id in waiting:
+        site_id = only_site or site_id
         if site_id is None:
-            homeless.append(recipient["external_id"])
-        else:
-            grouped.setdefault(site_id, []).append(recipient)
+            homeless.append(external_id)
+            continue
+        grouped.setdefault(site_id, []).append(
+            Demand(
+                key=str(recipient_id),
+                units=units,
+                priority=priority,
+                earliest=from_db_time(earliest),
+                latest=from_db_time(latest),
+            )
+        )
     if homeless:
         raise InvalidInput(
             "recipients_without_site",
@@ -316,7 +320,7 @@ def schedule_distribution(
     """
     with storage.transaction(db):
         storage.get_distribution(db, distribution_id)
-        if not storage.allotments_by_recipient(db, distribution_id):
+        if not storage.has_allotments(db, distribution_id):
             raise InvalidInput("no_allotments")
         slot_count = ensure_slots(db, distribution_id)
         plan = plan_schedule(db, distribution_id, now)

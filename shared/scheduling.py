@@ -52,7 +52,7 @@ class SlotSpec:
         _check_capacities(self.capacity_people, self.capacity_units)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per recipient: no __dict__ each
 class Demand:
     """One recipient to schedule: their key, the load they add and when they can come."""
 

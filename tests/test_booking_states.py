@@ -137,9 +137,9 @@ def test_export_command_says_collected(office_day, fmt):
     )
     assert result.exit_code == 0, result.output
     if fmt == "json":
-        states = Counter(row["status"] for row in json.loads(result.output))
+        states = Counter(row["status"] for row in json.loads(result.stdout))
     else:
-        states = Counter(row["status"] for row in csv.DictReader(io.StringIO(result.output)))
+        states = Counter(row["status"] for row in csv.DictReader(io.StringIO(result.stdout)))
     assert states["collected"] == 1 and states["partly_collected"] == 1
     assert states["missed"] == 5 and "cancelled" not in states
 

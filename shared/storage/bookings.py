@@ -251,25 +251,6 @@ def live_booking_for(db: Database, recipient_id: int) -> Row | None:
     )
 
 
-def live_booking_units(db: Database, distribution_id: int) -> dict[int, tuple[int, int]]:
-    """recipient id -> (booking id, units) of every live booking of a distribution."""
-    rows = db.execute(
-        "SELECT recipient_id, id, units FROM bookings WHERE distribution_id = ? "
-        "AND status != 'cancelled'",
-        [distribution_id],
-    )
-    return {recipient_id: (booking_id, units) for recipient_id, booking_id, units in rows}
-
-
-def set_bookings_units(db: Database, units_by_booking: dict[int, int], now: datetime) -> None:
-    """``set_booking_units`` for many bookings in one ``executemany``."""
-    stamp = to_db_time(now)
-    db.conn.executemany(
-        "UPDATE bookings SET units = ?, updated_at = ? WHERE id = ?",
-        [(units, stamp, booking_id) for booking_id, units in units_by_booking.items()],
-    )
-
-
 def booking_states(db: Database, distribution_id: int) -> list[Row]:
     """Every booking of a distribution with its slot, check-in and units handed over."""
     return _all(
@@ -329,14 +310,6 @@ def unbooked_allotted_recipients(db: Database, distribution_id: int) -> list[Row
         """,
         [distribution_id],
     )
-
-
-def live_booked_recipient_ids(db: Database, distribution_id: int) -> set[int]:
-    rows = db.execute(
-        "SELECT recipient_id FROM bookings WHERE distribution_id = ? AND status != 'cancelled'",
-        [distribution_id],
-    ).fetchall()
-    return {r[0] for r in rows}
 
 
 def get_booking(db: Database, booking_id: int) -> Row:
@@ -512,6 +485,51 @@ def iter_voucher_views_for_distribution(db: Database, distribution_id: int) -> I
             [distribution_id],
         )
     )
+
+
+def booking_exports(db: Database, distribution_id: int) -> Iterator[tuple[Any, ...]]:
+    """The live bookings of a distribution as the bookings export needs them, as tuples
+    read one by one (no dict per row): ``(recipient name, external_id, town, phone, site
+    name, slot id, starts_at, ends_at, units, voucher code, status, checked_in_at, handed
+    units)``, in slot time, then recipient id, order."""
+    return iter(
+        db.execute(
+            """
+            SELECT r.name, r.external_id, r.town, r.phone, st.name, s.id, s.starts_at,
+                   s.ends_at, b.units, v.code, b.status, b.checked_in_at,
+                   coalesce(ho.units, 0)
+            FROM bookings b
+            JOIN vouchers v ON v.booking_id = b.id
+            JOIN slots s ON s.id = b.slot_id
+            JOIN sites st ON st.id = s.site_id
+            JOIN recipients r ON r.id = b.recipient_id
+            LEFT JOIN (
+                SELECT booking_id, sum(units) AS units FROM handovers
+                WHERE undone_at IS NULL GROUP BY booking_id
+            ) ho ON ho.booking_id = b.id
+            WHERE b.distribution_id = ? AND b.status != 'cancelled'
+            ORDER BY s.starts_at, r.id
+            """,
+            [distribution_id],
+        )
+    )
+
+
+def set_live_bookings_to_allotments(db: Database, distribution_id: int, now: datetime) -> int:
+    """Give every live booking of a distribution its recipient's allotted units where they
+    differ, in one statement; returns how many changed."""
+    cursor = db.execute(
+        """
+        UPDATE bookings SET
+            units = (SELECT a.units FROM allotments a WHERE a.recipient_id = bookings.recipient_id),
+            updated_at = ?
+        WHERE distribution_id = ? AND status != 'cancelled'
+          AND units != (SELECT a.units FROM allotments a
+                        WHERE a.recipient_id = bookings.recipient_id)
+        """,
+        [to_db_time(now), distribution_id],
+    )
+    return max(cursor.rowcount, 0)
 
 
 def bookings_starting_between(db: Database, start: datetime, end: datetime) -> list[Row]:

@@ -40,9 +40,24 @@ def insert_recipients(db: Database, distribution_id: int, rows: Iterable[dict[st
         f"VALUES ({', '.join('?' for _ in columns)}) "
         f"ON CONFLICT (distribution_id, external_id) DO UPDATE SET {updates}"
     )
-    params = [[distribution_id, *(_recipient_value(row, c) for c in stored)] for row in rows]
-    db.conn.executemany(sql, params)
-    return len(params)
+    defaults = [_RECIPIENT_DEFAULTS.get(c) for c in stored]
+    count = 0
+
+    def params(row: dict[str, Any]) -> list[Any]:
+        nonlocal count
+        count += 1
+        values = [distribution_id]
+        values += [
+            default if value is None else value
+            for value, default in zip(map(row.get, stored), defaults, strict=True)
+        ]
+        for at in _RECIPIENT_TIMES:
+            if isinstance(values[at], datetime):
+                values[at] = to_db_time(values[at])
+        return values
+
+    db.conn.executemany(sql, map(params, rows))
+    return count
 
 
 _RECIPIENT_DEFAULTS = {
@@ -52,13 +67,8 @@ _RECIPIENT_DEFAULTS = {
     "language": DEFAULT_LANGUAGE,
     "priority": 0,
 }
-
-
-def _recipient_value(row: dict[str, Any], column: str) -> Any:
-    value = row.get(column)
-    if value is None:
-        return _RECIPIENT_DEFAULTS.get(column)
-    return to_db_time(value) if isinstance(value, datetime) else value
+# Where the datetimes are in a row of insert_recipients' parameters (after distribution_id).
+_RECIPIENT_TIMES = tuple(1 + RECIPIENT_FIELDS.index(c) for c in ("earliest", "latest"))
 
 
 def get_recipient(db: Database, recipient_id: int) -> Row:
@@ -83,6 +93,36 @@ def count_recipients(db: Database, distribution_id: int) -> int:
         db, "SELECT count(*) AS n FROM recipients WHERE distribution_id = ?", [distribution_id]
     )
     return row["n"] if row else 0
+
+
+def recipient_claims(db: Database, distribution_id: int) -> Iterator[tuple[Any, ...]]:
+    """``(id, headcount, population, requested_units, floor_units)`` of every recipient, by
+    id, read as the caller takes them: what an allocation needs, without a dict per row."""
+    return iter(
+        db.execute(
+            "SELECT id, headcount, population, requested_units, floor_units FROM recipients "
+            "WHERE distribution_id = ? ORDER BY id",
+            [distribution_id],
+        )
+    )
+
+
+def waiting_recipients(db: Database, distribution_id: int) -> Iterator[tuple[Any, ...]]:
+    """``(id, units, priority, earliest, latest, site_id, external_id)`` of every recipient
+    allotted units and without a live booking, by id, read as the caller takes them."""
+    return iter(
+        db.execute(
+            """
+            SELECT r.id, a.units, r.priority, r.earliest, r.latest, r.site_id, r.external_id
+            FROM recipients r JOIN allotments a ON a.recipient_id = r.id
+            WHERE r.distribution_id = ? AND a.units > 0
+              AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.recipient_id = r.id
+                              AND b.status != 'cancelled')
+            ORDER BY r.id
+            """,
+            [distribution_id],
+        )
+    )
 
 
 def insert_roster_preview(
@@ -151,15 +191,23 @@ def latest_allocation_run(db: Database, distribution_id: int) -> Row | None:
     )
 
 
-def replace_allotments(
-    db: Database, distribution_id: int, run_id: int, units_by_recipient: dict[int, int]
+def insert_allotments(
+    db: Database, distribution_id: int, run_id: int, units: Iterable[tuple[int, int]]
 ) -> None:
+    """:func:`replace_allotments` from ``(recipient_id, units)`` pairs, as they come."""
     db.execute("DELETE FROM allotments WHERE distribution_id = ?", [distribution_id])
     db.conn.executemany(
         "INSERT INTO allotments (recipient_id, distribution_id, units, allocation_run_id) "
         "VALUES (?, ?, ?, ?)",
-        [(rid, distribution_id, units, run_id) for rid, units in units_by_recipient.items()],
+        ((rid, distribution_id, n, run_id) for rid, n in units),
     )
+
+
+def has_allotments(db: Database, distribution_id: int) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM allotments WHERE distribution_id = ? LIMIT 1", [distribution_id]
+    ).fetchone()
+    return row is not None
 
 
 def allotments_by_recipient(db: Database, distribution_id: int) -> dict[int, int]:
