@@ -535,6 +535,8 @@ def _external_id(column: str, raw: str) -> str:
 
 
 def _integer(column: str, raw: str) -> int:
+    if raw.isascii() and raw.isdigit() and len(raw) < len(str(_MAX_INTEGER)):
+        return int(raw)  # plain digits, too few to be too large: most cells
     number = unicodedata.normalize("NFKC", raw).strip()
     match = _INTEGER.fullmatch(number)
     if match is None:
@@ -548,6 +550,8 @@ def _integer(column: str, raw: str) -> int:
 
 
 def _language(column: str, raw: str) -> str:
+    if raw in _LANGUAGES:  # already a key as written (zh, en, 中文): most cells
+        return _LANGUAGES[raw]
     key = unicodedata.normalize("NFKC", raw).strip().casefold().replace("_", "-")
     if key not in _LANGUAGES:
         raise _BadCell("bad_language", value=_shown(raw))
