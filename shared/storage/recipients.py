@@ -194,7 +194,8 @@ def latest_allocation_run(db: Database, distribution_id: int) -> Row | None:
 def insert_allotments(
     db: Database, distribution_id: int, run_id: int, units: Iterable[tuple[int, int]]
 ) -> None:
-    """:func:`replace_allotments` from ``(recipient_id, units)`` pairs, as they come."""
+    """The allotments of an allocation run, replacing the distribution's previous ones,
+    from ``(recipient_id, units)`` pairs as they come."""
     db.execute("DELETE FROM allotments WHERE distribution_id = ?", [distribution_id])
     db.conn.executemany(
         "INSERT INTO allotments (recipient_id, distribution_id, units, allocation_run_id) "
