@@ -51,15 +51,20 @@ class Allocation:
         """A JSON-serialisable audit record of the method, the inputs and the result."""
         if len(claimants) != len(self.units):
             raise InvalidInput("claimant_count", units=len(self.units), given=len(claimants))
+        # By column, a list per field: an allocation of 1,000,000 claimants keeps its
+        # record in a few lists, where a dict per claimant would take gigabytes.
         return {
             "method": self.method,
             "stock": self.stock,
             "allocated": self.allocated,
             "unallocated": self.unallocated,
-            "claimants": [
-                {"key": c.key, "weight": c.weight, "cap": c.cap, "floor": c.floor, "units": u}
-                for c, u in zip(claimants, self.units, strict=True)
-            ],
+            "claimants": {
+                "key": [c.key for c in claimants],
+                "weight": [c.weight for c in claimants],
+                "cap": [c.cap for c in claimants],
+                "floor": [c.floor for c in claimants],
+                "units": list(self.units),
+            },
         }
 
 

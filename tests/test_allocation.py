@@ -275,9 +275,11 @@ def test_as_record_is_json_and_round_trips(method: str) -> None:
     record = json.loads(json.dumps(a.as_record(claimants)))
     assert record["method"] == method
     assert (record["stock"], record["allocated"], record["unallocated"]) == (20, 20, 0)
-    rebuilt = [Claimant(r["key"], r["weight"], r["cap"], r["floor"]) for r in record["claimants"]]
+    columns = record["claimants"]  # a list per field, in claimant order
+    fields = (columns["key"], columns["weight"], columns["cap"], columns["floor"])
+    rebuilt = [Claimant(*values) for values in zip(*fields, strict=True)]
     assert rebuilt == claimants
-    assert tuple(r["units"] for r in record["claimants"]) == a.units
+    assert tuple(columns["units"]) == a.units
     assert allocate_units(record["stock"], rebuilt, record["method"]) == a
 
 
