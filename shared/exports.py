@@ -165,10 +165,40 @@ def write_json(out: TextIO, rows: Iterable[dict[str, Any]]) -> int:
     """:func:`to_json` written to ``out`` a row at a time (flat memory), the same text;
     returns how many rows it wrote."""
     count = 0
+    keys: dict[str, str] = {}  # each column's name, written as JSON once
     for count, row in enumerate(rows, start=1):
-        # Each object indented one level, as json.dumps of the whole list indents it: a
-        # value never holds a raw newline (JSON escapes it), so every line break is layout.
-        text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        out.write(("[\n  " if count == 1 else ",\n  ") + text)
+        out.write(("[\n  " if count == 1 else ",\n  ") + _json_object(row, keys))
     out.write("\n]\n" if count else "[]\n")
     return count
+
+
+_json_text = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (ensure_ascii=False)
+_JSON_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
+def _json_object(row: dict[str, Any], keys: dict[str, str]) -> str:
+    """``row`` as ``json.dumps(row, ensure_ascii=False, indent=2)`` writes it one level in
+    (inside a list), character for character. json.dumps with an indent runs in pure
+    Python; a flat row of text and numbers is written here at C speed, anything else (a
+    nested list or dict) is left to json.dumps."""
+    parts = []
+    for key, value in row.items():
+        name = keys.get(key)
+        if name is None:
+            name = keys[key] = "\n    " + _json_text(key) + ": "
+        if isinstance(value, str):
+            text = _json_text(value)
+        elif value is None or value is True or value is False:
+            text = _JSON_CONSTANTS[value]
+        elif isinstance(value, int):
+            text = int.__repr__(value)
+        elif isinstance(value, float):
+            text = json.dumps(value)  # NaN and Infinity as json writes them
+        else:
+            # Each object indented one level, as json.dumps of the whole list indents it: a
+            # value never holds a raw newline (JSON escapes it), so every break is layout.
+            return json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        parts.append(name + text)
+    if not parts:
+        return "{}"
+    return "{" + ",".join(parts) + "\n  }"

@@ -381,3 +381,20 @@ def test_a_terminal_shows_the_progress_bar_unless_quiet(tmp_path, quiet, shows_b
     status, shown = _flask_on_a_terminal(tmp_path, "import-roster", str(roster), *quiet)
     assert status == 0
     assert ("Importing" in shown and "100%" in shown) is shows_bar
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [{}],
+        [{"text": 'quote " backslash \\ newline \n 中文 \u2028 \x01', "empty": "", "none": None}],
+        [{"true": True, "false": False, "int": -7, "big": 10**20, "float": 1.5, "zero": -0.0}],
+        [{"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}, {"a": 1}],
+        [{"nested": [1, {"x": 2}], "after": "y"}, {"a": "b"}],
+    ],
+)
+def test_streamed_json_is_the_text_json_dumps_writes(rows):
+    out = io.StringIO()
+    assert exports.write_json(out, rows) == len(rows)
+    assert out.getvalue() == exports.to_json(rows)
