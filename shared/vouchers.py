@@ -71,11 +71,25 @@ SEPARATORS = (
 _SEPARATOR_SET = frozenset(SEPARATORS)
 
 
-def _damm_interim(digits: str) -> int:
-    interim = 0
+def _damm_step(interim: int, digits: str) -> int:
     for ch in digits:
         interim = _DAMM_TABLE[interim][ord(ch) - 48]
     return interim
+
+
+# The table applied to three digits at once: [interim][the three digits as text]. Scheduling
+# 100,000 vouchers computes 100,000 check digits; this takes five steps for 15 digits.
+_DAMM_TRIPLES = tuple(
+    {f"{n:03d}": _damm_step(interim, f"{n:03d}") for n in range(1000)} for interim in range(10)
+)
+
+
+def _damm_interim(digits: str) -> int:
+    whole = len(digits) - len(digits) % 3
+    interim = 0
+    for at in range(0, whole, 3):
+        interim = _DAMM_TRIPLES[interim][digits[at : at + 3]]
+    return _damm_step(interim, digits[whole:])
 
 
 def damm_check_digit(digits: str) -> str:
