@@ -28,7 +28,7 @@ from shared import offline, pickup_queue, storage
 from shared.booking import cancel_booking
 from shared.db import get_db
 from shared.exports import ledger_rows
-from shared.handover import reconcile
+from shared.handover import Ledger, reconcile
 from shared.vouchers import parse_code
 
 KEY = SECRET.encode()
@@ -418,3 +418,29 @@ def test_the_console_lists_and_resolves_conflicts(pickup):
     assert "Conflict resolved" in page_text(done)
     assert 'class="conflict"' not in page_text(admin.get("/admin/conflicts"))
     assert "Unresolved offline conflicts" not in page_text(admin.get("/admin/d/1/"))
+
+
+def test_the_ledger_figures_with_a_conflict(db, pickup):
+    """Every figure of the demo's ledger pinned: one voucher handed in full at two stations
+    (beyond its allotment, clamped out of what is outstanding), one handed in full, one
+    collected before; the rest outstanding, part of it booked."""
+    before = reconcile(db, 1)
+    valid, other = pickup.codes["valid"], pickup.codes["valid_2"]
+    units, other_units = _voucher(db, valid)["units"], _voucher(db, other)["units"]
+    offline.apply_action(db, action(db, valid, at=AT - timedelta(minutes=3)), KEY, AT, DESK_1)
+    offline.apply_action(db, action(db, valid, at=AT - timedelta(minutes=2)), KEY, AT, DESK_2)
+    offline.apply_action(db, action(db, other, at=AT - timedelta(minutes=1)), KEY, AT, DESK_1)
+    ledger = reconcile(db, 1)
+    assert ledger == Ledger(
+        stock=614,
+        handed_over=7,
+        outstanding=609,
+        outstanding_booked=601,
+        unallocated=0,
+        beyond_allotments=2,
+        unresolved_conflicts=1,
+        unresolved_conflict_units=4,
+    )
+    assert ledger.handed_over == before.handed_over + 2 * units + other_units
+    assert ledger.outstanding == before.outstanding - units - other_units
+    assert ledger.beyond_allotments == units and ledger.balanced
