@@ -228,12 +228,11 @@ class Ledger:
 def reconcile(db: Database, distribution_id: int) -> Ledger:
     """Compute the ledger from the stored facts (nothing is kept as a running total)."""
     totals = storage.ledger_totals(db, distribution_id)
-    handed = storage.handed_units_by_recipient(db, distribution_id)
-    allotted = storage.allotments_by_recipient(db, distribution_id)
     # Online, handing over more than allotted is refused; offline stations can do it
-    # together (a conflict), so what is beyond an allotment is counted on its own.
-    outstanding = sum(max(units - handed.get(rid, 0), 0) for rid, units in allotted.items())
-    beyond = sum(max(units - allotted.get(rid, 0), 0) for rid, units in handed.items())
+    # together (a conflict), so what is beyond an allotment is counted on its own and
+    # each recipient's outstanding units stop at zero.
+    handed = storage.handed_against_allotments(db, distribution_id)
+    outstanding = totals["allotted"] - handed["within"]
     conflicts = [
         h for h in storage.unresolved_conflict_handovers(db, distribution_id) if not h["undone_at"]
     ]
@@ -243,7 +242,7 @@ def reconcile(db: Database, distribution_id: int) -> Ledger:
         outstanding=outstanding,
         outstanding_booked=max(totals["allotted_booked"] - totals["handed_booked"], 0),
         unallocated=totals["stock_units"] - totals["allotted"],
-        beyond_allotments=beyond,
+        beyond_allotments=handed["beyond"],
         unresolved_conflicts=len({h["booking_id"] for h in conflicts}),
         unresolved_conflict_units=sum(h["units"] for h in conflicts),
     )

@@ -94,23 +94,26 @@ def ledger_rows(db: Database, distribution_id: int) -> list[Row]:
 
 
 def ledger_totals(db: Database, distribution_id: int) -> Row:
-    """Stock, allotted, handed over and the split of what is still out, in units."""
+    """Stock, allotted, handed over and the split of what is still out, in units.
+
+    ``handovers h CROSS JOIN bookings b`` (a plain inner join on both engines) keeps SQLite
+    reading the handovers first and each booking by its key: the cost of what was handed
+    over, not of every booking of the roster."""
     row = _one(
         db,
         """
         SELECT d.stock_units,
                (SELECT coalesce(sum(units), 0) FROM allotments
                  WHERE distribution_id = d.id) AS allotted,
-               (SELECT coalesce(sum(h.units), 0) FROM handovers h
-                 JOIN bookings b ON b.id = h.booking_id
-                 WHERE b.distribution_id = d.id AND h.undone_at IS NULL) AS handed_over,
+               (SELECT coalesce(sum(h.units), 0) FROM handovers h CROSS JOIN bookings b
+                 WHERE b.id = h.booking_id AND b.distribution_id = d.id
+                   AND h.undone_at IS NULL) AS handed_over,
                (SELECT coalesce(sum(a.units), 0) FROM allotments a
                  JOIN bookings b ON b.recipient_id = a.recipient_id AND b.status = 'booked'
                  WHERE a.distribution_id = d.id) AS allotted_booked,
-               (SELECT coalesce(sum(h.units), 0) FROM handovers h
-                 JOIN bookings b ON b.id = h.booking_id
-                 WHERE b.distribution_id = d.id AND b.status = 'booked'
-                   AND h.undone_at IS NULL) AS handed_booked
+               (SELECT coalesce(sum(h.units), 0) FROM handovers h CROSS JOIN bookings b
+                 WHERE b.id = h.booking_id AND b.distribution_id = d.id
+                   AND b.status = 'booked' AND h.undone_at IS NULL) AS handed_booked
         FROM distributions d WHERE d.id = ?
         """,
         [distribution_id],
@@ -120,14 +123,27 @@ def ledger_totals(db: Database, distribution_id: int) -> Row:
     return row
 
 
-def handed_units_by_recipient(db: Database, distribution_id: int) -> dict[int, int]:
-    rows = db.execute(
-        "SELECT b.recipient_id, sum(h.units) FROM handovers h JOIN bookings b "
-        "ON b.id = h.booking_id WHERE b.distribution_id = ? AND h.undone_at IS NULL "
-        "GROUP BY b.recipient_id",
-        [distribution_id],
-    ).fetchall()
-    return dict(rows)
+def handed_against_allotments(db: Database, distribution_id: int) -> dict[str, int]:
+    """Handed units per recipient set against their allotment, summed in SQL: ``within``
+    (what each hands within the allotment, min(handed, allotted)) and ``beyond`` (what each
+    has beyond it: offline stations handing one voucher together). Driven by the standing
+    handovers (the CROSS JOIN, as in :func:`ledger_totals`), so it costs what was handed
+    over, not the roster."""
+    within, beyond = db.execute(
+        """
+        SELECT coalesce(sum(CASE WHEN hr.units < coalesce(a.units, 0) THEN hr.units
+                                 ELSE coalesce(a.units, 0) END), 0) AS within,
+               coalesce(sum(CASE WHEN hr.units > coalesce(a.units, 0)
+                                 THEN hr.units - coalesce(a.units, 0) ELSE 0 END), 0) AS beyond
+        FROM (SELECT b.recipient_id, sum(h.units) AS units FROM handovers h
+              CROSS JOIN bookings b
+              WHERE b.id = h.booking_id AND b.distribution_id = ? AND h.undone_at IS NULL
+              GROUP BY b.recipient_id) hr
+        LEFT JOIN allotments a ON a.recipient_id = hr.recipient_id AND a.distribution_id = ?
+        """,
+        [distribution_id, distribution_id],
+    ).fetchone()
+    return {"within": int(within), "beyond": int(beyond)}
 
 
 def count_live_bookings(db: Database, distribution_id: int) -> int:
