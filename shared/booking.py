@@ -119,6 +119,7 @@ def offer_slots(
     changed meanwhile, the slots are found again under the lock.
     """
     with storage.transaction(db):
+        storage.lock_recipient(db, recipient_id)
         booking = storage.live_booking_for(db, recipient_id)
         _guard_changeable(db, booking)
         if found is None or not _still_free(db, recipient_id, found, booking, now):
@@ -143,6 +144,7 @@ def book_slot(
     A move keeps the voucher: the code the representative already has stays good.
     """
     with storage.transaction(db):
+        storage.lock_recipient(db, recipient_id)
         recipient = storage.get_recipient(db, recipient_id)
         slot = storage.lock_slot(db, slot_id)
         if slot["distribution_id"] != recipient["distribution_id"]:
@@ -180,6 +182,7 @@ def book_slot(
 def cancel_booking(db: Database, recipient_id: int, now: datetime, actor: str) -> dict[str, Any]:
     """Cancel the recipient's live booking; the voucher stops being valid at once."""
     with storage.transaction(db):
+        storage.lock_recipient(db, recipient_id)
         booking = storage.live_booking_for(db, recipient_id)
         if booking is None:
             raise NotFound("no_booking_to_cancel")

@@ -163,7 +163,7 @@ def init_db_command() -> None:
         click.echo(f"Applied migrations: {', '.join(applied)}")
     else:
         click.echo("The database is up to date.")
-    click.echo(f"Database: {current_app.config['PICKUP_DB']}")
+    click.echo(f"Database: {storage.describe_target(current_app.config['PICKUP_DB'])}")
 
 
 @click.command("demo")

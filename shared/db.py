@@ -29,8 +29,9 @@ def get_db() -> Database:
 def _thread_connection(app: Flask) -> Database:
     local = app.extensions.setdefault("pickup_db", threading.local())
     db = getattr(local, "db", None)
-    # A forked worker must not use its parent's connection.
-    if db is None or getattr(local, "pid", None) != os.getpid():
+    # A forked worker must not use its parent's connection; one the server dropped is
+    # replaced (PostgreSQL restarted or failed over).
+    if db is None or getattr(local, "pid", None) != os.getpid() or db.is_broken():
         tracer = _log_statement if app.config["PICKUP_LOG_SQL"] else None
         db = storage.open_database(
             app.config["PICKUP_DB"], app.config["PICKUP_BUSY_TIMEOUT_MS"], tracer

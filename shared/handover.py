@@ -128,7 +128,7 @@ def hand_over(
     any other reason the voucher is not good now, :class:`InvalidInput` for a bad count.
     """
     with storage.transaction(db):
-        verdict = verify_voucher(db, text, secret, now, site_id=site_id)
+        verdict = verify_voucher(db, text, secret, now, site_id=site_id, lock=True)
         if verdict.reason is Reason.ALREADY_COLLECTED:
             last = storage.last_handover(db, verdict.voucher["booking_id"])
             raise AlreadyHandedOver(

@@ -1,5 +1,11 @@
 """Versioned schema migrations, applied in order by ``flask --app wsgi init-db``.
 
+One ordered list for both engines, written in SQLite's DDL: on PostgreSQL each statement
+goes through :func:`shared.storage.postgres.ddl` (types, triggers), and the list is
+applied by :func:`shared.storage.postgres.migrate`. Write new ones with the types it maps
+(``id INTEGER PRIMARY KEY``, ``TEXT``, ``INTEGER``, ``REAL``, ``BLOB``) and SQL both
+engines accept.
+
 Each migration runs in a transaction with the record of it having been applied, so a
 migration that fails is rolled back and stays pending. Never edit an applied migration:
 add a new one. Times are stored as ISO 8601 text in UTC (``...+00:00``) so that they
@@ -20,12 +26,19 @@ def _run_script(db: Database, script: str) -> None:
 
     ``executescript`` would COMMIT first and break the migration's atomicity, so the
     script is split at complete statements (``complete_statement`` knows trigger bodies).
+    On PostgreSQL each statement is translated first.
     """
     statement = ""
     for line in script.splitlines(keepends=True):
         statement += line
         if sqlite3.complete_statement(statement):
-            db.execute(statement)
+            if db.engine == "sqlite":
+                db.execute(statement)
+            else:
+                from shared.storage import postgres
+
+                for translated in postgres.ddl(statement):
+                    db.execute(translated)
             statement = ""
     if statement.strip():
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
@@ -478,14 +491,15 @@ def bounded_numbers(db: Database) -> None:
     # Before the console checked ranges it stored anything: an early_minutes of 10**15 made
     # every later check of that distribution's vouchers fail. Bring stored minutes into the
     # range the console now enforces (shared.distributions.NUMBER_RANGES: 0 or 1 to 1440).
+    # (CASE, not SQLite's two-argument max and min, so that PostgreSQL runs it too.)
     _run_script(
         db,
         """
-        UPDATE distributions SET early_minutes = max(0, min(early_minutes, 1440))
+        UPDATE distributions SET early_minutes = CASE WHEN early_minutes < 0 THEN 0 ELSE 1440 END
             WHERE early_minutes NOT BETWEEN 0 AND 1440;
-        UPDATE distributions SET grace_minutes = max(0, min(grace_minutes, 1440))
+        UPDATE distributions SET grace_minutes = CASE WHEN grace_minutes < 0 THEN 0 ELSE 1440 END
             WHERE grace_minutes NOT BETWEEN 0 AND 1440;
-        UPDATE distributions SET slot_minutes = max(1, min(slot_minutes, 1440))
+        UPDATE distributions SET slot_minutes = CASE WHEN slot_minutes < 1 THEN 1 ELSE 1440 END
             WHERE slot_minutes NOT BETWEEN 1 AND 1440;
         """,
     )

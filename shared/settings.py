@@ -47,6 +47,16 @@ def _said(exc: ValueError) -> Said:
     return Said(str(exc), str(exc))
 
 
+def _database(text: str) -> str:
+    from shared.storage import engine_of
+
+    try:
+        engine_of(text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc).removeprefix("PICKUP_DB: ")) from exc
+    return text
+
+
 SMS_GATEWAYS = ("twilio", "android")
 
 
@@ -67,7 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PICKUP_DB",
         None,
-        "Path of the SQLite database. Default: `pickup.sqlite3` in the instance folder.",
+        "The database: a file path is SQLite (default: `pickup.sqlite3` in the instance "
+        "folder); `postgresql://user:password@host:port/dbname` is PostgreSQL. Any other "
+        "`scheme://` is refused.",
+        _database,
     ),
     Setting(
         "SECRET_KEY",

@@ -100,14 +100,21 @@ def verify_voucher(
     now: datetime,
     distribution_id: int | None = None,
     site_id: int | None = None,
+    lock: bool = False,
 ) -> Verdict:
-    """Read a code as typed or scanned and judge it. Never raises for a bad code."""
+    """Read a code as typed or scanned and judge it. Never raises for a bad code.
+
+    ``lock`` (inside a transaction that will write) locks the voucher's booking first, so
+    that stations acting on one voucher at once act one after the other.
+    """
     try:
         serial = parse_code(text, secret)
     except MistypedCode as exc:
         return Verdict(Reason.MISTYPED, detail=str(exc), missing_digits=exc.missing_digits)
     except UnknownCode:
         return Verdict(Reason.UNKNOWN)
+    if lock:
+        storage.lock_voucher(db, serial)
     voucher = storage.voucher_view(db, serial)
     if voucher is None:
         return Verdict(Reason.UNKNOWN)
@@ -134,7 +141,7 @@ def check_in(
     Raises :class:`VoucherRefused` (with the verdict) when the voucher is not good now.
     """
     with storage.transaction(db):
-        verdict = verify_voucher(db, text, secret, now, site_id=site_id)
+        verdict = verify_voucher(db, text, secret, now, site_id=site_id, lock=True)
         if not verdict.valid:
             raise VoucherRefused(verdict)
         voucher = verdict.voucher

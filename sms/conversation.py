@@ -255,6 +255,8 @@ def handle_sms(
         state = read_phone_state(db, from_phone, sms.command, now)
         try:
             with storage.transaction(db):
+                # PostgreSQL: one node at a time answers a phone (SQLite's write lock does).
+                storage.lock_phone(db, from_phone)
                 if not state.is_current(db, from_phone):
                     state = read_phone_state(db, from_phone, sms.command, now)
                 reply = _limited(db, sms, state, channel) or respond(db, sms, state, channel)

@@ -190,6 +190,7 @@ def call_step(
     """Answer one step of a call, once: a retry of the same request gets the same turn."""
     key = f"{step}?{urlencode(sorted(params.items()))}#{digits}"
     with storage.transaction(db):
+        storage.lock_phone(db, caller or "")
         seen = storage.get_ivr_step(db, call_id, key)
         if seen is not None:
             return Turn.from_json(seen["turn"])

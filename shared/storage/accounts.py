@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared.storage.connection import Row, _all, _insert, _one, from_db_time, to_db_time
+from shared.storage.connection import Row, _all, _insert, _one, from_db_time, lock_key, to_db_time
 
 
 def audit(
@@ -151,7 +151,12 @@ def touch_api_token(db: Database, token_id: int, now: datetime) -> None:
 
 
 def login_failure_count(db: Database, username: str, address: str) -> int:
-    """Failures remembered for this (user name, address); ``""`` as name: the address."""
+    """Failures remembered for this (user name, address); ``""`` as name: the address.
+
+    The count is locked (PostgreSQL advisory lock) until the transaction ends: failures
+    on several nodes at once each add one.
+    """
+    lock_key(db, "login", username, address)
     row = _one(
         db,
         "SELECT failures FROM login_throttle WHERE username = ? AND address = ?",
@@ -237,6 +242,9 @@ def count_calls_since(db: Database, phone: str, since: datetime) -> int:
 
 
 def record_code_failure(db: Database, scope: str, key: str, now: datetime) -> None:
+    """Count a wrong code; the scope's count is locked until the transaction ends
+    (PostgreSQL advisory lock), so the count read next includes every concurrent try."""
+    lock_key(db, "code", scope, key)
     db.execute(
         "INSERT INTO ivr_code_failures (scope, key, failed_at) VALUES (?, ?, ?)",
         [scope, key, to_db_time(now)],

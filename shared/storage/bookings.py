@@ -10,7 +10,17 @@ from typing import Any
 from sqlite_utils import Database
 
 from shared.errors import NotFound
-from shared.storage.connection import Row, _all, _insert, _one, _rows, to_db_time
+from shared.storage.connection import (
+    Row,
+    _all,
+    _insert,
+    _one,
+    _rows,
+    for_update,
+    lock_key,
+    lock_tables,
+    to_db_time,
+)
 
 
 def insert_slots(db: Database, distribution_id: int, site_id: int, slots: Iterable[Any]) -> None:
@@ -54,6 +64,26 @@ def get_slot(db: Database, slot_id: int) -> Row:
     if row is None:
         raise NotFound("slot_missing", id=slot_id)
     return row
+
+
+def lock_recipient(db: Database, recipient_id: int) -> None:
+    """Lock the recipient's row until the transaction ends (PostgreSQL: ``FOR UPDATE``), so
+    that two requests for one recipient book, move or cancel one after the other. SQLite's
+    write lock already does; no statement is spent there."""
+    if db.engine != "sqlite":
+        db.execute(f"SELECT id FROM recipients WHERE id = ?{for_update(db)}", [recipient_id])
+
+
+def lock_voucher(db: Database, serial: int) -> None:
+    """Lock the booking of voucher ``serial`` until the transaction ends (PostgreSQL:
+    ``FOR UPDATE``): twenty stations scanning one voucher hand it over once, the others
+    then read what the first did. Nothing to do on SQLite."""
+    if db.engine != "sqlite":
+        db.execute(
+            "SELECT b.id FROM bookings b JOIN vouchers v ON v.booking_id = b.id "
+            f"WHERE v.serial = ?{for_update(db)}",
+            [serial],
+        )
 
 
 def lock_slot(db: Database, slot_id: int) -> Row:
@@ -353,7 +383,12 @@ def mark_checked_in(db: Database, booking_id: int, now: datetime, queue_number: 
 
 
 def next_queue_number(db: Database, site_id: int, day_start: datetime, day_end: datetime) -> int:
-    """The next queue number at a site for the day bounded by ``day_start``/``day_end``."""
+    """The next queue number at a site for the day bounded by ``day_start``/``day_end``.
+
+    On PostgreSQL the site's queue is locked (advisory) until the transaction ends, so two
+    kiosks checking in at once cannot both take the same number.
+    """
+    lock_key(db, "queue", site_id)
     row = db.execute(
         "SELECT coalesce(max(b.queue_number), 0) FROM bookings b JOIN slots s "
         "ON s.id = b.slot_id WHERE s.site_id = ? AND b.checked_in_at >= ? "
@@ -403,6 +438,9 @@ def insert_bookings_with_vouchers(
     told how many rows it wrote. Run it inside :func:`transaction`: all or nothing.
     """
     stamp = to_db_time(now)
+    # PostgreSQL: nobody else books or draws a serial until this transaction ends, as
+    # SQLite's write lock ensures (the ids read back below rely on it too).
+    lock_tables(db, "bookings", "vouchers")
     used = {row[0] for row in db.execute("SELECT serial FROM vouchers")}
     if len(used) + len(placements) > VOUCHER_SERIALS // 2:
         raise RuntimeError("could not find free voucher serials; the serial space is nearly full")

@@ -1,15 +1,19 @@
 """The connection and what every storage module shares.
 
-Opening a database (WAL, a busy timeout, foreign keys), migrations, :func:`transaction`
-(``BEGIN IMMEDIATE``, savepoints when nested, busy and disk-full errors as
-:class:`StorageUnavailable`), the stored time format, and the small row helpers
-``_one``, ``_all`` and ``_insert`` the other storage modules build their SQL on.
+Opening a database (``PICKUP_DB``: a file path is SQLite with WAL, a busy timeout and
+foreign keys; a ``postgresql://`` URL is PostgreSQL, see :mod:`shared.storage.postgres`),
+migrations, :func:`transaction` (``BEGIN IMMEDIATE`` on SQLite, savepoints when nested,
+busy and disk-full errors as :class:`StorageUnavailable`), the stored time format, the
+small row helpers ``_one``, ``_all`` and ``_insert`` the other storage modules build
+their SQL on, and the few dialect fragments they need (:func:`for_update`,
+:func:`skip_locked`, :func:`lock_key`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,17 +28,62 @@ from shared.migrations import migrations
 
 Row = dict[str, Any]
 
+ENGINES = ("sqlite", "postgresql")
+# What a refused constraint raises on either engine (PostgreSQL's is a subclass of it).
+IntegrityError = sqlite3.IntegrityError
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+class SqliteDatabase(Database):
+    """sqlite-utils' Database, saying which engine it is (the storage functions ask)."""
+
+    engine = "sqlite"
+
+    def is_broken(self) -> bool:
+        return False
+
+
+def engine_of(target: str | Path) -> str:
+    """``sqlite`` for a file path, ``postgresql`` for a ``postgresql://`` URL.
+
+    Any other ``scheme://`` is refused: it would otherwise become a file of that name.
+    """
+    match = _SCHEME.match(str(target)) if isinstance(target, str) else None
+    if match is None:
+        return "sqlite"
+    scheme = match.group(1).lower()
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql"
+    raise ValueError(
+        f"PICKUP_DB: unknown database scheme {scheme}://; give a file path for SQLite or "
+        "postgresql://user:password@host:port/dbname for PostgreSQL"
+    )
+
+
+def describe_target(target: str | Path) -> str:
+    """The database's path or URL as shown to people: a URL's password is left out."""
+    if engine_of(target) == "sqlite":
+        return str(target)
+    from shared.storage import postgres
+
+    return postgres.redacted(str(target))
+
 
 def open_database(
     path: str | Path,
     busy_timeout_ms: int = 5000,
     tracer: Callable[[str, Any], None] | None = None,
 ) -> Database:
-    """Open the database with WAL, a busy timeout and foreign keys on.
+    """Open the database: a file path with WAL, a busy timeout and foreign keys on, or a
+    ``postgresql://`` URL (:func:`shared.storage.postgres.connect`).
 
     ``isolation_level=None`` leaves transactions to :func:`transaction`, which starts them
     with ``BEGIN IMMEDIATE`` so that a read-then-write cannot race another writer.
     """
+    if engine_of(path) == "postgresql":
+        from shared.storage import postgres
+
+        return postgres.connect(str(path), busy_timeout_ms, tracer)  # type: ignore[return-value]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(
@@ -44,19 +93,27 @@ def open_database(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    db = Database(conn, tracer=tracer)
+    db = SqliteDatabase(conn, tracer=tracer)
     db.busy_timeout_ms = int(busy_timeout_ms)  # type: ignore[attr-defined]
     return db
 
 
 def migrate(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
+    if db.engine != "sqlite":
+        from shared.storage import postgres
+
+        return postgres.migrate(db, migrations)  # type: ignore[arg-type]
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
 
 
 def pending_migrations(db: Database) -> list[str]:
+    if db.engine != "sqlite":
+        from shared.storage import postgres
+
+        return postgres.pending(db, migrations)  # type: ignore[arg-type]
     return [m.name for m in migrations.pending(db)]
 
 
@@ -69,6 +126,10 @@ def transaction(db: Database) -> Iterator[Database]:
     busy past the timeout, or a full disk, rolls everything back and raises
     :class:`StorageUnavailable` with a message a caller can show.
     """
+    if db.engine != "sqlite":
+        with db.transaction():  # type: ignore[attr-defined]
+            yield db
+        return
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -163,4 +224,63 @@ def _insert(db: Database, table: str, values: dict[str, Any]) -> int:
 
 
 def integrity_check(db: Database) -> str:
+    """SQLite's own check of the file ("ok" when whole); PostgreSQL has none as cheap."""
+    if db.engine != "sqlite":
+        raise ValueError("integrity_check is SQLite's PRAGMA; on PostgreSQL use amcheck")
     return db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+# -- what differs between the engines, for the storage modules -----------------------------
+# SQLite's BEGIN IMMEDIATE already serialises every writer, so these add nothing there.
+
+
+def for_update(db: Database) -> str:
+    """`` FOR UPDATE`` on PostgreSQL (lock the rows read), nothing on SQLite."""
+    return "" if db.engine == "sqlite" else " FOR UPDATE"
+
+
+def skip_locked(db: Database) -> str:
+    """`` FOR UPDATE SKIP LOCKED`` on PostgreSQL (rows another transaction holds are left
+    for it), nothing on SQLite."""
+    return "" if db.engine == "sqlite" else " FOR UPDATE SKIP LOCKED"
+
+
+def insertion_order(db: Database) -> str:
+    """The column that orders a table without an id by insertion: SQLite's ``rowid``;
+    PostgreSQL's ``ctid`` (where the row lies: insertion order while rows are not updated,
+    which holds for the append-only tables this is used on)."""
+    return "rowid" if db.engine == "sqlite" else "ctid"
+
+
+def lock_tables(db: Database, *tables: str) -> None:
+    """Keep other writers off ``tables`` until the transaction ends (PostgreSQL; readers
+    go on): for bulk writes that read what they must not race."""
+    if db.engine != "sqlite":
+        db.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def lock_key(db: Database, *parts: object) -> None:
+    """Hold a transaction advisory lock named by ``parts`` on PostgreSQL: for a
+    read-then-write with no row to lock (a counter, a row that may not exist yet)."""
+    if db.engine != "sqlite":
+        from shared.storage import postgres
+
+        postgres.lock_key(db, *parts)  # type: ignore[arg-type]
+
+
+def table_names(db: Database) -> list[str]:
+    """Every table of the database by name, the migrations' record included."""
+    if db.engine == "sqlite":
+        return db.table_names()
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        )
+    ]
+
+
+def count_rows(db: Database, table: str) -> int:
+    """How many rows ``table`` holds (a name from :func:`table_names`)."""
+    return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -172,7 +172,7 @@ def checked_in_queue(
     ``site_id`` (every site when None), in queue order."""
     return _all(
         db,
-        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) WHERE checked_in_at >= :start "
+        f"SELECT * FROM ({_VOUCHER_VIEW_SQL}) v WHERE checked_in_at >= :start "
         "AND checked_in_at < :end AND (:site IS NULL OR site_id = :site) "
         "AND status = 'booked' AND handed_units < units ORDER BY queue_number, site_id "
         "LIMIT :limit",

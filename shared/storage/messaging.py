@@ -9,9 +9,26 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from shared.errors import NotFound
-from shared.storage.connection import Row, _all, _one, from_db_time, to_db_time
+from shared.storage.connection import (
+    Row,
+    _all,
+    _one,
+    from_db_time,
+    insertion_order,
+    lock_key,
+    skip_locked,
+    to_db_time,
+)
 
 OUTBOX_FINAL = ("delivered", "failed", "undelivered", "opted_out")
+
+
+def lock_phone(db: Database, phone: str) -> None:
+    """Serialise one phone's messages and calls until the transaction ends (PostgreSQL
+    advisory lock): a retried webhook waits for the first and gets its stored reply, and
+    the phone's conversation and limits are read and written by one node at a time.
+    SQLite's write lock already does."""
+    lock_key(db, "phone", phone)
 
 
 def get_inbound(db: Database, message_id: str) -> Row | None:
@@ -40,7 +57,8 @@ def record_inbound(
 def inbound_for_phone(db: Database, phone: str, limit: int = 50) -> list[Row]:
     return _all(
         db,
-        "SELECT * FROM sms_inbound WHERE phone = ? ORDER BY received_at DESC, rowid DESC LIMIT ?",
+        "SELECT * FROM sms_inbound WHERE phone = ? "
+        f"ORDER BY received_at DESC, {insertion_order(db)} DESC LIMIT ?",
         [phone, limit],
     )
 
@@ -217,10 +235,12 @@ def claim_outbox(
     ``send_key`` becomes the message's key for the gateway unless it has one already (a
     retry keeps the key of the first try).
     """
+    # PostgreSQL: a row another node's worker is claiming is skipped, not waited for.
     cursor = db.execute(
         "UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?, "
         "send_key = coalesce(send_key, ?), held_until = NULL "
-        "WHERE id = ? AND status = 'queued' AND next_attempt_at <= ? "
+        "WHERE id = (SELECT id FROM sms_outbox WHERE id = ? AND status = 'queued' "
+        f"AND next_attempt_at <= ?{skip_locked(db)}) "
         "RETURNING id, phone, body, kind, attempts, send_key",
         [to_db_time(now), send_key, outbox_id, to_db_time(now)],
     )
