@@ -1,10 +1,22 @@
-"""Fixtures: `app`, `client`, `runner` on a database in tmp_path; `demo_app` with the demo."""
+"""Fixtures: `app`, `client`, `runner` on a fresh database; `demo_app` with the demo.
+
+Every test that uses them runs twice, on SQLite (a file in tmp_path) and on PostgreSQL (a
+database of its own, copied from a migrated template): ids ``[sqlite]`` and
+``[postgresql]``. A test about SQLite itself is marked ``sqlite_only``. The PostgreSQL
+server is ``PICKUP_TEST_POSTGRESQL`` (a URL; ``.ci/run`` starts one), else a throwaway
+cluster the session starts itself (tests/postgresql_cluster.py); without either, only
+the PostgreSQL half is skipped, and with ``CI=true`` it fails instead.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
+import postgresql_cluster
 import pytest
 from browser_support import ARGS, CHROMIUM, CspWatch
 from kiosk_support import AT, PASSWORD
@@ -16,10 +28,102 @@ from shared.handover import hand_over
 from shared.verification import check_in
 from wsgi import create_app
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that reaches the ``engine`` fixture once per engine."""
+    if "engine" in metafunc.fixturenames:
+        engines = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else ENGINES
+        metafunc.parametrize("engine", engines, indirect=True, ids=list(engines))
+
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(app_settings(tmp_path / "test.sqlite3"))
+def engine(request) -> str:
+    """The database engine this run of the test uses: ``sqlite`` or ``postgresql``."""
+    return request.param
+
+
+class PostgresqlDatabases:
+    """Databases on one PostgreSQL server: a template made once, a copy for each test."""
+
+    def __init__(self, admin_url: str) -> None:
+        import psycopg
+
+        self.admin_url = admin_url
+        self.admin = psycopg.connect(admin_url, autocommit=True)
+        self.prefix = f"pickup_test_{os.getpid()}"
+        self.counter = itertools.count()
+        self.templates: dict[str, str] = {}
+
+    def url(self, name: str) -> str:
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{name}"))
+
+    def create(self, template: str | None = None) -> str:
+        name = f"{self.prefix}_{next(self.counter)}"
+        copy = f" TEMPLATE {template}" if template else ""
+        self.admin.execute(f"CREATE DATABASE {name}{copy}")
+        return name
+
+    def drop(self, name: str) -> None:
+        self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def template(self, kind: str, fill) -> str:
+        """The template database ``kind``, made on first use by ``fill(database)``."""
+        if kind not in self.templates:
+            name = self.create()
+            database = storage.open_database(self.url(name))
+            fill(database)
+            database.conn.close()
+            self.templates[kind] = name
+        return self.templates[kind]
+
+    def close(self) -> None:
+        for name in self.templates.values():
+            self.drop(name)
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgresql_databases():
+    given = os.environ.get("PICKUP_TEST_POSTGRESQL")
+    cluster = None
+    if not given:
+        require(
+            postgresql_cluster.binaries() is not None,
+            f"PostgreSQL is not installed: {postgresql_cluster.INSTALL_HINT}",
+        )
+        cluster, given = postgresql_cluster.start()
+    databases = PostgresqlDatabases(given)
+    yield databases
+    databases.close()
+    if cluster is not None:
+        postgresql_cluster.stop(cluster)
+
+
+def _database(request, engine: str, tmp_path, kind: str, fill, sqlite_file):
+    """A fresh database for one test: the SQLite file ``sqlite_file()`` makes, or a copy of
+    the PostgreSQL template ``kind``; yields the value for PICKUP_DB."""
+    if engine == "sqlite":
+        yield sqlite_file()
+        return
+    databases = request.getfixturevalue("postgresql_databases")
+    name = databases.create(databases.template(kind, fill))
+    yield databases.url(name)
+    databases.drop(name)
+
+
+@pytest.fixture
+def database_target(request, engine, tmp_path):
+    """PICKUP_DB of a fresh, migrated database on the test's engine."""
+    yield from _database(
+        request, engine, tmp_path, "migrated", storage.migrate, lambda: tmp_path / "test.sqlite3"
+    )
+
+
+@pytest.fixture
+def app(database_target):
+    app = create_app(app_settings(database_target))
     with app.app_context():
         storage.migrate(get_db())
     return app
@@ -41,23 +145,58 @@ def db(app):
         yield get_db()
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    """The demo database, built once per session and copied for each test that needs it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
-    database = storage.open_database(path)
+def load_demo(database) -> None:
     storage.migrate(database)
     demo.load_demo(database, DEMO_LOADED_AT, make_code, DEMO_START)
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_template(tmp_path_factory):
+    """The demo database as a SQLite file, built once per session and copied for each test
+    that needs it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    database = storage.open_database(path)
+    load_demo(database)
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.conn.close()
     return path
 
 
 @pytest.fixture
-def demo_app(tmp_path, demo_template):
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, path)
-    return create_app(app_settings(path))
+def demo_template(request, engine):
+    """Where a test's demo databases come from, for ``support.fresh_demo``: on SQLite the
+    session's demo file; on PostgreSQL a maker of databases copied from the demo template
+    (dropped after the test)."""
+    if engine == "sqlite":
+        yield request.getfixturevalue("demo_sqlite_template")
+        return
+    databases = request.getfixturevalue("postgresql_databases")
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(databases.create(databases.template("demo", load_demo)))
+        return databases.url(made[-1])
+
+    yield make
+    for name in made:
+        databases.drop(name)
+
+
+@pytest.fixture
+def demo_target(request, engine, tmp_path):
+    """PICKUP_DB of a fresh copy of the demo database on the test's engine."""
+
+    def copy_file():
+        path = tmp_path / "demo.sqlite3"
+        shutil.copy(request.getfixturevalue("demo_sqlite_template"), path)
+        return path
+
+    yield from _database(request, engine, tmp_path, "demo", load_demo, copy_file)
+
+
+@pytest.fixture
+def demo_app(demo_target):
+    return create_app(app_settings(demo_target))
 
 
 @pytest.fixture

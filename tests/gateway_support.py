@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import shutil
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -22,7 +21,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from support import app_settings
+from support import app_settings, fresh_demo
 from twilio.request_validator import RequestValidator
 
 from shared import storage
@@ -134,9 +133,7 @@ class LoopbackAndroidGateway:
 
 def demo_app(tmp_path, demo_template, **config: Any):
     """An app on a copy of the demo database, with ``config`` over the test settings."""
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, path)
-    return create_app({**app_settings(path), **config})
+    return create_app({**app_settings(fresh_demo(demo_template, tmp_path)), **config})
 
 
 def basic_auth(login: str = LOGIN, password: str = PASSWORD) -> str:

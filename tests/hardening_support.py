@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import url_for
 from kiosk_support import AT, Pickup, build_pickup
-from support import DEMO_LOADED_AT, SECRET
+from support import DEMO_LOADED_AT, SECRET, fresh_demo
 from twilio.request_validator import RequestValidator
 
 from auth.guards import SESSION_KEY
@@ -50,8 +49,7 @@ class Site:
 
 
 def build_site(directory: Path, demo_template: Path, env: str = "development", **extra) -> Site:
-    path = directory / "demo.sqlite3"
-    shutil.copy(demo_template, path)
+    path = fresh_demo(demo_template, directory)
     config = {
         "TESTING": True,
         "SECRET_KEY": SECRET,
@@ -136,7 +134,9 @@ def row_counts(app) -> dict[str, int]:
     """Rows in every table: a request that failed must leave them all as they were."""
     with app.app_context():
         db = get_db()
-        return {t: db[t].count for t in db.table_names() if t not in NOT_COUNTED}
+        return {
+            t: storage.count_rows(db, t) for t in storage.table_names(db) if t not in NOT_COUNTED
+        }
 
 
 def signed_post(client, path: str, data: dict[str, str]):

@@ -6,7 +6,9 @@ Fixtures live in ``conftest.py``; everything a test imports by name lives here.
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,6 +34,16 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def fresh_demo(demo_template, directory) -> str:
+    """PICKUP_DB of a new copy of the demo database (the ``demo_template`` fixture): a file
+    in ``directory`` on SQLite, a database of its own on PostgreSQL."""
+    if callable(demo_template):
+        return demo_template()
+    path = Path(directory) / "demo.sqlite3"
+    shutil.copy(demo_template, path)
+    return str(path)
 
 
 def app_settings(path) -> dict:

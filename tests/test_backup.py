@@ -23,10 +23,10 @@ RESTORE = ROOT / "deploy" / "restore.sh"
 
 
 @pytest.fixture
-def live_db(tmp_path, demo_template) -> Path:
+def live_db(tmp_path, demo_sqlite_template) -> Path:
     require(shutil.which("sqlite3") is not None, "the sqlite3 command (apt-get install sqlite3)")
     path = tmp_path / "pickup.sqlite3"
-    shutil.copy(demo_template, path)
+    shutil.copy(demo_sqlite_template, path)
     return path
 
 

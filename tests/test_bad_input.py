@@ -46,8 +46,9 @@ API = {"api.check", "api.checkin", "api.handover", "api.undo", "api.sync_upload"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, demo_template):
-    return build_site(tmp_path_factory.mktemp("bad-input"), demo_template)
+def site(tmp_path_factory, demo_sqlite_template):
+    # Shared by the module's tests, so on one engine: the fuzzing is about the pages.
+    return build_site(tmp_path_factory.mktemp("bad-input"), demo_sqlite_template)
 
 
 def values(site) -> st.SearchStrategy[str]:

@@ -46,8 +46,9 @@ ZH_PHONE = "+8617000000001"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, demo_template):
-    return build_site(tmp_path_factory.mktemp("hardening"), demo_template)
+def site(tmp_path_factory, demo_sqlite_template):
+    # Shared by the module's tests, so on one engine (SQLite).
+    return build_site(tmp_path_factory.mktemp("hardening"), demo_sqlite_template)
 
 
 def text_of(response) -> str:
@@ -694,10 +695,10 @@ BIDI = ("\u202e", "\u202c", "\u2067", "\u2069", "\u200f")
 
 
 @pytest.fixture(scope="module")
-def overridden(tmp_path_factory, demo_template):
+def overridden(tmp_path_factory, demo_sqlite_template):
     """A site whose voucher holder's stored name and contact carry bidi controls (written
     before they were refused, or by any other way into the database)."""
-    site = build_site(tmp_path_factory.mktemp("bidi"), demo_template)
+    site = build_site(tmp_path_factory.mktemp("bidi"), demo_sqlite_template)
     with site.app.app_context():
         db = get_db()
         voucher = storage.voucher_view(db, int(site.codes["valid"][:7]))

@@ -597,7 +597,7 @@ def test_api_handover_once_then_409_with_who_and_when(pickup):
 def _handovers_and_audit(pickup) -> tuple[int, int]:
     with pickup.app.app_context():
         db = get_db()
-        return db["handovers"].count, db["audit_log"].count
+        return storage.count_rows(db, "handovers"), storage.count_rows(db, "audit_log")
 
 
 JSON = "application/json"

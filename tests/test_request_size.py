@@ -16,8 +16,9 @@ ZH = "提交的内容超过上限 {limit}，未保存任何内容。"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, demo_template):
-    return build_site(tmp_path_factory.mktemp("request-size"), demo_template)
+def site(tmp_path_factory, demo_sqlite_template):
+    # Shared by the module's tests, so on one engine (SQLite).
+    return build_site(tmp_path_factory.mktemp("request-size"), demo_sqlite_template)
 
 
 def _text(response) -> str:

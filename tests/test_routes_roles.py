@@ -146,8 +146,9 @@ PREFIX_OF = {
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, demo_template):
-    return build_site(tmp_path_factory.mktemp("roles"), demo_template)
+def site(tmp_path_factory, demo_sqlite_template):
+    # Shared by the module's tests, so on one engine (SQLite).
+    return build_site(tmp_path_factory.mktemp("roles"), demo_sqlite_template)
 
 
 def expected(endpoint: str, method: str) -> dict[str, str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
-from support import DEMO_LOADED_AT, DEMO_START, SECRET
+from support import DEMO_LOADED_AT, DEMO_START, SECRET, fresh_demo
 from twilio.base.exceptions import TwilioRestException
 
 from shared import outreach, storage
@@ -274,8 +273,7 @@ def test_make_sender_refuses_in_production_without_twilio():
 
 @pytest.fixture
 def worker_app(tmp_path, demo_template):
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, path)
+    path = fresh_demo(demo_template, tmp_path)
     sender = FakeSender(fail_times=2)
     app = create_app(
         {

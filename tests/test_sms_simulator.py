@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 from html import unescape
 
 import pytest
-from support import DEMO_LOADED_AT, SECRET
+from support import DEMO_LOADED_AT, SECRET, fresh_demo
 
 from shared import storage
 from sms import texts
@@ -15,8 +14,7 @@ from wsgi import create_app
 
 
 def make_app(tmp_path, demo_template, env):
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, path)
+    path = fresh_demo(demo_template, tmp_path)
     return create_app(
         {"TESTING": True, "SECRET_KEY": SECRET, "PICKUP_DB": str(path), "PICKUP_ENV": env}
     )
