@@ -349,6 +349,9 @@ def apply_action(db: Database, raw: Any, secret: bytes, now: datetime, station: 
     if isinstance(action, str):
         return Outcome(action, REFUSED, "invalid_action")
     with storage.transaction(db):
+        # PostgreSQL: a retried upload arriving at once on another node waits here, then
+        # finds this one's row (SQLite's write lock already serialises them).
+        storage.lock_key(db, "sync", action.client_id)
         prior = storage.get_sync_action(db, action.client_id)
         if prior is not None:
             return _prior(prior)
@@ -382,6 +385,7 @@ def _decide(
 ) -> Outcome:
     if action.at > now + FUTURE_TOLERANCE:
         return _refused(action, "clock_ahead")
+    storage.lock_booking(db, action.booking_id)
     voucher = storage.voucher_view_by_booking(db, action.booking_id)
     if voucher is None:
         return _refused(action, Reason.UNKNOWN.value)

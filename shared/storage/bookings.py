@@ -74,6 +74,13 @@ def lock_recipient(db: Database, recipient_id: int) -> None:
         db.execute(f"SELECT id FROM recipients WHERE id = ?{for_update(db)}", [recipient_id])
 
 
+def lock_booking(db: Database, booking_id: int) -> None:
+    """Lock the booking's row until the transaction ends (PostgreSQL: ``FOR UPDATE``), as
+    :func:`lock_voucher` does by the voucher's serial. Nothing to do on SQLite."""
+    if db.engine != "sqlite":
+        db.execute(f"SELECT id FROM bookings WHERE id = ?{for_update(db)}", [booking_id])
+
+
 def lock_voucher(db: Database, serial: int) -> None:
     """Lock the booking of voucher ``serial`` until the transaction ends (PostgreSQL:
     ``FOR UPDATE``): twenty stations scanning one voucher hand it over once, the others
