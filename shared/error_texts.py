@@ -557,6 +557,16 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "设置 {name} 无效：{problem}",
         "en": "setting {name}: {problem}",
     },
+    "database_scheme_unknown": {
+        "zh": "未知的数据库类型 {scheme}://；SQLite 请给文件路径，PostgreSQL 请给 "
+        "postgresql://用户:密码@主机:端口/数据库名",
+        "en": "unknown database scheme {scheme}://; give a file path for SQLite or "
+        "postgresql://user:password@host:port/dbname for PostgreSQL",
+    },
+    "database_unreachable": {
+        "zh": "无法连接数据库 {target}：{problem}",
+        "en": "cannot reach the database at {target}: {problem}",
+    },
     "storage_busy": {
         "zh": "系统繁忙，什么都没有保存；请重试。",
         "en": "the service is busy; nothing was saved, please try again",

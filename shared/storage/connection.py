@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from shared.errors import StorageUnavailable
+from shared.errors import InvalidInput, StorageUnavailable
 from shared.migrations import migrations
 
 Row = dict[str, Any]
@@ -54,10 +54,7 @@ def engine_of(target: str | Path) -> str:
     scheme = match.group(1).lower()
     if scheme in ("postgresql", "postgres"):
         return "postgresql"
-    raise ValueError(
-        f"PICKUP_DB: unknown database scheme {scheme}://; give a file path for SQLite or "
-        "postgresql://user:password@host:port/dbname for PostgreSQL"
-    )
+    raise InvalidInput("database_scheme_unknown", scheme=scheme)
 
 
 def describe_target(target: str | Path) -> str:

@@ -47,9 +47,6 @@ MIGRATIONS_TABLE = "schema_migrations"
 # Advisory lock keys: one for migrations; lock_key() hashes its own into the rest.
 _MIGRATION_LOCK = 0x5049434B  # "PICK"
 
-BUSY = "the service is busy; nothing was saved, please try again"
-DISK_FULL = "the server's disk is full; nothing was saved, tell the operator"
-
 
 def redacted(url: str) -> str:
     """The URL without its password, for messages and logs."""
@@ -199,7 +196,7 @@ def connect(
         )
     except psycopg.OperationalError as exc:
         raise StorageUnavailable(
-            f"cannot reach the database at {redacted(url)}: {str(exc).strip()}"
+            "database_unreachable", target=redacted(url), problem=str(exc).strip()
         ) from exc
     return PostgresDatabase(raw, int(busy_timeout_ms), tracer)
 
@@ -218,9 +215,9 @@ def unavailable(exc: psycopg.Error) -> Exception:
         | pg_errors.AdminShutdown
         | pg_errors.CannotConnectNow,
     ) or (isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None):
-        return StorageUnavailable(BUSY)
+        return StorageUnavailable("storage_busy")
     if isinstance(exc, pg_errors.DiskFull):
-        return StorageUnavailable(DISK_FULL)
+        return StorageUnavailable("disk_full")
     return exc
 
 
