@@ -27,6 +27,7 @@ from flask.cli import with_appcontext
 
 from shared import (
     clock,
+    database_copy,
     demo,
     distributions,
     exports,
@@ -42,6 +43,7 @@ from shared.distributions import NUMBER_RANGES as RANGES
 from shared.errors import PickupError, RosterInvalid
 from shared.handover import reconcile
 from shared.settings import is_development
+from shared.storage import postgres
 from shared.vouchers import voucher_code
 
 IMPORT_BATCH = 10_000  # roster rows per executemany
@@ -534,8 +536,45 @@ def export_ledger(distribution_id: int | None, out: Path | None) -> None:
         )
 
 
+@click.command("copy-db")
+@with_appcontext
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="The empty PostgreSQL database: postgresql://user:password@host:port/dbname.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=database_copy.BATCH_SIZE,
+    show_default=True,
+    help="Rows read and written at a time.",
+)
+@domain_errors
+def copy_db_command(target: str, batch_size: int) -> None:
+    """Copy this office's SQLite database (PICKUP_DB) into an empty PostgreSQL database,
+    checked (rows per table, the ledger) before it says done."""
+    source = get_db()
+    click.echo(
+        f"Copying {storage.describe_target(current_app.config['PICKUP_DB'])} to "
+        f"{postgres.redacted(target)}"
+    )
+    report = database_copy.copy_database(
+        source, target, batch_size, lambda table, rows: click.echo(f"  {table}: {rows} rows")
+    )
+    click.echo(
+        f"Checked: {sum(report.rows.values())} rows in {len(report.rows)} tables, the same on "
+        f"both sides; {report.distributions} distributions reconcile, {report.handed_over} "
+        "units handed over on both sides."
+    )
+    click.echo(f"Done. Set PICKUP_DB={postgres.redacted(target)} and restart the service.")
+
+
 COMMANDS = (
     init_db_command,
+    copy_db_command,
     demo_command,
     create_distribution_command,
     import_roster_command,

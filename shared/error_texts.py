@@ -575,6 +575,37 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "zh": "服务器磁盘已满，什么都没有保存；请告诉管理员。",
         "en": "the server's disk is full; nothing was saved, tell the operator",
     },
+    "copy_target_not_postgresql": {
+        "zh": "只能复制到 PostgreSQL 数据库（postgresql://用户:密码@主机:端口/库名），"
+        "不能复制到 {target}。",
+        "en": "copy-db copies to a PostgreSQL database (postgresql://user:password@host:port/"
+        "dbname), not to {target}",
+    },
+    "copy_source_not_sqlite": {
+        "zh": "PICKUP_DB 已经是 PostgreSQL 数据库；只能从 SQLite 文件复制。",
+        "en": "PICKUP_DB is already a PostgreSQL database; copy-db copies from a SQLite file",
+    },
+    "copy_source_behind": {
+        "zh": "源数据库缺少迁移 {migrations}：请先运行 flask --app wsgi init-db。",
+        "en": "the source database lacks the migrations {migrations}: run "
+        "flask --app wsgi init-db first",
+    },
+    "copy_target_not_empty": {
+        "zh": "目标数据库 {target} 不是空的（{tables} 中已有数据）；什么都没有复制。"
+        "请使用新建的空数据库。",
+        "en": "the target {target} is not empty ({tables} hold rows); nothing was copied. "
+        "Give a new, empty database",
+    },
+    "copy_schema_differs": {
+        "zh": "迁移后目标数据库的表与源数据库不同：{tables}；什么都没有复制。",
+        "en": "after migrating, the target's tables differ from the source's: {tables}; "
+        "nothing was copied",
+    },
+    "copy_mismatch": {
+        "zh": "复制结果与源数据库不一致，已全部撤销，目标数据库仍是空的：{differences}",
+        "en": "the copy does not match the source, so it was rolled back and the target is "
+        "empty again: {differences}",
+    },
     # -- SMS channel -----------------------------------------------------------------------
     "sms_message_id_missing": {
         "zh": "收到的短信缺少服务商的消息编号。",

@@ -175,5 +175,10 @@ class LoginLocked(PickupError):
         return max(1, math.ceil((self.until - now).total_seconds() / 60))
 
 
+class CopyRefused(PickupError):
+    """``copy-db`` will not copy (the target is not an empty PostgreSQL database, the
+    source is not migrated) or found the copy different from the source."""
+
+
 class StorageUnavailable(PickupError):
     """The database could not take the write (busy past the timeout, or the disk is full)."""

@@ -13,6 +13,7 @@ module per table family. Callers use the package (``from shared import storage``
 * ``offline``: offline stations' copies of a site's vouchers, their uploads, conflicts
 * ``states``: the state word in SQL: the console's recipients list and counts, the
   dashboard's lists, staff search
+* ``transfer``: whole tables in foreign-key order, for ``copy-db``
 
 The SQL is kept portable where SQLite and PostgreSQL both allow it (``INSERT ... ON
 CONFLICT``, ``UPDATE ... RETURNING``, partial unique indexes) so that the service can run
@@ -251,6 +252,15 @@ from shared.storage.states import (
     recipient_state_rows,
     recipient_totals,
 )
+from shared.storage.transfer import (
+    column_names,
+    data_tables,
+    delete_rows,
+    insert_rows,
+    read_rows,
+    read_snapshot,
+    reset_identity,
+)
 
 __all__ = [
     "Row",
@@ -274,6 +284,13 @@ __all__ = [
     "lock_key",
     "table_names",
     "count_rows",
+    "data_tables",
+    "column_names",
+    "read_snapshot",
+    "read_rows",
+    "insert_rows",
+    "delete_rows",
+    "reset_identity",
     "DISTRIBUTION_FIELDS",
     "insert_distribution",
     "get_distribution",
