@@ -12,11 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import load_demo
-from support import require
-from test_backup import Rebooker
+from backup_support import Rebooker, live_bookings
+from support import DEMO_LOADED_AT, DEMO_START, make_code, require
 
-from shared import storage
+from shared import demo, storage
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BACKUP = ROOT / "deploy" / "pg-backup.sh"
@@ -27,6 +26,10 @@ def pg(postgresql_databases):
     """(make a new database from a template or empty, its URL): dropped after the test."""
     require(shutil.which("pg_dump") is not None, "pg_dump (apt-get install postgresql-client)")
     made: list[str] = []
+
+    def load_demo(database) -> None:  # the same demo template as the fixtures' demo_template
+        storage.migrate(database)
+        demo.load_demo(database, DEMO_LOADED_AT, make_code, DEMO_START)
 
     def new(demo: bool = False) -> str:
         template = postgresql_databases.template("demo", load_demo) if demo else None
@@ -50,17 +53,9 @@ def run(*args: object) -> subprocess.CompletedProcess[str]:
 
 
 def bookings(url: str) -> list[tuple]:
-    """Every live booking with its voucher, as (serial, code, recipient, slot, units)."""
     db = storage.open_database(url)
     try:
-        rows = [
-            (v["serial"], v["code"], v["recipient_id"], v["slot_id"], v["units"])
-            for distribution in storage.list_distributions(db)
-            for v in storage.voucher_views_for_distribution(db, distribution["id"])
-        ]
-        live = sum(storage.count_live_bookings(db, d["id"]) for d in storage.list_distributions(db))
-        assert len(rows) == live  # no booking without its voucher
-        return sorted(rows)
+        return live_bookings(db)
     finally:
         db.conn.close()
 
@@ -76,7 +71,7 @@ def restore(dump: Path, url: str) -> None:
 def test_pg_backup_while_writing_then_restore(pg, tmp_path):
     live = pg(demo=True)
     backups = tmp_path / "backups"
-    writer = Rebooker(live)  # type: ignore[arg-type]  # a URL works as the database
+    writer = Rebooker(live)
     writer.start()
     try:
         while writer.writes < 20:
