@@ -145,7 +145,8 @@ def test_copy_db_refuses_what_is_not_an_empty_postgresql(office_day, tmp_path, t
     target, expected = target.format(tmp=tmp_path), expected.format(tmp=tmp_path)
     result = office_day.test_cli_runner().invoke(args=["copy-db", "--to", target])
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1].startswith(expected)
+    error = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and error[0].startswith(expected), result.output
     assert "s3cret" not in result.output
     assert not (tmp_path / "pickup.sqlite3").exists()
 
