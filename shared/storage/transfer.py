@@ -89,9 +89,24 @@ def read_rows(
 def insert_rows(
     db: Database, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Insert ``rows`` (tuples of ``columns``) as they are, ids included."""
-    marks = ", ".join("?" for _ in columns)
-    db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    """Insert ``rows`` (tuples of ``columns``) as they are, ids included: PostgreSQL's
+    ``COPY`` (ten times the rows a second of one INSERT each), SQLite's ``executemany``."""
+    if db.engine == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        return
+    import psycopg
+
+    from shared.storage import postgres
+
+    try:
+        with db.conn.raw.cursor().copy(  # type: ignore[attr-defined]
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(postgres._no_nul(row))  # text cannot hold NUL there
+    except psycopg.Error as exc:
+        raise postgres.unavailable(exc) from exc
 
 
 def delete_rows(db: Database, table: str) -> None:
