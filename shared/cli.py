@@ -566,7 +566,9 @@ def copy_db_command(target: str, batch_size: int) -> None:
     )
     click.echo(
         f"Checked: {sum(report.rows.values())} rows in {len(report.rows)} tables, the same on "
-        f"both sides; {report.distributions} distributions reconcile, {report.handed_over} "
+        f"both sides; {report.distributions} "
+        f"{'distribution reconciles' if report.distributions == 1 else 'distributions reconcile'}, "
+        f"{report.handed_over} "
         "units handed over on both sides."
     )
     click.echo(f"Done. Set PICKUP_DB={postgres.redacted(target)} and restart the service.")
