@@ -1,7 +1,10 @@
 """gunicorn settings for production and for `make run`.
 
 SQLite allows one writer at a time, so a few workers with threads serve best: requests are
-short and mostly reads. Override with GUNICORN_* environment variables.
+short and mostly reads. The same holds for each of several nodes on PostgreSQL (each node
+binds its own address with GUNICORN_BIND and trusts nginx's with
+GUNICORN_FORWARDED_ALLOW_IPS; deploy/README.md). Override with GUNICORN_* environment
+variables.
 
 Slow clients: the ``gthread`` worker keeps idle kept-alive connections in its poller, not in
 a thread, and gives up on a new connection that sends nothing within 5 s (it goes back to
