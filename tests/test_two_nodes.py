@@ -61,8 +61,8 @@ def nodes(postgresql_databases, tmp_path):
     url = postgresql_databases.url(name)
     # Two workers a node: four processes serving on a two-core machine are plenty.
     small = {"GUNICORN_WORKERS": "2"}
-    first = Service(url, free_port(), settings=small)  # type: ignore[arg-type]  # a URL
-    second = Service(url, free_port(), first.secret_key, first.twilio_token, small)  # type: ignore[arg-type]
+    first = Service(url, free_port(), settings=small)
+    second = Service(url, free_port(), first.secret_key, first.twilio_token, small)
     load_demo(first, bookable_start())
     db = storage.open_database(url)
     for recipient in storage.list_recipients(db, 1):
