@@ -146,6 +146,17 @@ def handed_against_allotments(db: Database, distribution_id: int) -> dict[str, i
     return {"within": int(within), "beyond": int(beyond)}
 
 
+def handed_units_by_recipient(db: Database, distribution_id: int) -> dict[int, int]:
+    """Units handed over (and not undone) per recipient: copy-db compares them."""
+    rows = db.execute(
+        "SELECT b.recipient_id, sum(h.units) FROM handovers h JOIN bookings b "
+        "ON b.id = h.booking_id WHERE b.distribution_id = ? AND h.undone_at IS NULL "
+        "GROUP BY b.recipient_id ORDER BY b.recipient_id",
+        [distribution_id],
+    ).fetchall()
+    return {recipient: int(units) for recipient, units in rows}
+
+
 def count_live_bookings(db: Database, distribution_id: int) -> int:
     return db.execute(
         "SELECT count(*) FROM bookings WHERE distribution_id = ? AND status != 'cancelled'",
