@@ -45,8 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     # Every command the one way: each package's cli.COMMANDS, top level of `flask`.
     for package_cli in (core_cli, kiosk_cli, sms_cli, admin_cli):
-        for command in package_cli.COMMANDS:
-            app.cli.add_command(command)
+        core_cli.add_commands(app.cli, package_cli.COMMANDS)
 
     @app.get("/healthz")
     def healthz():

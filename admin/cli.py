@@ -7,14 +7,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from shared import clock, storage
-from shared.cli import cli_actor, distribution_option, domain_errors, ready_db
+from shared.cli import cli_actor, distribution_option, ready_db
 from shared.outreach import sweep_no_shows
 
 
 @click.command("mark-no-shows")
 @distribution_option
 @with_appcontext
-@domain_errors
 def mark_no_shows_command(distribution_id: int | None) -> None:
     """Mark bookings missed whose slot and grace period passed without a check-in, and
     offer each of them the next free slots by SMS. Every distribution unless one is named;

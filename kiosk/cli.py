@@ -10,7 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from shared import accounts, clock, safety
-from shared.cli import cli_actor, domain_errors, ready_db
+from shared.cli import cli_actor, ready_db
 
 
 @click.command("create-user")
@@ -18,7 +18,6 @@ from shared.cli import cli_actor, domain_errors, ready_db
 @click.option("--role", type=click.Choice(accounts.USER_ROLES), required=True)
 @click.password_option(help="Prompted for (twice) when not given.")
 @with_appcontext
-@domain_errors
 def create_user_command(name: str, role: str, password: str) -> None:
     """Create a staff station account; the password is prompted for and confirmed."""
     accounts.create_user(ready_db(), name, password, role, clock.now(), cli_actor())
@@ -28,7 +27,6 @@ def create_user_command(name: str, role: str, password: str) -> None:
 @click.command("disable-user")
 @click.argument("name")
 @with_appcontext
-@domain_errors
 def disable_user_command(name: str) -> None:
     """Disable an account: it cannot sign in, and every session it has ends at once."""
     changed = accounts.set_disabled(ready_db(), name, True, clock.now(), cli_actor())
@@ -40,7 +38,6 @@ def disable_user_command(name: str) -> None:
 @click.command("enable-user")
 @click.argument("name")
 @with_appcontext
-@domain_errors
 def enable_user_command(name: str) -> None:
     """Let a disabled account sign in again."""
     changed = accounts.set_disabled(ready_db(), name, False, clock.now(), cli_actor())
@@ -51,7 +48,6 @@ def enable_user_command(name: str) -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(accounts.USER_ROLES), required=True)
 @with_appcontext
-@domain_errors
 def set_role_command(name: str, role: str) -> None:
     """Give an account another role; its sessions end, so it signs in again with the new one."""
     changed = accounts.set_role(ready_db(), name, role, clock.now(), cli_actor())
@@ -64,7 +60,6 @@ def set_role_command(name: str, role: str) -> None:
 @click.argument("name")
 @click.password_option(help="Prompted for (twice) when not given.")
 @with_appcontext
-@domain_errors
 def set_password_command(name: str, password: str) -> None:
     """Give an account a new password (prompted for twice); its sessions end at once."""
     accounts.set_password(ready_db(), name, password, clock.now(), cli_actor())
@@ -82,7 +77,6 @@ def set_password_command(name: str, password: str) -> None:
     "vouchers for other sites are refused as wrong_site. Default: any site.",
 )
 @with_appcontext
-@domain_errors
 def create_token_command(role: str, device: str, site_id: int | None) -> None:
     """Make a scanner API token. It is printed once and only its hash is kept."""
     token = accounts.create_token(ready_db(), role, device, clock.now(), cli_actor(), site_id)
@@ -110,7 +104,6 @@ def export_command(file) -> None:
 @safety_content.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
-@domain_errors
 def import_command(file: Path) -> None:
     """Replace the instructions named in FILE. Any error writes nothing."""
     try:

@@ -1,9 +1,10 @@
 """``flask --app wsgi <command>``: the core's commands, and what every command shares.
 
-One way to add a command: a ``click.command`` with ``with_appcontext`` (and
-:func:`domain_errors`) in its package's ``cli.py``, listed in that module's ``COMMANDS``;
-``wsgi.create_app`` adds every package's ``COMMANDS`` to ``app.cli``, so each is
-``flask --app wsgi <name>``. ``tests/test_docs.py`` checks the README documents them all.
+One way to add a command: a ``click.command`` with ``with_appcontext`` in its package's
+``cli.py``, listed in that module's ``COMMANDS``; ``wsgi.create_app`` adds every package's
+``COMMANDS`` with :func:`add_commands`, so each is ``flask --app wsgi <name>`` and a domain
+error (an unreachable database too) ends it with ``Error: <message>``, not a traceback.
+``tests/test_docs.py`` checks the README documents them all.
 """
 
 from __future__ import annotations
@@ -99,6 +100,21 @@ def make_code(serial: int) -> str:
     return voucher_code(serial, current_app.config["VOUCHER_SECRET"])
 
 
+def add_commands(group: click.Group, commands: Iterable[click.Command]) -> None:
+    """Add ``commands`` to ``group``, each behind :func:`domain_errors` (once, however many
+    apps are created in one process)."""
+    for command in commands:
+        _translate_domain_errors(command)
+        group.add_command(command)
+
+
+def _translate_domain_errors(command: click.Command) -> None:
+    if command.callback is not None and not getattr(command.callback, "_domain_errors", False):
+        command.callback = domain_errors(command.callback)
+    for subcommand in getattr(command, "commands", {}).values():  # a group's, e.g. export
+        _translate_domain_errors(subcommand)
+
+
 def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a domain error into ``Error: <message>`` and exit status 1, not a traceback."""
 
@@ -113,6 +129,7 @@ def domain_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except PickupError as exc:
             raise click.ClickException(str(exc)) from exc
 
+    wrapper._domain_errors = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -184,7 +201,6 @@ def init_db_command() -> None:
     show_default=True,
     help="Where the service runs, for the links printed at the end.",
 )
-@domain_errors
 def demo_command(start: str | None, if_empty: bool, base_url: str) -> None:
     """Load the source article's scenario: 112 enterprises, 12,280 kg, and masks for towns."""
     db = ready_db()
@@ -294,7 +310,6 @@ and the first --window belong to the first --site, and so on. A site open in sev
 @click.option(
     "--method", type=click.Choice(sorted(METHODS)), default="sainte_lague", show_default=True
 )
-@domain_errors
 def create_distribution_command(**options: Any) -> None:
     try:
         ZoneInfo(options["timezone"])
@@ -367,7 +382,6 @@ def _window(text: str, timezone: str) -> tuple[datetime, datetime]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @distribution_option
 @quiet_option
-@domain_errors
 def import_roster_command(file: Path, distribution_id: int | None, quiet: bool) -> None:
     """Import recipients from a CSV (UTF-8 or GBK). A file with any error imports nothing."""
     started = time.perf_counter()
@@ -410,7 +424,6 @@ def import_roster_command(file: Path, distribution_id: int | None, quiet: bool) 
 @with_appcontext
 @distribution_option
 @click.option("--method", type=click.Choice(sorted(METHODS)), help="Override the method.")
-@domain_errors
 def allocate_command(distribution_id: int | None, method: str | None) -> None:
     """Divide the stock among the recipients and record the method and inputs."""
     started = time.perf_counter()
@@ -428,7 +441,6 @@ def allocate_command(distribution_id: int | None, method: str | None) -> None:
 @with_appcontext
 @distribution_option
 @quiet_option
-@domain_errors
 def schedule_command(distribution_id: int | None, quiet: bool) -> None:
     """Give every allotted recipient without a booking a staggered slot and a voucher."""
     started = time.perf_counter()
@@ -470,7 +482,6 @@ def _write(out: Path | None, content: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
 @quiet_option
-@domain_errors
 def export_bookings(distribution_id: int | None, fmt: str, out: Path | None, quiet: bool) -> None:
     """Every live booking with its slot, allotment, voucher code and QR content."""
     started = time.perf_counter()
@@ -512,7 +523,6 @@ def _counted(rows: Iterable[Any], update: Callable[[int], None], every: int = 10
 @with_appcontext
 @distribution_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
-@domain_errors
 def export_ledger(distribution_id: int | None, out: Path | None) -> None:
     """Every handover that stands (CSV), then the reconciliation on stderr."""
     db = ready_db()
@@ -552,7 +562,6 @@ def export_ledger(distribution_id: int | None, out: Path | None) -> None:
     show_default=True,
     help="Rows read and written at a time.",
 )
-@domain_errors
 def copy_db_command(target: str, batch_size: int) -> None:
     """Copy this office's SQLite database (PICKUP_DB) into an empty PostgreSQL database,
     checked (rows per table, the ledger) before it says done."""

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from shared import clock as shared_clock
 from shared import outreach, storage
-from shared.cli import distribution_option, domain_errors, pick_distribution, ready_db
+from shared.cli import distribution_option, pick_distribution, ready_db
 from sms import wakeup, worker
 from sms.senders import Sender, make_sender
 
@@ -53,7 +53,6 @@ def get_sender(app: Flask) -> Sender:
     "wakes it at once).",
 )
 @with_appcontext
-@domain_errors
 def send_outbox_command(loop: bool, per_second: float | None, poll_seconds: float) -> None:
     """Send queued SMS (paced, retried with backoff) and queue reminders that are due.
 
@@ -140,7 +139,6 @@ def work_loop(
 @click.command("send-invitations")
 @distribution_option
 @with_appcontext
-@domain_errors
 def send_invitations_command(distribution_id: int | None) -> None:
     """Queue an invitation SMS to every recipient of a distribution (once each)."""
     db = ready_db()

@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from support import DEMO_LOADED_AT
+from support import DEMO_LOADED_AT, app_settings
 
 from shared import exports, storage
 from shared.db import get_db
@@ -398,3 +398,33 @@ def test_streamed_json_is_the_text_json_dumps_writes(rows):
     out = io.StringIO()
     assert exports.write_json(out, rows) == len(rows)
     assert out.getvalue() == exports.to_json(rows)
+
+
+UNREACHABLE = "postgresql://pickup:secret@127.0.0.1:9/pickup"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["init-db"],
+        ["demo"],
+        ["allocate", "--distribution", "1"],
+        ["schedule", "--distribution", "1"],
+        ["export", "ledger", "--distribution", "1"],
+        ["mark-no-shows"],
+        ["send-outbox"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_an_unreachable_database_is_one_error_line_not_a_traceback(args):
+    """Every command goes through one error translation: the operator reads why, exit 1."""
+    from wsgi import create_app
+
+    app = create_app({**app_settings("unused"), "PICKUP_DB": UNREACHABLE})
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith(
+        "Error: cannot reach the database at postgresql://pickup:***@127.0.0.1:9/pickup: "
+    )
+    assert "secret" not in result.output
