@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, tzinfo
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from shared import settings, storage
+from shared import messages, settings, storage
 from shared.clock import now
 from shared.db import get_db
 from shared.messages import LANGUAGES, other_language
@@ -41,14 +43,27 @@ def _simulator_guard() -> None:
         check_csrf()
 
 
+def _phone_timezone(db, phone: str) -> tzinfo:
+    """The time zone of the distribution the phone is on the roster of (UTC if none)."""
+    recipients = storage.find_recipients_by_phone(db, phone) if phone else []
+    if not recipients:
+        return UTC
+    return ZoneInfo(storage.get_distribution(db, recipients[0]["distribution_id"])["timezone"])
+
+
 def _page(phone: str, call: dict | None = None):
     db = get_db()
+    language = session_language()
     phones = storage.roster_phones(db)
     if not phone and phones:
         phone = phones[0]["phone"]
     inbound = list(reversed(storage.inbound_for_phone(db, phone))) if phone else []
+    tz = _phone_timezone(db, phone)
+    for message in inbound:
+        # As the phone's owner reads a time: in the distribution's zone, not stored UTC.
+        received = storage.from_db_time(message["received_at"]).astimezone(tz)
+        message["received_at"] = messages.day_and_clock(received, language)
     sent = storage.outbox_for_phone(db, phone) if phone else []
-    language = session_language()
     return render_template(
         "sms/phone.html",
         phones=phones,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from support import DEMO_LOADED_AT, SECRET, fresh_demo
 
 from shared import storage
+from shared.messages import day_and_clock
 from sms import texts
 from wsgi import create_app
 
@@ -123,3 +125,23 @@ def test_the_simulator_speaks_the_interfaces_language(tmp_path, demo_template, l
                 rest = rest.replace(spoken, "")
             rest = rest.replace(texts.simulator_text("switch_language", "zh"), "")
             assert re.findall(r"[A-Za-z]{2,}", rest) == []
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_simulator_shows_when_a_message_came_in_local_time(tmp_path, demo_template, language):
+    """The roster's people read times in their distribution's zone, not stored UTC."""
+    app = make_app(tmp_path, demo_template, "development")
+    client = app.test_client()
+    page = client.get(f"/dev/phone?lang={language}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    client.post(
+        "/dev/phone/sms", data={"phone": "+8617000000009", "text": "HELP", "csrf_token": token}
+    )
+    with app.app_context():
+        from shared.db import get_db
+
+        received = storage.inbound_for_phone(get_db(), "+8617000000009")[0]["received_at"]
+    local = storage.from_db_time(received).astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = page_text(client.get("/dev/phone?phone=%2B8617000000009"))
+    assert texts.simulator_text("sent_at", language, at=day_and_clock(local, language)) in shown
+    assert "+00:00" not in shown
