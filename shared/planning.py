@@ -52,17 +52,12 @@ def claimants(db: Database, distribution_id: int, weight_basis: str) -> list[Cla
 
 @dataclass(frozen=True)
 class AllocationPlan:
-    """An allocation computed but not stored: what the operator previews."""
+    """An allocation computed but not stored: what the operator previews. The claims are
+    tuples read in roster order; recipients are read by name only where shown
+    (:func:`summarise_allocation`'s few, :func:`allotment_csv_rows`' streamed labels)."""
 
-    recipients: list[dict[str, Any]]
     claimants: list[Claimant]
     allocation: Allocation
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [
-            {"recipient": r, "weight": c.weight, "cap": c.cap, "floor": c.floor, "units": u}
-            for r, c, u in zip(self.recipients, self.claimants, self.allocation.units, strict=True)
-        ]
 
 
 def plan_allocation(
@@ -70,9 +65,8 @@ def plan_allocation(
 ) -> AllocationPlan:
     """Compute the allotments for the distribution without storing them."""
     distribution = storage.get_distribution(db, distribution_id)
-    recipients = storage.list_recipients(db, distribution_id)
     claims, allocation = _allocate(db, distribution, method)
-    return AllocationPlan(recipients, claims, allocation)
+    return AllocationPlan(claims, allocation)
 
 
 def _allocate(

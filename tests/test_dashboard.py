@@ -17,7 +17,10 @@ KEY = SECRET.encode()
 def test_previews_store_nothing(db):
     distribution_id = small_distribution(db, recipients=4, stock=10, capacity_people=1)
     plan = planning.plan_allocation(db, distribution_id, "largest_remainder")
-    assert [row["units"] for row in plan.rows()] == [1, 2, 3, 4]
+    assert [int(c.key) for c in plan.claimants] == [
+        r["id"] for r in storage.list_recipients(db, distribution_id)
+    ]
+    assert list(plan.allocation.units) == [1, 2, 3, 4]
     assert plan.allocation.method == "largest_remainder"
     schedule = planning.plan_schedule(db, distribution_id, DEMO_LOADED_AT)
     assert [people for people, _ in schedule.load_per_slot()] == [1, 1, 1, 1]
