@@ -19,26 +19,7 @@ from shared import safety, storage
 from shared.errors import NotFound
 
 # The fields of a distribution (create and edit): labelled as on its form.
-FORM_FIELDS = frozenset(
-    {
-        "name",
-        "item",
-        "item_key",
-        "unit_name",
-        "unit_name_en",
-        "unit_size",
-        "measure",
-        "stock_units",
-        "timezone",
-        "slot_minutes",
-        "capacity_people",
-        "capacity_units",
-        "early_minutes",
-        "grace_minutes",
-        "weight_basis",
-        "allocation_method",
-    }
-)
+FORM_FIELDS = frozenset(storage.DISTRIBUTION_FIELDS)
 
 
 class AuditDetails:
